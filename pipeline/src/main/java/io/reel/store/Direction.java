@@ -1,0 +1,7 @@
+package io.reel.store;
+
+/** The direction of a read. */
+public enum Direction {
+    FORWARDS,
+    BACKWARDS
+}

@@ -1,0 +1,129 @@
+package io.reel.store;
+
+import com.google.protobuf.MessageLite;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * An event to append: a client-chosen id (generated when not given), a type, a content type, the data
+ * and optional metadata. Immutable: the byte arrays are owned by the event once it is built, so do not
+ * change them afterwards.
+ *
+ * <p>The event id makes retries safe: appending the same ids to the same stream again returns the
+ * earlier result instead of writing duplicates (see {@link EventStore#append}).
+ */
+public final class EventData {
+    public static final String OCTET_STREAM = "application/octet-stream";
+    public static final String PROTOBUF = "application/x-protobuf";
+    public static final String JSON = "application/json";
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private final UUID eventId;
+    private final String type;
+    private final String contentType;
+    private final byte[] data;
+    private final byte[] metadata;
+    private byte[] typeUtf8;
+    private byte[] contentTypeUtf8;
+
+    private EventData(UUID eventId, String type, String contentType, byte[] data, byte[] metadata) {
+        this.eventId = Objects.requireNonNull(eventId, "eventId");
+        this.type = Objects.requireNonNull(type, "type");
+        this.contentType = Objects.requireNonNull(contentType, "contentType");
+        this.data = Objects.requireNonNull(data, "data");
+        this.metadata = Objects.requireNonNull(metadata, "metadata");
+        if (type.isEmpty()) {
+            throw ReelException.invalidArgument("event type is empty; every event needs a type such as 'TaskScheduled'");
+        }
+    }
+
+    /** An event with a new random id, raw bytes as data and no metadata. */
+    public static EventData of(String type, byte[] data) {
+        return new EventData(UUID.randomUUID(), type, OCTET_STREAM, data, EMPTY);
+    }
+
+    /** An event whose data is a protobuf message, with a new random id. */
+    public static EventData of(String type, MessageLite message) {
+        return new EventData(UUID.randomUUID(), type, PROTOBUF, message.toByteArray(), EMPTY);
+    }
+
+    /** An event whose data is JSON text, with a new random id. */
+    public static EventData json(String type, String json) {
+        return new EventData(UUID.randomUUID(), type, JSON, json.getBytes(StandardCharsets.UTF_8), EMPTY);
+    }
+
+    /** Every field given: use it to choose the event id yourself (to make retries idempotent). */
+    public static EventData of(UUID eventId, String type, String contentType, byte[] data, byte[] metadata) {
+        return new EventData(eventId, type, contentType, data, metadata == null ? EMPTY : metadata);
+    }
+
+    /** This event with another id. */
+    public EventData withEventId(UUID id) {
+        return new EventData(id, type, contentType, data, metadata);
+    }
+
+    /** This event with metadata. */
+    public EventData withMetadata(byte[] newMetadata) {
+        return new EventData(eventId, type, contentType, data, newMetadata);
+    }
+
+    public UUID eventId() {
+        return eventId;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String contentType() {
+        return contentType;
+    }
+
+    /** The data; owned by the event, do not modify. */
+    public byte[] data() {
+        return data;
+    }
+
+    /** The metadata; owned by the event, do not modify. */
+    public byte[] metadata() {
+        return metadata;
+    }
+
+    /** The type as UTF-8, encoded once (a benign race may encode it twice). */
+    byte[] typeUtf8() {
+        byte[] b = typeUtf8;
+        if (b == null) {
+            b = type.getBytes(StandardCharsets.UTF_8);
+            typeUtf8 = b;
+        }
+        return b;
+    }
+
+    byte[] contentTypeUtf8() {
+        byte[] b = contentTypeUtf8;
+        if (b == null) {
+            b = contentType.getBytes(StandardCharsets.UTF_8);
+            contentTypeUtf8 = b;
+        }
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EventData e && e.eventId.equals(eventId) && e.type.equals(type)
+            && e.contentType.equals(contentType) && Arrays.equals(e.data, data) && Arrays.equals(e.metadata, metadata);
+    }
+
+    @Override
+    public int hashCode() {
+        return eventId.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "EventData{" + type + ", id=" + eventId + ", " + data.length + " bytes}";
+    }
+}

@@ -1,0 +1,633 @@
+package io.reel.store;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SynchronousSink;
+
+/**
+ * An event store in a data directory: one totally ordered, durable, append-only log, with Reactor stages
+ * around it (Writer, Indexer, Projector) and this API in front.
+ *
+ * <pre>{@code
+ * try (EventStore store = EventStore.open(Path.of("reel-data"))) {
+ *     AppendResult r = store.append("order-42", ExpectedRevision.NO_STREAM,
+ *         EventData.json("OrderPlaced", "{\"total\": 12}")).block();
+ *     store.readStream("order-42", 0, 0, Direction.FORWARDS).doOnNext(System.out::println).blockLast();
+ *     store.subscribe(SubscribeOptions.fromStart()).take(1).blockLast();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the writer thread (do not
+ * block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
+ * directory: a second open, in this process or another, fails with {@code LOCKED}.
+ */
+public final class EventStore implements EventSource, AutoCloseable {
+    /** The Reel version, as {@code info} reports it. */
+    public static final String VERSION = "0.1.0";
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventStore.class);
+
+    private final Path dir;
+    private final StoreSettings settings;
+    private final StoreMetrics metrics;
+    private final DirectoryLock lock;
+    private final Log log;
+    private final RecentRecords recent;
+    private final ProjectorStage projector;
+    private final IndexerStage indexer;
+    private final DurablePoint durablePoint;
+    private final WriterStage writer;
+    private final SubscriptionCheckpoints namedCheckpoints;
+    private final RecoveryReport recovery;
+    private final Disposable lagRefresh;
+    private volatile boolean closed;
+
+    /**
+     * What opening the store found: how long it took, what recovery cut or repaired, and how much of the
+     * log the indexer replayed.
+     *
+     * @param truncatedBytes bytes of an unacknowledged torn tail cut from the active segment
+     * @param lostEvents     positions lost to damage, when opened with {@code repair}
+     * @param repairs        one sentence per repaired file
+     * @param replayedEvents records the indexer replayed past its checkpoint
+     */
+    public record RecoveryReport(Duration openTime, long head, long truncatedBytes, long lostEvents, List<String> repairs,
+                                 long replayedEvents) {
+    }
+
+    private EventStore(Path dir, StoreSettings settings) throws IOException {
+        long started = System.nanoTime();
+        this.dir = dir;
+        this.settings = settings;
+        this.metrics = new StoreMetrics(settings.meterRegistry());
+        Files.createDirectories(dir);
+        this.lock = DirectoryLock.acquire(dir);
+        Log openedLog = null;
+        ProjectorStage openedProjector = null;
+        try {
+            LogRecovery.Outcome outcome = LogRecovery.open(dir, settings);
+            openedLog = outcome.log();
+            this.log = openedLog;
+            metrics.recoveryTruncatedBytes.increment(outcome.truncatedBytes());
+            this.recent = new RecentRecords(8192, settings.recentCacheBytes());
+            openedProjector = new ProjectorStage();
+            this.projector = openedProjector;
+            long head = log.head().position();
+            this.indexer = IndexerStage.load(dir.resolve("index"), head, settings.indexCheckpointEvents());
+            long replayFrom = indexer.replayedFrom();
+            subscribeInternal(indexer, replayFrom, "$indexer");
+            indexer.awaitIndexedBlocking(head, Duration.ofMinutes(10));
+            StreamHeads heads = new StreamHeads();
+            indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
+            this.durablePoint = DurablePoint.open(log.dir());
+            this.writer = new WriterStage(log, heads, recent, durablePoint, projector::onCommit, settings, metrics);
+            this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
+                settings.checkpointFlushInterval());
+            writer.start();
+            this.recovery = new RecoveryReport(Duration.ofNanos(System.nanoTime() - started), head, outcome.truncatedBytes(),
+                outcome.lostEvents(), outcome.repairs(), head - replayFrom);
+            registerGauges();
+            this.lagRefresh = projector.readers().schedulePeriodically(this::refreshLagGauges, 1, 1, TimeUnit.SECONDS);
+        } catch (IOException | RuntimeException e) {
+            if (openedProjector != null) {
+                openedProjector.close();
+            }
+            if (openedLog != null) {
+                openedLog.close();
+            }
+            lock.close();
+            throw e;
+        }
+        LOG.info("opened {} in {} ms: head {}, {} segment(s), {} stream(s)", dir, recovery.openTime().toMillis(), recovery.head(),
+            log.segments().length, indexer.index().streamCount());
+    }
+
+    /** Opens (creating if needed) the store in {@code dir} with default settings. */
+    public static EventStore open(Path dir) {
+        return open(dir, StoreSettings.defaults());
+    }
+
+    /**
+     * Opens (creating if needed) the store in {@code dir}: takes the directory's lock, recovers the log,
+     * loads the stream index and starts the stages.
+     *
+     * @throws ReelException {@code LOCKED} when another store owns the directory, {@code CORRUPTED} when
+     *                       acknowledged data is damaged (see {@link StoreSettings#repair()})
+     */
+    public static EventStore open(Path dir, StoreSettings settings) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(settings, "settings");
+        try {
+            return new EventStore(dir, settings);
+        } catch (IOException e) {
+            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
+                "cannot open the store in " + dir + ": " + e, e);
+        }
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public StoreSettings settings() {
+        return settings;
+    }
+
+    public RecoveryReport recovery() {
+        return recovery;
+    }
+
+    // ---------------------------------------------------------------------------------------------- appends
+
+    /** See {@link #append(String, ExpectedRevision, List)}. */
+    public Mono<AppendResult> append(String stream, ExpectedRevision expected, EventData... events) {
+        return append(stream, expected, Arrays.asList(events));
+    }
+
+    /**
+     * Appends events to a stream, atomically: all of them land at contiguous positions, or none does.
+     *
+     * <p>The result completes once the events are durable (as {@link StoreSettings#durability()} defines) and
+     * fails with {@link WrongExpectedVersionException} when the stream is not at {@code expected} (nothing is
+     * written), {@code STREAM_DELETED}, {@code TOO_LARGE} (the message names the limit and the value),
+     * {@code INVALID_ARGUMENT}, {@code OVERLOADED} (the writer's queue is full; retry later) or
+     * {@code STORAGE_FULL}/{@code IO_ERROR}.
+     *
+     * <p>Retries are safe: an append whose event ids all equal those of an earlier append to the same stream,
+     * in the same order, returns that earlier result and writes nothing, whatever its expectation (within the
+     * last {@link StoreSettings#idempotencyWindow()} events); repeating only some of them fails with
+     * {@code INVALID_ARGUMENT}.
+     *
+     * <p>Lazy: nothing happens until subscribed. Completes on the writer thread.
+     */
+    public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
+        try {
+            checkOpen();
+            checkUserStream(stream);
+            Objects.requireNonNull(expected, "expected");
+            checkEvents(stream, events);
+        } catch (ReelException e) {
+            metrics.rejected(e.code());
+            return Mono.error(e);
+        }
+        List<EventData> copy = List.copyOf(events);
+        return Mono.defer(() -> writer.submit(AppendCommand.append(stream, expected, copy)));
+    }
+
+    /** Sets a stream's metadata (replacing what it had); reads honour it at once. */
+    public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
+        try {
+            checkOpen();
+            checkUserStream(stream);
+            Objects.requireNonNull(metadata, "metadata");
+            if (metadata.softDeleted() || metadata.hardDeleted()) {
+                throw ReelException.invalidArgument("metadata cannot delete a stream; use deleteStream");
+            }
+        } catch (ReelException e) {
+            metrics.rejected(e.code());
+            return Mono.error(e);
+        }
+        return Mono.defer(() -> writer.submit(AppendCommand.setMetadata(stream, metadata)));
+    }
+
+    /**
+     * Deletes a stream. Soft: it reads as empty, and a later append (with {@code NO_STREAM} or {@code ANY})
+     * continues it from the next revision. Hard: it can never be read or written again
+     * ({@code STREAM_DELETED}). Either way {@code scavenge} later reclaims the bytes.
+     */
+    public Mono<AppendResult> deleteStream(String stream, ExpectedRevision expected, boolean hard) {
+        try {
+            checkOpen();
+            checkUserStream(stream);
+            Objects.requireNonNull(expected, "expected");
+        } catch (ReelException e) {
+            metrics.rejected(e.code());
+            return Mono.error(e);
+        }
+        return Mono.defer(() -> writer.submit(AppendCommand.delete(stream, expected, hard)));
+    }
+
+    /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
+    public Mono<StreamMetadata> streamMetadata(String stream) {
+        try {
+            checkStreamName("stream", stream);
+        } catch (ReelException e) {
+            return Mono.error(e);
+        }
+        return Mono.defer(() -> indexer.awaitIndexed(log.head().position()).then(Mono.fromCallable(() -> {
+            StreamIndex.StreamEntry entry = indexer.index().get(stream);
+            return entry == null ? StreamMetadata.NONE : entry.metadata();
+        })));
+    }
+
+    // ------------------------------------------------------------------------------------------------ reads
+
+    @Override
+    public Flux<RecordedEvent> readStream(String stream, long fromRevision, long maxCount, Direction direction) {
+        try {
+            checkStreamName("stream", stream);
+            checkNotNegative("from_revision", fromRevision);
+            checkNotNegative("max_count", maxCount);
+            Objects.requireNonNull(direction, "direction");
+        } catch (ReelException e) {
+            return Flux.error(e);
+        }
+        return Flux.defer(() -> {
+            Log.Head head = log.head();
+            return indexer.awaitIndexed(head.position()).thenMany(
+                Flux.generate(() -> new StreamRead(stream, fromRevision, maxCount, direction, head), StreamRead::next, StreamRead::close)
+                    .subscribeOn(projector.readers()));
+        });
+    }
+
+    @Override
+    public Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter) {
+        try {
+            checkNotNegative("from_position", fromPosition);
+            checkNotNegative("max_count", maxCount);
+            Objects.requireNonNull(direction, "direction");
+            Objects.requireNonNull(filter, "filter");
+        } catch (ReelException e) {
+            return Flux.error(e);
+        }
+        return Flux.defer(() -> {
+            Log.Head head = log.head();
+            return Flux.generate(() -> new AllRead(fromPosition, maxCount, direction, filter, head), AllRead::next, AllRead::close)
+                .subscribeOn(projector.readers());
+        });
+    }
+
+    @Override
+    public Flux<SubscriptionMessage> subscribe(SubscribeOptions options) {
+        Objects.requireNonNull(options, "options");
+        return Flux.defer(() -> {
+            checkOpen();
+            long from = options.fromEndOfLog() ? log.head().position() : options.fromPosition();
+            if (options.name() != null) {
+                from = namedCheckpoints.get(options.name()).orElse(from);
+            }
+            return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name());
+        });
+    }
+
+    private Flux<SubscriptionMessage> subscribeFrom(long from, EventFilter filter, int checkpointInterval, String name) {
+        long start = from;
+        return new Flux<>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
+                new LogSubscription(actual, log, recent, projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name).start();
+            }
+        };
+    }
+
+    private void subscribeInternal(CoreSubscriber<SubscriptionMessage> subscriber, long from, String name) {
+        new LogSubscription(subscriber, log, recent, projector, from, EventFilter.none(), 0, name).start();
+    }
+
+    @Override
+    public Mono<Long> head() {
+        return Mono.fromSupplier(() -> log.head().position());
+    }
+
+    /** One past the position of the last durable record, now. */
+    public long headPosition() {
+        return log.head().position();
+    }
+
+    /**
+     * Records the checkpoint of a named subscription: the next position it should read. Kept in memory at
+     * once and forced to disk within {@link StoreSettings#checkpointFlushInterval()} and on close; a
+     * subscription opened later under the same name resumes from it.
+     */
+    @Override
+    public Mono<Void> checkpoint(String name, long nextPosition) {
+        return Mono.fromRunnable(() -> {
+            if (name == null || name.isBlank()) {
+                throw ReelException.invalidArgument("checkpoint name is empty; name the subscription");
+            }
+            checkNotNegative("position", nextPosition);
+            namedCheckpoints.record(name, nextPosition);
+        });
+    }
+
+    /** Stored checkpoints of named subscriptions. */
+    public java.util.Map<String, Long> checkpoints() {
+        return namedCheckpoints.all();
+    }
+
+    // ------------------------------------------------------------------------------------------ inspection
+
+    public StoreInfo info() {
+        long bytes = 0;
+        Segment[] segments = log.segments();
+        for (Segment s : segments) {
+            try {
+                bytes += s.basePosition() == log.head().segmentBase() ? log.head().endOffset() : s.size();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new StoreInfo(log.head().position(), segments.length, bytes, VERSION, settings.durability().toString());
+    }
+
+    /** Every live subscription with its position and lag. */
+    public List<SubscriptionStatus> subscriptions() {
+        Log.Head head = log.head();
+        List<SubscriptionStatus> list = new ArrayList<>();
+        for (LogSubscription s : projector.subscriptions()) {
+            SubscriptionStatus status = s.status(head);
+            if (!status.name().startsWith("$")) {
+                list.add(status);
+            }
+        }
+        return list;
+    }
+
+    /** "ok", or the error that stopped writes (e.g. {@code STORAGE_FULL: ...}); reads go on either way. */
+    public String writerState() {
+        return writer.state();
+    }
+
+    /** Commit time of the last record, in microseconds since the epoch (0 for an empty log). */
+    public long headTimestampMicros() {
+        return log.head().timestampMicros();
+    }
+
+    private void registerGauges() {
+        var r = metrics.registry;
+        metrics.track(Gauge.builder("reel.head.position", log, l -> l.head().position())
+            .description("One past the last durable position").register(r));
+        metrics.track(Gauge.builder("reel.segments", log, l -> l.segments().length).description("Segment files in the log").register(r));
+        metrics.track(Gauge.builder("reel.log.bytes", this, s -> s.closed ? 0 : s.info().bytes()).baseUnit("bytes")
+            .description("Bytes of log data").register(r));
+        metrics.track(Gauge.builder("reel.writer.queue", writer, WriterStage::queued).description("Appends waiting for the writer")
+            .register(r));
+        metrics.track(Gauge.builder("reel.recovery.seconds", recovery, x -> x.openTime().toNanos() / 1e9)
+            .description("Time the last open took, recovery included").register(r));
+        metrics.track(Gauge.builder("reel.recovery.replayed.events", recovery, RecoveryReport::replayedEvents)
+            .description("Records the indexer replayed on the last open").register(r));
+        lagEvents = MultiGauge.builder("reel.subscription.lag.events").description("Records between a subscription and the head")
+            .register(r);
+        lagSeconds = MultiGauge.builder("reel.subscription.lag.seconds").baseUnit("seconds")
+            .description("Commit-time distance between a subscription and the head").register(r);
+    }
+
+    private MultiGauge lagEvents;
+    private MultiGauge lagSeconds;
+
+    private void refreshLagGauges() {
+        List<SubscriptionStatus> all = subscriptions();
+        lagEvents.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagEvents())).toList(), true);
+        lagSeconds.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagSeconds())).toList(), true);
+    }
+
+    // ---------------------------------------------------------------------------------------------- close
+
+    /**
+     * Stops taking appends, writes and forces everything already queued, checkpoints the index and the
+     * named subscriptions, ends every subscription with {@code CLOSED} and releases the directory's lock.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        writer.close();
+        indexer.close(log.head().position());
+        projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"));
+        lagRefresh.dispose();
+        lagEvents.register(List.of(), true);
+        lagSeconds.register(List.of(), true);
+        namedCheckpoints.close();
+        projector.close();
+        try {
+            durablePoint.close();
+        } catch (IOException e) {
+            LOG.warn("closing {}: {}", DurablePoint.FILE_NAME, e.toString());
+        }
+        log.close();
+        metrics.close();
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("releasing {}: {}", DirectoryLock.FILE_NAME, e.toString());
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- checks
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ReelException(ErrorCode.CLOSED, "the store in " + dir + " is closed");
+        }
+    }
+
+    private static void checkStreamName(String field, String stream) {
+        if (stream == null || stream.isEmpty()) {
+            throw ReelException.invalidArgument(field + " is empty; name the stream, e.g. 'order-42'");
+        }
+        if (stream.getBytes(StandardCharsets.UTF_8).length > LogFormat.MAX_STREAM_NAME) {
+            throw ReelException.invalidArgument(field + " is longer than " + LogFormat.MAX_STREAM_NAME + " bytes");
+        }
+    }
+
+    private static void checkUserStream(String stream) {
+        checkStreamName("stream", stream);
+        if (stream.startsWith("$")) {
+            throw ReelException.invalidArgument("stream '" + stream + "' starts with '$', which is reserved for Reel's own streams");
+        }
+    }
+
+    private static void checkNotNegative(String field, long value) {
+        if (value < 0) {
+            throw ReelException.invalidArgument(field + " is " + value + "; it must be 0 or more");
+        }
+    }
+
+    private void checkEvents(String stream, List<EventData> events) {
+        if (events == null || events.isEmpty()) {
+            throw ReelException.invalidArgument("the append to stream '" + stream + "' has no events; send at least one");
+        }
+        if (events.size() > settings.maxEventsPerAppend()) {
+            throw new ReelException(ErrorCode.TOO_LARGE, "the append to stream '" + stream + "' has " + events.size()
+                + " events; the limit is " + settings.maxEventsPerAppend() + " per append (maxEventsPerAppend); split it");
+        }
+        for (int i = 0; i < events.size(); i++) {
+            EventData e = Objects.requireNonNull(events.get(i), "event");
+            long size = (long) e.data().length + e.metadata().length;
+            if (size > settings.maxEventSize()) {
+                throw new ReelException(ErrorCode.TOO_LARGE, "event " + i + " (" + e.type() + ") of the append to stream '" + stream
+                    + "' has " + size + " bytes of data and metadata; the limit is " + settings.maxEventSize() + " (maxEventSize)");
+            }
+            if (e.typeUtf8().length > LogFormat.MAX_TYPE) {
+                throw ReelException.invalidArgument("event " + i + " has a type longer than " + LogFormat.MAX_TYPE + " bytes");
+            }
+            if (e.contentTypeUtf8().length > LogFormat.MAX_CONTENT_TYPE) {
+                throw ReelException.invalidArgument("event " + i + " has a content type longer than " + LogFormat.MAX_CONTENT_TYPE + " bytes");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- read states
+
+    /** A stream read in progress: positions from the index, records through a {@link PositionReader}. */
+    private final class StreamRead {
+        private final PositionReader reader = new PositionReader(log, recent);
+        private final Log.Head head;
+        private final StreamIndex.StreamEntry entry;
+        private final boolean forwards;
+        private final long lowest;
+        private final long highest;
+        private final long cutoffMicros;
+        private long next;
+        private long remaining;
+
+        StreamRead(String stream, long fromRevision, long maxCount, Direction direction, Log.Head head) {
+            this.head = head;
+            this.forwards = direction == Direction.FORWARDS;
+            this.remaining = maxCount == 0 ? Long.MAX_VALUE : maxCount;
+            StreamIndex.StreamEntry e = indexer.index().get(stream);
+            StreamMetadata metadata = e == null ? StreamMetadata.NONE : e.metadata();
+            if (metadata.hardDeleted()) {
+                throw new ReelException(ErrorCode.STREAM_DELETED, "stream '" + stream + "' was hard-deleted");
+            }
+            this.entry = e;
+            long end = e == null ? 0 : e.endRevision();
+            long low = e == null ? 0 : e.baseRevision();
+            low = Math.max(low, metadata.truncateBefore());
+            if (metadata.maxCount() > 0) {
+                low = Math.max(low, end - metadata.maxCount());
+            }
+            this.lowest = low;
+            this.highest = end - 1;
+            this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
+                : WriterStage.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
+            this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
+        }
+
+        StreamRead next(SynchronousSink<RecordedEvent> sink) {
+            try {
+                while (remaining > 0 && entry != null && next >= lowest && next <= highest) {
+                    long revision = next;
+                    next += forwards ? 1 : -1;
+                    long position = entry.position(revision);
+                    RecordedEvent record = position < 0 ? null : reader.read(position, head);
+                    if (record == null) {
+                        continue;
+                    }
+                    if (record.timestampMicros() < cutoffMicros) {
+                        if (forwards) {
+                            continue;
+                        }
+                        break;
+                    }
+                    remaining--;
+                    sink.next(record);
+                    return this;
+                }
+                sink.complete();
+            } catch (IOException e) {
+                sink.error(new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e));
+            } catch (RuntimeException e) {
+                sink.error(e);
+            }
+            return this;
+        }
+
+        void close() {
+            reader.close();
+        }
+    }
+
+    /** A {@code $all} read in progress. */
+    private final class AllRead {
+        private final Log.Head head;
+        private final EventFilter filter;
+        private final boolean forwards;
+        private final ArrayDeque<RecordedEvent> buffer = new ArrayDeque<>();
+        private final LogCursor cursor;
+        private final PositionReader backwards;
+        private long remaining;
+        private long nextBackwards;
+
+        AllRead(long fromPosition, long maxCount, Direction direction, EventFilter filter, Log.Head head) {
+            this.head = head;
+            this.filter = filter;
+            this.forwards = direction == Direction.FORWARDS;
+            this.remaining = maxCount == 0 ? Long.MAX_VALUE : maxCount;
+            this.cursor = forwards ? new LogCursor(log, recent, fromPosition == END ? head.position() : fromPosition) : null;
+            this.backwards = forwards ? null : new PositionReader(log, recent);
+            this.nextBackwards = Math.min(fromPosition, head.position() - 1);
+        }
+
+        AllRead next(SynchronousSink<RecordedEvent> sink) {
+            try {
+                while (remaining > 0) {
+                    RecordedEvent record = buffer.poll();
+                    if (record == null) {
+                        if (!refill()) {
+                            break;
+                        }
+                        continue;
+                    }
+                    if (filter.matches(record)) {
+                        remaining--;
+                        sink.next(record);
+                        return this;
+                    }
+                }
+                sink.complete();
+            } catch (IOException e) {
+                sink.error(new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e));
+            } catch (RuntimeException e) {
+                sink.error(e);
+            }
+            return this;
+        }
+
+        private boolean refill() throws IOException {
+            if (forwards) {
+                return cursor.read(buffer, LogSubscription.CHUNK, head) > 0;
+            }
+            if (nextBackwards < 0) {
+                return false;
+            }
+            List<RecordedEvent> block = backwards.blockBackwards(nextBackwards, head);
+            if (block.isEmpty()) {
+                return false;
+            }
+            buffer.addAll(block);
+            nextBackwards = block.get(block.size() - 1).position() - 1;
+            return true;
+        }
+
+        void close() {
+            if (cursor != null) {
+                cursor.close();
+            }
+            if (backwards != null) {
+                backwards.close();
+            }
+        }
+    }
+}

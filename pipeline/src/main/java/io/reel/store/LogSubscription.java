@@ -1,0 +1,222 @@
+package io.reel.store;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * One subscription: a cursor over the log that delivers, in position order, what its subscriber requests,
+ * first catching up from the files or the cache and then following the head.
+ *
+ * <p>Demand-driven: it reads only while {@code request(n)} demand is outstanding, at most one chunk ahead
+ * ({@value #CHUNK} records), so a subscriber that stops requesting holds at most one chunk of records and
+ * slows no one. At the head it parks in the {@link ProjectorStage} and is woken by the next commit; it never
+ * drops a subscriber for being slow, and never completes.
+ *
+ * <p>All reading and every signal happen on one worker of the store's reader scheduler, serialised by a
+ * work-in-progress counter as reactor-core's operators do.
+ */
+final class LogSubscription implements Subscription, Runnable {
+    static final int CHUNK = 512;
+
+    private static final AtomicLongFieldUpdater<LogSubscription> REQUESTED =
+        AtomicLongFieldUpdater.newUpdater(LogSubscription.class, "requested");
+    private static final AtomicIntegerFieldUpdater<LogSubscription> WIP =
+        AtomicIntegerFieldUpdater.newUpdater(LogSubscription.class, "wip");
+
+    private final CoreSubscriber<? super SubscriptionMessage> actual;
+    private final Log log;
+    private final ProjectorStage projector;
+    private final Scheduler.Worker worker;
+    private final EventFilter filter;
+    private final int checkpointInterval;
+    private final String name;
+    private final long id;
+    private final LogCursor cursor;
+    private final ArrayDeque<RecordedEvent> buffer = new ArrayDeque<>();
+    private final AtomicBoolean parked = new AtomicBoolean();
+
+    private volatile long requested;
+    private volatile int wip;
+    private volatile boolean cancelled;
+    private volatile ReelException failure;
+    private volatile long nextPosition;
+    private volatile long lastScannedTimestampMicros;
+    private volatile boolean caughtUp;
+
+    /* Worker only. */
+    private boolean caughtUpPending;
+    private long scannedSinceMessage;
+    private boolean done;
+
+    LogSubscription(CoreSubscriber<? super SubscriptionMessage> actual, Log log, RecentRecords recent, ProjectorStage projector,
+                    long fromPosition, EventFilter filter, int checkpointInterval, String name) {
+        this.actual = actual;
+        this.log = log;
+        this.projector = projector;
+        this.worker = projector.readers().createWorker();
+        this.filter = filter;
+        this.checkpointInterval = checkpointInterval;
+        this.cursor = new LogCursor(log, recent, fromPosition);
+        this.nextPosition = fromPosition;
+        this.id = projector.register(this);
+        this.name = name != null ? name : "anonymous-" + id;
+    }
+
+    void start() {
+        actual.onSubscribe(this);
+    }
+
+    @Override
+    public void request(long n) {
+        if (Operators.validate(n)) {
+            Operators.addCap(REQUESTED, this, n);
+            schedule();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        schedule();
+    }
+
+    /** The projector saw the head move while this cursor was parked. */
+    void wake() {
+        parked.set(false);
+        schedule();
+    }
+
+    void fail(ReelException error) {
+        failure = error;
+        schedule();
+    }
+
+    private void schedule() {
+        if (WIP.getAndIncrement(this) == 0) {
+            try {
+                worker.schedule(this);
+            } catch (RuntimeException rejected) {
+                cancelled = true;
+                cleanUp();
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        int missed = 1;
+        while (true) {
+            if (done) {
+                return;
+            }
+            drain();
+            missed = WIP.addAndGet(this, -missed);
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    private void drain() {
+        long r = requested;
+        long emitted = 0;
+        while (true) {
+            if (cancelled) {
+                cleanUp();
+                return;
+            }
+            ReelException error = failure;
+            if (error != null) {
+                cleanUp();
+                actual.onError(error);
+                return;
+            }
+            if (emitted == r) {
+                break;
+            }
+            if (caughtUpPending) {
+                caughtUpPending = false;
+                actual.onNext(new SubscriptionMessage.CaughtUp(nextPosition));
+                emitted++;
+                continue;
+            }
+            if (checkpointInterval > 0 && scannedSinceMessage >= checkpointInterval) {
+                scannedSinceMessage = 0;
+                actual.onNext(new SubscriptionMessage.Checkpoint(nextPosition));
+                emitted++;
+                continue;
+            }
+            RecordedEvent record = buffer.poll();
+            if (record == null) {
+                if (!fill()) {
+                    break;
+                }
+                continue;
+            }
+            nextPosition = record.position() + 1;
+            lastScannedTimestampMicros = record.timestampMicros();
+            if (filter.matches(record)) {
+                scannedSinceMessage = 0;
+                actual.onNext(new SubscriptionMessage.Event(record));
+                emitted++;
+            } else {
+                scannedSinceMessage++;
+            }
+        }
+        if (emitted != 0 && r != Long.MAX_VALUE) {
+            REQUESTED.addAndGet(this, -emitted);
+        }
+    }
+
+    /** Reads the next chunk into the buffer; false when at the head (then parked, or a caught-up signal is due). */
+    private boolean fill() {
+        Log.Head head = log.head();
+        if (cursor.position() >= head.position()) {
+            if (!caughtUp) {
+                caughtUp = true;
+                caughtUpPending = true;
+                return true;
+            }
+            if (parked.compareAndSet(false, true)) {
+                projector.park(this);
+            }
+            if (log.head().position() > cursor.position()) {
+                return fill();
+            }
+            return false;
+        }
+        try {
+            cursor.read(buffer, CHUNK, head);
+        } catch (IOException e) {
+            failure = new ReelException(ErrorCode.IO_ERROR, "reading the log for subscription '" + name + "' failed: " + e, e);
+        } catch (ReelException e) {
+            failure = e;
+        }
+        return true;
+    }
+
+    private void cleanUp() {
+        if (!done) {
+            done = true;
+            buffer.clear();
+            cursor.close();
+            projector.unregister(id);
+            worker.dispose();
+        }
+    }
+
+    SubscriptionStatus status(Log.Head head) {
+        long position = nextPosition;
+        long lagEvents = Math.max(0, head.position() - position);
+        double lagSeconds = lagEvents == 0 || lastScannedTimestampMicros == 0 ? 0
+            : Math.max(0, (head.timestampMicros() - lastScannedTimestampMicros) / 1e6);
+        return new SubscriptionStatus(name, filter.toString(), position, lagEvents, lagSeconds, caughtUp);
+    }
+}

@@ -1,0 +1,208 @@
+package io.reel.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.UUID;
+
+/**
+ * An event as stored in the log: where it is ({@link #position()} in {@code $all}, {@link #revision()} in its
+ * stream), what it is, and when it was committed.
+ *
+ * <p>A view over the stored protobuf {@code EventRecord} bytes: fields are located once and decoded on first
+ * use, so a reader that looks only at positions or types does not pay for the rest. {@link #encoded()} gives
+ * the stored bytes themselves, which are also the wire message. Immutable and safe to share between threads.
+ */
+public final class RecordedEvent {
+    private final byte[] buf;
+    private final int offset;
+    private final int length;
+
+    private long position;
+    private long revision;
+    private long timestampMicros;
+    private int streamOffset;
+    private int streamLength;
+    private int idOffset;
+    private int idLength;
+    private int typeOffset;
+    private int typeLength;
+    private int contentTypeOffset;
+    private int contentTypeLength;
+    private int dataOffset;
+    private int dataLength;
+    private int metadataOffset;
+    private int metadataLength;
+
+    private String stream;
+    private String type;
+
+    /** A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}. */
+    RecordedEvent(byte[] buf, int offset, int length) {
+        this.buf = buf;
+        this.offset = offset;
+        this.length = length;
+        locateFields();
+    }
+
+    /** Decodes a record from its protobuf encoding (a copy is taken). */
+    public static RecordedEvent fromEncoded(byte[] encoded) {
+        byte[] copy = encoded.clone();
+        return new RecordedEvent(copy, 0, copy.length);
+    }
+
+    private void locateFields() {
+        int p = offset;
+        int end = offset + length;
+        while (p < end) {
+            int tag = buf[p++] & 0xFF;
+            if (tag >= 0x80) {
+                throw malformed("multi-byte tag");
+            }
+            int wireType = tag & 7;
+            int field = tag >>> 3;
+            if (wireType == 0) {
+                long v = 0;
+                int shift = 0;
+                byte b;
+                do {
+                    if (p >= end || shift > 63) {
+                        throw malformed("truncated varint");
+                    }
+                    b = buf[p++];
+                    v |= (long) (b & 0x7F) << shift;
+                    shift += 7;
+                } while (b < 0);
+                switch (field) {
+                    case 1 -> position = v;
+                    case 3 -> revision = v;
+                    case 9 -> timestampMicros = v;
+                    default -> { }
+                }
+            } else if (wireType == 2) {
+                int len = 0;
+                int shift = 0;
+                byte b;
+                do {
+                    if (p >= end || shift > 28) {
+                        throw malformed("truncated length");
+                    }
+                    b = buf[p++];
+                    len |= (b & 0x7F) << shift;
+                    shift += 7;
+                } while (b < 0);
+                if (len < 0 || len > end - p) {
+                    throw malformed("length past the end");
+                }
+                switch (field) {
+                    case 2 -> { streamOffset = p; streamLength = len; }
+                    case 4 -> { idOffset = p; idLength = len; }
+                    case 5 -> { typeOffset = p; typeLength = len; }
+                    case 6 -> { contentTypeOffset = p; contentTypeLength = len; }
+                    case 7 -> { dataOffset = p; dataLength = len; }
+                    case 8 -> { metadataOffset = p; metadataLength = len; }
+                    default -> { }
+                }
+                p += len;
+            } else if (wireType == 5) {
+                p += 4;
+            } else if (wireType == 1) {
+                p += 8;
+            } else {
+                throw malformed("wire type " + wireType);
+            }
+        }
+        if (p != end) {
+            throw malformed("field past the end");
+        }
+    }
+
+    private static ReelException malformed(String what) {
+        return new ReelException(ErrorCode.CORRUPTED, "a stored EventRecord does not decode (" + what
+            + "); run 'reel verify' on the data directory");
+    }
+
+    /** The record's global position in {@code $all}. */
+    public long position() {
+        return position;
+    }
+
+    /** The event's number in its stream (0 for the first event). */
+    public long revision() {
+        return revision;
+    }
+
+    public String stream() {
+        String s = stream;
+        if (s == null) {
+            s = new String(buf, streamOffset, streamLength, StandardCharsets.UTF_8);
+            stream = s;
+        }
+        return s;
+    }
+
+    public String type() {
+        String t = type;
+        if (t == null) {
+            t = new String(buf, typeOffset, typeLength, StandardCharsets.UTF_8);
+            type = t;
+        }
+        return t;
+    }
+
+    public UUID eventId() {
+        UUID id = RecordCodec.parseUuid(buf, idOffset, idLength);
+        if (id == null) {
+            throw malformed("event id is not a UUID");
+        }
+        return id;
+    }
+
+    public String contentType() {
+        return new String(buf, contentTypeOffset, contentTypeLength, StandardCharsets.UTF_8);
+    }
+
+    /** A copy of the event's data. */
+    public byte[] data() {
+        return Arrays.copyOfRange(buf, dataOffset, dataOffset + dataLength);
+    }
+
+    /** The event's data without a copy, read-only. */
+    public ByteBuffer dataBuffer() {
+        return ByteBuffer.wrap(buf, dataOffset, dataLength).slice().asReadOnlyBuffer();
+    }
+
+    /** A copy of the event's metadata (empty when it has none). */
+    public byte[] metadata() {
+        return Arrays.copyOfRange(buf, metadataOffset, metadataOffset + metadataLength);
+    }
+
+    /** When the event was committed, in microseconds since the epoch. */
+    public long timestampMicros() {
+        return timestampMicros;
+    }
+
+    public Instant timestamp() {
+        return Instant.ofEpochSecond(timestampMicros / 1_000_000, (timestampMicros % 1_000_000) * 1_000);
+    }
+
+    /** The stored protobuf {@code EventRecord} bytes, read-only, without a copy: also the wire message. */
+    public ByteBuffer encoded() {
+        return ByteBuffer.wrap(buf, offset, length).slice().asReadOnlyBuffer();
+    }
+
+    /** Size of the encoded record in bytes. */
+    public int encodedLength() {
+        return length;
+    }
+
+    boolean streamEquals(byte[] utf8) {
+        return Arrays.equals(buf, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
+    }
+
+    @Override
+    public String toString() {
+        return "RecordedEvent{position=" + position + ", " + stream() + "@" + revision + ", " + type() + "}";
+    }
+}

@@ -1,0 +1,93 @@
+package io.reel.store;
+
+import java.util.Objects;
+
+/**
+ * Where a subscription starts, what it delivers and under which name it keeps a checkpoint.
+ *
+ * <p>A named subscription with a stored checkpoint resumes from that checkpoint, whatever {@code from} says.
+ */
+public final class SubscribeOptions {
+    /** Default number of scanned records between two {@link SubscriptionMessage.Checkpoint}s of a filtered subscription. */
+    public static final int DEFAULT_CHECKPOINT_INTERVAL = 1024;
+
+    private static final long END = -1;
+
+    private final long fromPosition;
+    private final EventFilter filter;
+    private final String name;
+    private final int checkpointInterval;
+
+    private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval) {
+        this.fromPosition = fromPosition;
+        this.filter = Objects.requireNonNull(filter, "filter");
+        this.name = name;
+        this.checkpointInterval = checkpointInterval;
+    }
+
+    /** From the first record of the log. */
+    public static SubscribeOptions fromStart() {
+        return new SubscribeOptions(0, EventFilter.none(), null, DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    /** Live only: from the head at the moment of subscribing. */
+    public static SubscribeOptions fromEnd() {
+        return new SubscribeOptions(END, EventFilter.none(), null, DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    /** From {@code position} inclusive: the first record delivered is the one at that position. */
+    public static SubscribeOptions fromPosition(long position) {
+        if (position < 0) {
+            throw ReelException.invalidArgument("from_position " + position + " is negative; positions start at 0");
+        }
+        return new SubscribeOptions(position, EventFilter.none(), null, DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
+    public SubscribeOptions filter(EventFilter newFilter) {
+        return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval);
+    }
+
+    /** Names the subscription: it then resumes from its stored checkpoint (see {@link EventStore#checkpoint}). */
+    public SubscribeOptions name(String newName) {
+        if (newName != null && newName.isBlank()) {
+            throw ReelException.invalidArgument("subscription name is blank; give a name or none");
+        }
+        return new SubscribeOptions(fromPosition, filter, newName, checkpointInterval);
+    }
+
+    /** Scanned records between two checkpoint messages of a filtered subscription (default 1024). */
+    public SubscribeOptions checkpointInterval(int records) {
+        if (records <= 0) {
+            throw ReelException.invalidArgument("checkpoint interval " + records + " must be positive");
+        }
+        return new SubscribeOptions(fromPosition, filter, name, records);
+    }
+
+    public boolean fromEndOfLog() {
+        return fromPosition == END;
+    }
+
+    /** The start position, or -1 for the end of the log. */
+    public long fromPosition() {
+        return fromPosition;
+    }
+
+    public EventFilter filter() {
+        return filter;
+    }
+
+    /** The subscription's name, or null. */
+    public String name() {
+        return name;
+    }
+
+    public int checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    @Override
+    public String toString() {
+        return "SubscribeOptions{from=" + (fromEndOfLog() ? "end" : String.valueOf(fromPosition)) + ", filter=" + filter
+            + (name == null ? "" : ", name=" + name) + "}";
+    }
+}

@@ -1,0 +1,14 @@
+package io.reel.store;
+
+/**
+ * One live subscription as metrics and the dashboard see it.
+ *
+ * @param name        the subscription's name, or a generated {@code "anonymous-N"}
+ * @param filter      a description of its filter
+ * @param position    the next position it will read
+ * @param lagEvents   records between its position and the head
+ * @param lagSeconds  commit-time distance between the last record it scanned and the head's last record
+ * @param caughtUp    whether it has reached the head at least once
+ */
+public record SubscriptionStatus(String name, String filter, long position, long lagEvents, double lagSeconds, boolean caughtUp) {
+}

@@ -1,0 +1,621 @@
+package io.reel.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.NonBlocking;
+
+/**
+ * The Writer stage: the one thread that owns the active segment.
+ *
+ * <p>Appends arrive through a bounded queue (bounded by count and by bytes; a full queue fails the append at
+ * once with {@code OVERLOADED}) and each completes a {@code Mono<AppendResult>}. The thread drains
+ * everything waiting, checks each append against the streams' revisions, encodes all of them into one
+ * buffer, writes it once and forces it once (group commit), then publishes the new head and completes every
+ * append of the batch. Nothing waits on a timer: a lone append is written and forced at once, and appends
+ * arriving during a force form the next batch.
+ *
+ * <p>Acknowledgements are signalled on the writer thread, which is marked {@link NonBlocking}: a
+ * {@code block()} there fails fast instead of stalling every writer. Move heavy downstream work elsewhere.
+ *
+ * <p>An I/O error fails the batch with {@code STORAGE_FULL} or {@code IO_ERROR}; nothing of it is
+ * acknowledged, the bytes it may have left are zeroed before the next write, and writes resume when the
+ * cause is gone. Reads and subscriptions are not affected.
+ */
+final class WriterStage {
+    private static final Logger LOG = LoggerFactory.getLogger(WriterStage.class);
+
+    private final Log log;
+    private final StreamHeads heads;
+    private final RecentEventIds recentIds;
+    private final RecentRecords recent;
+    private final DurablePoint durablePoint;
+    private final Runnable onCommit;
+    private final StoreSettings settings;
+    private final StoreMetrics metrics;
+
+    private final ConcurrentLinkedQueue<AppendCommand> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedCount = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean parked;
+    private volatile boolean closing;
+    private volatile boolean stopped;
+    private volatile String state = "ok";
+
+    /* Writer thread only. */
+    private long writeOffset;
+    private long nextPosition;
+    private long forcedOffset;
+    private long forcedPosition;
+    private long lastForceNanos;
+    private AppendCommand carry;
+    private long batchTimestampMicros;
+    private long dirtyFrom = -1;
+    private long dirtyTo = -1;
+    private final List<AppendCommand> batch = new ArrayList<>();
+    private final Map<UUID, PendingId> batchIds = new HashMap<>();
+
+    /** An event id written by an append of the current, not yet durable, batch. */
+    private record PendingId(AppendCommand command, int index) {
+    }
+
+    WriterStage(Log log, StreamHeads heads, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
+                StoreSettings settings, StoreMetrics metrics) {
+        this.log = log;
+        this.heads = heads;
+        this.recentIds = new RecentEventIds(settings.idempotencyWindow());
+        this.recent = recent;
+        this.durablePoint = durablePoint;
+        this.onCommit = onCommit;
+        this.settings = settings;
+        this.metrics = metrics;
+        Log.Head head = log.head();
+        this.writeOffset = head.endOffset();
+        this.nextPosition = head.position();
+        this.forcedOffset = writeOffset;
+        this.forcedPosition = nextPosition;
+        this.thread = new WriterThread(this::run);
+    }
+
+    /** The writer's thread: marked non-blocking so that {@code block()} on it fails fast. */
+    private static final class WriterThread extends Thread implements NonBlocking {
+        WriterThread(Runnable body) {
+            super(body, "reel-writer");
+            setDaemon(true);
+        }
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** "ok", or why writes are failing ("STORAGE_FULL: ..." / "IO_ERROR: ..."). */
+    String state() {
+        return state;
+    }
+
+    int queued() {
+        return queuedCount.get();
+    }
+
+    Mono<AppendResult> submit(AppendCommand command) {
+        return Mono.create(sink -> {
+            command.sink = sink;
+            offer(command);
+        });
+    }
+
+    private void offer(AppendCommand command) {
+        if (closing) {
+            fail(command, new ReelException(ErrorCode.CLOSED, "the store is closed; no more appends are taken"));
+            return;
+        }
+        int count = queuedCount.incrementAndGet();
+        long bytes = queuedBytes.addAndGet(command.dataBytes);
+        if (count > settings.writerQueueCapacity() || (bytes > settings.writerQueueBytes() && count > 1)) {
+            queuedCount.decrementAndGet();
+            queuedBytes.addAndGet(-command.dataBytes);
+            fail(command, new ReelException(ErrorCode.OVERLOADED, "the writer's queue is full (" + (count - 1)
+                + " appends, " + (bytes - command.dataBytes) + " bytes waiting); retry after a short pause"));
+            return;
+        }
+        queue.offer(command);
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+        if (stopped) {
+            failQueued();
+        }
+    }
+
+    private AppendCommand poll() {
+        AppendCommand c = queue.poll();
+        if (c != null) {
+            queuedCount.decrementAndGet();
+            queuedBytes.addAndGet(-c.dataBytes);
+        }
+        return c;
+    }
+
+    private void fail(AppendCommand command, ReelException error) {
+        metrics.rejected(error.code());
+        command.sink.error(error);
+    }
+
+    /** Stops taking appends, writes and forces everything already queued, and waits for the thread to end. */
+    void close() {
+        closing = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.MINUTES.toMillis(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                AppendCommand first = carry != null ? carry : poll();
+                carry = null;
+                if (first == null) {
+                    if (closing) {
+                        break;
+                    }
+                    idle();
+                    continue;
+                }
+                try {
+                    writeBatch(first);
+                } catch (RuntimeException | Error e) {
+                    LOG.error("the writer failed unexpectedly; the batch is failed and the writer goes on", e);
+                    failBatch(new ReelException(ErrorCode.INTERNAL, "the writer failed unexpectedly: " + e, e));
+                }
+            }
+            forceIfDirty();
+            durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+        } catch (IOException e) {
+            LOG.error("could not force the log while closing: {}", e.toString());
+        } finally {
+            stopped = true;
+            failQueued();
+        }
+    }
+
+    private void failQueued() {
+        AppendCommand c;
+        while ((c = poll()) != null) {
+            fail(c, new ReelException(ErrorCode.CLOSED, "the store closed before this append was written; nothing was written"));
+        }
+    }
+
+    /** Nothing queued: force pending batched writes when due, else sleep until an append arrives. */
+    private void idle() {
+        long waitNanos = TimeUnit.MILLISECONDS.toNanos(200);
+        if (forcedOffset != writeOffset) {
+            long due = lastForceNanos + settings.durability().interval().toNanos() - System.nanoTime();
+            if (due <= 0) {
+                try {
+                    forceIfDirty();
+                } catch (IOException e) {
+                    writeFailed(e, -1, -1);
+                }
+                return;
+            }
+            waitNanos = due;
+        }
+        try {
+            durablePoint.forceIfDue();
+        } catch (IOException e) {
+            LOG.warn("could not force {}: {}", DurablePoint.FILE_NAME, e.toString());
+        }
+        parked = true;
+        if (queue.isEmpty() && !closing) {
+            LockSupport.parkNanos(this, waitNanos);
+        }
+        parked = false;
+    }
+
+    private void writeBatch(AppendCommand first) {
+        if (dirtyFrom >= 0 && !clearFailedWrite(first)) {
+            return;
+        }
+        long segmentSize = log.segmentSize();
+        batchTimestampMicros = micros(settings.clock().instant());
+        long bytes = 0;
+        int frames = 0;
+        AppendCommand command = first;
+        while (command != null) {
+            if (writeOffset + bytes + command.frameBytesBound > segmentSize) {
+                if (bytes > 0) {
+                    carry = command;
+                    break;
+                }
+                if (writeOffset > LogFormat.SEGMENT_HEADER_SIZE) {
+                    if (!roll(command)) {
+                        return;
+                    }
+                    continue;
+                }
+                fail(command, new ReelException(ErrorCode.TOO_LARGE, "the append to stream '" + command.stream + "' needs up to "
+                    + command.frameBytesBound + " bytes, more than a whole segment (" + segmentSize + " bytes); split it or raise --segment-size"));
+            } else if (prepare(command)) {
+                batch.add(command);
+                bytes += command.frameBytes;
+                frames += command.eventCount();
+                if (bytes >= settings.maxBatchBytes()) {
+                    break;
+                }
+            }
+            command = poll();
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        byte[] buffer = new byte[(int) bytes];
+        int[] bodyOffsets = new int[frames];
+        int[] bodyLengths = new int[frames];
+        long timestampMicros = batchTimestampMicros;
+        encode(buffer, bodyOffsets, bodyLengths, timestampMicros);
+        long firstPosition = nextPosition;
+        long at = writeOffset;
+        long forceNanos;
+        try {
+            log.active().write(ByteBuffer.wrap(buffer), at);
+            forceNanos = forceIfDue(at + bytes);
+        } catch (IOException e) {
+            writeFailed(e, at, at + bytes);
+            return;
+        }
+        writeOffset = at + bytes;
+        nextPosition = firstPosition + frames;
+        heads.commit();
+        OffsetIndex offsets = log.active().offsetIndex();
+        for (int i = 0; i < frames; i++) {
+            long frameOffset = at + bodyOffsets[i] - LogFormat.FRAME_HEADER_SIZE;
+            offsets.onFrame(firstPosition + i, frameOffset, at + bodyOffsets[i] + bodyLengths[i], timestampMicros);
+        }
+        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, bodyOffsets, bodyLengths, timestampMicros);
+        recent.add(committed);
+        log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
+        metrics.batch(frames, bytes, forceNanos);
+        try {
+            durablePoint.record(forcedPosition, log.active().basePosition(), forcedOffset, false);
+        } catch (IOException e) {
+            LOG.warn("could not record the durable point: {}", e.toString());
+        }
+        state = "ok";
+        onCommit.run();
+        completeBatch();
+        log.preallocateIfDue(writeOffset);
+    }
+
+    /** Forces now under FSYNC, or when the interval has passed under BATCHED; returns the force's nanos or -1. */
+    private long forceIfDue(long end) throws IOException {
+        Durability durability = settings.durability();
+        long now = System.nanoTime();
+        if (durability.isFsync() || now - lastForceNanos >= durability.interval().toNanos()) {
+            log.active().force();
+            long done = System.nanoTime();
+            lastForceNanos = done;
+            forcedOffset = end;
+            forcedPosition = nextPosition + countFrames();
+            return done - now;
+        }
+        return -1;
+    }
+
+    private int countFrames() {
+        int n = 0;
+        for (AppendCommand c : batch) {
+            n += c.eventCount();
+        }
+        return n;
+    }
+
+    private void forceIfDirty() throws IOException {
+        if (forcedOffset != writeOffset) {
+            long start = System.nanoTime();
+            log.active().force();
+            lastForceNanos = System.nanoTime();
+            metrics.fsyncLatency.record(lastForceNanos - start, TimeUnit.NANOSECONDS);
+            forcedOffset = writeOffset;
+            forcedPosition = nextPosition;
+            durablePoint.record(forcedPosition, log.active().basePosition(), forcedOffset, false);
+        }
+    }
+
+    /** Seals the active segment and starts the next; false (and the command failed) when that fails. */
+    private boolean roll(AppendCommand waiting) {
+        try {
+            forceIfDirty();
+            log.roll(nextPosition, writeOffset);
+            writeOffset = LogFormat.SEGMENT_HEADER_SIZE;
+            forcedOffset = writeOffset;
+            Log.Head head = log.head();
+            log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, head.timestampMicros()));
+            durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+            return true;
+        } catch (IOException e) {
+            batch.add(waiting);
+            writeFailed(e, -1, -1);
+            return false;
+        }
+    }
+
+    /**
+     * Checks one command against the streams' state and gives it positions and revisions; false when it was
+     * answered at once (rejected, or a retry of a committed append).
+     */
+    private boolean prepare(AppendCommand c) {
+        switch (c.kind) {
+            case APPEND -> {
+                StreamHeads.StreamHead head = heads.get(c.stream);
+                if (head.pendingHardDeleted()) {
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
+                Boolean duplicate = checkRetry(c, head);
+                if (duplicate == null) {
+                    return false;
+                }
+                if (duplicate) {
+                    return true;
+                }
+                if (!expectationHolds(c.expected, head)) {
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, head.pendingRevision));
+                    return false;
+                }
+                assign(c, head, c.stream, c.events);
+                for (int i = 0; i < c.events.size(); i++) {
+                    batchIds.put(c.events.get(i).eventId(), new PendingId(c, i));
+                }
+                return true;
+            }
+            case SET_METADATA, SOFT_DELETE, HARD_DELETE -> {
+                StreamHeads.StreamHead target = heads.get(c.stream);
+                if (target.pendingHardDeleted()) {
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
+                if (c.kind != AppendCommand.Kind.SET_METADATA && !expectationHolds(c.expected, target)) {
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, target.pendingRevision));
+                    return false;
+                }
+                StreamMetadata metadata = switch (c.kind) {
+                    case SET_METADATA -> c.metadata;
+                    case SOFT_DELETE -> target.pendingMetadata.withTruncateBefore(target.pendingRevision + 1)
+                        .withSoftDeleted(true);
+                    default -> target.pendingMetadata.withHardDeleted(true);
+                };
+                String metadataStream = SystemStreams.metadataStreamOf(c.stream);
+                StreamHeads.StreamHead metaHead = heads.get(metadataStream);
+                assign(c, metaHead, metadataStream, List.of(SystemStreams.metadataEvent(c.stream, metadata)));
+                target.pendingMetadata = metadata;
+                heads.touch(target);
+                return true;
+            }
+            default -> throw new IllegalStateException("unknown command " + c.kind);
+        }
+    }
+
+    private static ReelException deleted(String stream) {
+        return new ReelException(ErrorCode.STREAM_DELETED, "stream '" + stream
+            + "' was hard-deleted and can never be written again; use a new stream name");
+    }
+
+    /**
+     * Recognises a retried append by its event ids. Returns TRUE when it repeats an append of this batch
+     * (it then completes with it), FALSE when it is new, and null when it was answered: a retry of a
+     * committed append (the earlier result) or a partial repeat ({@code INVALID_ARGUMENT}).
+     */
+    private Boolean checkRetry(AppendCommand c, StreamHeads.StreamHead head) {
+        List<EventData> events = c.events;
+        PendingId pending = batchIds.get(events.get(0).eventId());
+        if (pending != null && pending.command.stream.equals(c.stream) && pending.index == 0
+            && pending.command.events.size() == events.size() && sameIds(pending.command.events, events)) {
+            c.duplicateOf = pending.command;
+            return Boolean.TRUE;
+        }
+        RecentEventIds.Entry first = recentIds.find(events.get(0).eventId());
+        if (first != null && first.stream() == head && pending == null) {
+            RecentEventIds.Entry last = recentIds.find(events.get(events.size() - 1).eventId());
+            boolean whole = last != null && last.stream() == head
+                && last.position() - first.position() == events.size() - 1
+                && isWholeAppend(events, head, first.position());
+            if (whole) {
+                c.sink.success(new AppendResult(first.position(), last.position(), last.revision()));
+                return null;
+            }
+        }
+        for (int i = 0; i < events.size(); i++) {
+            UUID id = events.get(i).eventId();
+            PendingId p = batchIds.get(id);
+            RecentEventIds.Entry e = p == null ? recentIds.find(id) : null;
+            if ((p != null && p.command.stream.equals(c.stream)) || (e != null && e.stream() == head)) {
+                long at = p != null ? -1 : e.position();
+                fail(c, ReelException.invalidArgument("event " + i + " (id " + id + ") of the append to stream '" + c.stream
+                    + "' was already written" + (at >= 0 ? " at position " + at : " by another append in flight")
+                    + ", but the append does not repeat that earlier append exactly; resend the earlier append as it was, or use new event ids"));
+                return null;
+            }
+        }
+        return Boolean.FALSE;
+    }
+
+    private static boolean sameIds(List<EventData> a, List<EventData> b) {
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).eventId().equals(b.get(i).eventId())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every id sits at consecutive positions from {@code firstPosition}, and the append there began and ended with them. */
+    private boolean isWholeAppend(List<EventData> events, StreamHeads.StreamHead head, long firstPosition) {
+        for (int i = 0; i < events.size(); i++) {
+            RecentEventIds.Entry e = recentIds.find(events.get(i).eventId());
+            if (e == null || e.stream() != head || e.position() != firstPosition + i) {
+                return false;
+            }
+        }
+        return recentIds.find(events.get(0).eventId()).startsAppend()
+            && recentIds.find(events.get(events.size() - 1).eventId()).endsAppend();
+    }
+
+    private static boolean expectationHolds(ExpectedRevision expected, StreamHeads.StreamHead head) {
+        return switch (expected.kind()) {
+            case ANY -> true;
+            case NO_STREAM -> head.pendingRevision < 0 || head.pendingSoftDeleted();
+            case STREAM_EXISTS -> head.pendingRevision >= 0 && !head.pendingSoftDeleted();
+            case EXACT -> head.pendingRevision == expected.revision();
+        };
+    }
+
+    private void assign(AppendCommand c, StreamHeads.StreamHead head, String stream, List<EventData> events) {
+        c.writtenStream = stream;
+        c.writtenStreamUtf8 = stream.getBytes(StandardCharsets.UTF_8);
+        c.writtenEvents = events;
+        c.firstPosition = nextPosition + pendingFrames();
+        c.firstRevision = head.pendingRevision + 1;
+        head.pendingRevision += events.size();
+        heads.touch(head);
+        int size = 0;
+        for (int i = 0; i < events.size(); i++) {
+            EventData e = events.get(i);
+            size += LogFormat.FRAME_HEADER_SIZE + RecordCodec.bodySize(c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
+                e.typeUtf8(), e.contentTypeUtf8(), e.data().length, e.metadata().length, batchTimestampMicros);
+        }
+        c.frameBytes = size;
+        c.result = new AppendResult(c.firstPosition, c.firstPosition + events.size() - 1, c.firstRevision + events.size() - 1);
+    }
+
+    private int pendingFrames() {
+        int n = 0;
+        for (AppendCommand c : batch) {
+            n += c.eventCount();
+        }
+        return n;
+    }
+
+    private void encode(byte[] buffer, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+        int p = 0;
+        int frame = 0;
+        for (AppendCommand c : batch) {
+            List<EventData> events = c.writtenEvents;
+            if (events == null) {
+                continue;
+            }
+            for (int i = 0; i < events.size(); i++) {
+                EventData e = events.get(i);
+                int bodyStart = p + LogFormat.FRAME_HEADER_SIZE;
+                int bodyEnd = RecordCodec.encode(buffer, bodyStart, c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
+                    e.eventId(), e.typeUtf8(), e.contentTypeUtf8(), e.data(), e.metadata(), timestampMicros);
+                int length = bodyEnd - bodyStart;
+                boolean continued = i < events.size() - 1;
+                Bytes.putInt(buffer, p, length | (continued ? LogFormat.CONTINUED_FLAG : 0));
+                Bytes.putInt(buffer, p + 4, Crc.of(buffer, bodyStart, length));
+                bodyOffsets[frame] = bodyStart;
+                bodyLengths[frame] = length;
+                frame++;
+                p = bodyEnd;
+            }
+        }
+        if (p != buffer.length) {
+            throw new IllegalStateException("encoded " + p + " bytes, sized " + buffer.length);
+        }
+    }
+
+    private void completeBatch() {
+        long now = System.nanoTime();
+        for (AppendCommand c : batch) {
+            AppendCommand original = c.duplicateOf != null ? c.duplicateOf : c;
+            if (c.duplicateOf == null && c.writtenEvents != null && c.kind == AppendCommand.Kind.APPEND) {
+                StreamHeads.StreamHead head = heads.get(c.stream);
+                int n = c.writtenEvents.size();
+                for (int i = 0; i < n; i++) {
+                    recentIds.add(c.writtenEvents.get(i).eventId(), head, c.firstPosition + i, c.firstRevision + i, i == 0, i == n - 1);
+                }
+            }
+            metrics.appendLatency.record(now - c.submittedNanos, TimeUnit.NANOSECONDS);
+            metrics.appends.increment();
+            c.sink.success(original.result);
+        }
+        batch.clear();
+        batchIds.clear();
+    }
+
+    private void failBatch(ReelException error) {
+        heads.rollback();
+        for (AppendCommand c : batch) {
+            fail(c, error);
+        }
+        batch.clear();
+        batchIds.clear();
+    }
+
+    /** A write or force failed: fail the batch, remember the bytes to clear, keep everything else as it was. */
+    private void writeFailed(IOException e, long from, long to) {
+        boolean full = isDiskFull(e);
+        ReelException error = full
+            ? new ReelException(ErrorCode.STORAGE_FULL, "the disk holding " + log.dir() + " is full (" + e.getMessage()
+                + "); writes are stopped, reads go on; free some space and writes resume by themselves", e)
+            : new ReelException(ErrorCode.IO_ERROR, "writing to " + log.dir() + " failed (" + e
+                + "); writes are stopped, reads go on; check the disk and the system log", e);
+        LOG.error("{}", error.getMessage());
+        state = error.getMessage();
+        if (from >= 0) {
+            dirtyFrom = dirtyFrom < 0 ? from : Math.min(dirtyFrom, from);
+            dirtyTo = Math.max(dirtyTo, to);
+        }
+        failBatch(error);
+    }
+
+    static boolean isDiskFull(IOException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("No space left") || message.contains("Disk quota exceeded") || message.contains("not enough space");
+    }
+
+    /** Zeroes what a failed write may have left past the data; false (and {@code first} failed) when that fails too. */
+    private boolean clearFailedWrite(AppendCommand first) {
+        try {
+            Segment active = log.active();
+            ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, dirtyTo - dirtyFrom));
+            for (long p = dirtyFrom; p < dirtyTo; ) {
+                zeros.clear();
+                zeros.limit((int) Math.min(zeros.capacity(), dirtyTo - p));
+                int n = zeros.remaining();
+                active.write(zeros, p);
+                p += n;
+            }
+            active.force();
+            dirtyFrom = -1;
+            dirtyTo = -1;
+            return true;
+        } catch (IOException e) {
+            batch.add(first);
+            writeFailed(e, -1, -1);
+            return false;
+        }
+    }
+
+    static long micros(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+    }
+}

@@ -1,0 +1,38 @@
+package io.reel.store;
+
+/**
+ * The stream was not at the expected revision, so nothing was written. Reload the stream and decide again.
+ */
+public final class WrongExpectedVersionException extends ReelException {
+    private static final long serialVersionUID = 1L;
+
+    private final String stream;
+    private final ExpectedRevision expected;
+    private final long actualRevision;
+
+    public WrongExpectedVersionException(String stream, ExpectedRevision expected, long actualRevision) {
+        super(ErrorCode.WRONG_EXPECTED_VERSION, describe(stream, expected, actualRevision));
+        this.stream = stream;
+        this.expected = expected;
+        this.actualRevision = actualRevision;
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    public ExpectedRevision expected() {
+        return expected;
+    }
+
+    /** The stream's revision when the append was checked: its last event number, -1 when it has no events. */
+    public long actualRevision() {
+        return actualRevision;
+    }
+
+    private static String describe(String stream, ExpectedRevision expected, long actual) {
+        String state = actual < 0 ? "does not exist" : "is at revision " + actual;
+        return "stream '" + stream + "' " + state + ", but the request expected " + expected
+            + "; nothing was written: read the stream again and retry with its current revision";
+    }
+}
