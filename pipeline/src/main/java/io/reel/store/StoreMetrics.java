@@ -25,8 +25,6 @@ final class StoreMetrics implements AutoCloseable {
     final Timer fsyncLatency;
     final DistributionSummary batchEvents;
     final Counter recoveryTruncatedBytes;
-    final Counter snapshotsWritten;
-    final Counter snapshotsIgnored;
     private final Map<ErrorCode, Counter> rejected = new EnumMap<>(ErrorCode.class);
 
     StoreMetrics(MeterRegistry registry) {
@@ -42,9 +40,6 @@ final class StoreMetrics implements AutoCloseable {
             .publishPercentiles(0.5, 0.99).register(registry));
         recoveryTruncatedBytes = track(Counter.builder("reel.recovery.truncated.bytes").baseUnit("bytes")
             .description("Bytes of unacknowledged torn tail cut on open").register(registry));
-        snapshotsWritten = track(Counter.builder("reel.snapshots.written").description("Aggregate snapshots written").register(registry));
-        snapshotsIgnored = track(Counter.builder("reel.snapshots.ignored")
-            .description("Snapshots ignored because damaged or of an old schema version").register(registry));
         for (ErrorCode code : ErrorCode.values()) {
             rejected.put(code, Counter.builder("reel.rejected").tag("code", code.name())
                 .description("Requests rejected, by error code").register(registry));
