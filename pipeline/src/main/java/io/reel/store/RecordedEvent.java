@@ -58,7 +58,17 @@ public final class RecordedEvent {
         while (p < end) {
             int tag = buf[p++] & 0xFF;
             if (tag >= 0x80) {
-                throw malformed("multi-byte tag");
+                int shift = 7;
+                tag &= 0x7F;
+                byte b;
+                do {
+                    if (p >= end || shift > 28) {
+                        throw malformed("truncated tag");
+                    }
+                    b = buf[p++];
+                    tag |= (b & 0x7F) << shift;
+                    shift += 7;
+                } while (b < 0);
             }
             int wireType = tag & 7;
             int field = tag >>> 3;
