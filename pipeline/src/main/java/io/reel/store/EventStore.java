@@ -100,6 +100,9 @@ public final class EventStore implements EventSource, AutoCloseable {
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
             this.writer = new WriterStage(log, heads, recent, durablePoint, projector::onCommit, settings, metrics);
+            try (LogCursor tail = new LogCursor(log, recent, Math.max(0, head - settings.idempotencyWindow()))) {
+                writer.rememberRecent(tail, log.head());
+            }
             this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
                 settings.checkpointFlushInterval());
             writer.start();

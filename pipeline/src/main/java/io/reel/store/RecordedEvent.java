@@ -207,6 +207,15 @@ public final class RecordedEvent {
         return length;
     }
 
+    /**
+     * Whether this record is the last of its append, from the continued flag of the frame header that
+     * precedes the body in the buffer. Only for records read from frames (the log, the recent cache).
+     */
+    boolean endsAppend() {
+        return offset < LogFormat.FRAME_HEADER_SIZE
+            || (Bytes.getInt(buf, offset - LogFormat.FRAME_HEADER_SIZE) & LogFormat.CONTINUED_FLAG) == 0;
+    }
+
     boolean streamEquals(byte[] utf8) {
         return Arrays.equals(buf, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
     }

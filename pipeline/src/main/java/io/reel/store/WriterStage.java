@@ -100,6 +100,23 @@ final class WriterStage {
         }
     }
 
+    /**
+     * Refills the idempotency window from the tail of the log before the writer starts, so that a client
+     * retrying an append whose acknowledgement a crash swallowed gets the earlier result, not a duplicate.
+     */
+    void rememberRecent(LogCursor cursor, Log.Head head) throws IOException {
+        java.util.ArrayList<RecordedEvent> chunk = new java.util.ArrayList<>();
+        boolean previousEnded = cursor.position() == 0;
+        while (cursor.read(chunk, 4096, head) > 0) {
+            for (RecordedEvent r : chunk) {
+                boolean ends = r.endsAppend();
+                recentIds.add(r.eventId(), heads.get(r.stream()), r.position(), r.revision(), previousEnded, ends);
+                previousEnded = ends;
+            }
+            chunk.clear();
+        }
+    }
+
     void start() {
         thread.start();
     }
