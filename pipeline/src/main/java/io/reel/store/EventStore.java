@@ -99,7 +99,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
-            this.writer = new WriterStage(log, heads, recent, durablePoint, projector::onCommit, settings, metrics);
+            this.writer = new WriterStage(log, heads, indexer.index(), recent, durablePoint, projector::onCommit, settings, metrics);
             try (LogCursor tail = new LogCursor(log, recent, Math.max(0, head - settings.idempotencyWindow()))) {
                 writer.rememberRecent(tail, log.head());
             }
