@@ -57,6 +57,7 @@ public final class EventStore implements EventSource, AutoCloseable {
     private final DurablePoint durablePoint;
     private final WriterStage writer;
     private final SubscriptionCheckpoints namedCheckpoints;
+    private final ConsumerGroups groups;
     private final RecoveryReport recovery;
     private final Disposable lagRefresh;
     private volatile boolean closed;
@@ -106,6 +107,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
                 settings.checkpointFlushInterval());
             writer.start();
+            this.groups = new ConsumerGroups(this, CheckpointStore.open(dir.resolve("groups")));
             this.recovery = new RecoveryReport(Duration.ofNanos(System.nanoTime() - started), head, outcome.truncatedBytes(),
                 outcome.lostEvents(), outcome.repairs(), head - replayFrom);
             registerGauges();
@@ -332,6 +334,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         });
     }
 
+    /** The persistent subscription groups (competing consumers) of this store. */
+    public ConsumerGroups groups() {
+        return groups;
+    }
+
     /** Stored checkpoints of named subscriptions. */
     public java.util.Map<String, Long> checkpoints() {
         return namedCheckpoints.all();
@@ -435,6 +442,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             return;
         }
         closed = true;
+        groups.close();
         writer.close();
         indexer.close(log.head().position());
         projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"));
