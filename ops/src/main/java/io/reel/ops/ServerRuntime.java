@@ -132,7 +132,9 @@ final class ServerRuntime implements AutoCloseable {
             LOG.warn("recovery cut {} bytes of unacknowledged tail, lost {} event(s) to repair{}", recovery.truncatedBytes(),
                 recovery.lostEvents(), recovery.repairs().isEmpty() ? "" : ": " + String.join("; ", recovery.repairs()));
         }
-        sampler = new StatsSampler(store, registry, List::of, List::of, () -> -1);
+        EventStore opened = store;
+        sampler = new StatsSampler(store, registry, List::of,
+            () -> opened.groups().list().stream().map(StatsSampler.Lag::of).toList(), () -> -1);
         sampler.start();
         started.add(sampler);
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.reel.store.EventStore;
+import io.reel.store.GroupStatus;
 import io.reel.store.StoreInfo;
 import io.reel.store.SubscriptionStatus;
 import java.io.IOException;
@@ -43,13 +44,20 @@ final class StatsSampler implements AutoCloseable {
     /**
      * The lag of one consumer: a subscription, a subscription group or a projection.
      *
-     * @param status     what it is doing ({@code live}/{@code catching-up} for subscriptions, the phase of a projection)
+     * @param status     what it is doing: {@code live}, {@code behind} (caught up once, behind now) or {@code catching-up}
+     *                   for a subscription, its consumers for a group, the phase of a projection
      * @param detail     its filter, or why it failed; empty when nothing to say
      */
     record Lag(Kind kind, String name, String status, long position, long lagEvents, double lagSeconds, String detail) {
         static Lag of(SubscriptionStatus s) {
-            return new Lag(Kind.SUBSCRIPTION, s.name(), s.caughtUp() ? "live" : "catching-up", s.position(), s.lagEvents(), s.lagSeconds(),
-                s.filter());
+            String status = s.lagEvents() == 0 ? "live" : s.caughtUp() ? "behind" : "catching-up";
+            return new Lag(Kind.SUBSCRIPTION, s.name(), status, s.position(), s.lagEvents(), s.lagSeconds(), s.filter());
+        }
+
+        static Lag of(GroupStatus g) {
+            int consumers = g.consumers().size();
+            return new Lag(Kind.GROUP, g.name(), consumers + (consumers == 1 ? " consumer" : " consumers"), g.checkpoint(), g.lagEvents(),
+                g.lagSeconds(), "in flight " + g.inFlight() + ", parked " + g.parked() + ", filter " + g.filter());
         }
     }
 

@@ -3,10 +3,12 @@ package io.reel.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.reel.store.Delivery;
 import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.GroupOptions;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.WrongExpectedVersionException;
@@ -39,6 +41,7 @@ class HttpEndpointTest {
     private ServerRuntime runtime;
     private String http;
     private final List<BaseSubscriber<SubscriptionMessage>> subscribers = new ArrayList<>();
+    private BaseSubscriber<Delivery> groupConsumer;
 
     @BeforeAll
     void startWithTraffic(@TempDir Path dir) {
@@ -48,6 +51,20 @@ class HttpEndpointTest {
         EventStore store = runtime.store();
         subscribers.add(subscribe(store, SubscribeOptions.fromEnd(), Long.MAX_VALUE));
         subscribers.add(subscribe(store, SubscribeOptions.fromStart().name("slow-reader"), 1));
+        store.groups().create(GroupOptions.named("billing").fromStart()).block(Duration.ofSeconds(10));
+        BaseSubscriber<Delivery> consumer = new BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(Subscription subscription) {
+                subscription.request(5);
+            }
+
+            @Override
+            protected void hookOnNext(Delivery delivery) {
+                delivery.ack();
+            }
+        };
+        store.groups().join("billing").subscribe(consumer);
+        groupConsumer = consumer;
         Stores.append(store, "order-1", 500, 50);
         Stores.append(store, "order-2", 1, 1);
         try {
@@ -71,6 +88,9 @@ class HttpEndpointTest {
     @AfterAll
     void stop() {
         subscribers.forEach(BaseSubscriber::dispose);
+        if (groupConsumer != null) {
+            groupConsumer.dispose();
+        }
         if (runtime != null) {
             runtime.close();
         }
@@ -103,6 +123,10 @@ class HttpEndpointTest {
             assertThat((Long) slow.get("lag_events")).isEqualTo(head - (Long) slow.get("position")).isGreaterThan(400);
             assertThat(subscriptions.stream().map(Map.class::cast).anyMatch(s -> "live".equals(s.get("status")) && (Long) s.get("lag_events") == 0))
                 .as("the live subscription has caught up").isTrue();
+            Map<?, ?> billing = (Map<?, ?>) ((List<?>) stats.get("groups")).get(0);
+            assertThat(billing.get("name")).isEqualTo("billing");
+            assertThat(billing.get("status")).isEqualTo("1 consumer");
+            assertThat((Long) billing.get("lag_events")).isEqualTo(head - (Long) billing.get("position")).isGreaterThan(400);
         });
         List<?> history = (List<?>) Json.parse(Http.get(http, "/api/history").body());
         assertThat(history).isNotEmpty();
@@ -126,6 +150,7 @@ class HttpEndpointTest {
         "reel_fsync_latency_seconds_bucket", "reel_batch_size", "reel_head_position", "reel_segments", "reel_log_bytes",
         "reel_subscription_lag_events", "reel_subscription_lag_seconds", "reel_snapshots_stored",
         "reel_recovery_seconds", "reel_recovery_replayed_events", "reel_recovery_truncated_bytes_total",
+        "reel_group_lag_events", "reel_group_lag_seconds", "reel_group_in_flight", "reel_group_parked",
         "reel_rejected_total", "reel_disk_free_bytes", "reel_writer_stopped");
 
     @Test
@@ -136,7 +161,8 @@ class HttpEndpointTest {
             assertThat(r.contentType()).startsWith("text/plain");
             Set<String> names = metricNames(r.body());
             assertThat(names).containsAll(DESIGN_METERS);
-            assertThat(r.body()).contains("reel_subscription_lag_events{name=\"slow-reader\"}");
+            assertThat(r.body()).contains("reel_subscription_lag_events{name=\"slow-reader\"}")
+                .contains("reel_group_lag_events{group=\"billing\"}");
             assertThat(sample(r.body(), "reel_rejected_total{code=\"WRONG_EXPECTED_VERSION\"}")).isGreaterThanOrEqualTo(1);
             assertThat(sample(r.body(), "reel_append_events_total")).isGreaterThanOrEqualTo(501);
             assertThat(sample(r.body(), "reel_head_position")).isEqualTo(runtime.store().headPosition());
