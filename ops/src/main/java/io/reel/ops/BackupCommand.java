@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "backup", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
     description = {"Copy a data directory, consistent up to its head, while a server keeps running on it.",
         "The copy holds every event below the head it reports; restore it with 'reel restore'."},
-    footer = {"", "Example:", "  reel backup --data reel-data --to /backups/reel-$(date +%F)"})
+    footer = {"", "Example:", "  reel backup --data reel-data --to /backups/reel-$(date +%%F)"})
 final class BackupCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
