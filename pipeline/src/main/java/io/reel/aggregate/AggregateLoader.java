@@ -5,6 +5,7 @@ import io.reel.store.Direction;
 import io.reel.store.EventStore;
 import io.reel.store.RecordedEvent;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -56,7 +57,11 @@ final class AggregateLoader<S> {
 
     /** The state as of revision {@code upTo} (inclusive) of the stream, or its last event when it has fewer. */
     Mono<Image<S>> load(String id, long upTo) {
-        Image<S> empty = new Image<>(aggregate.initial(id), -1, -1);
+        return Mono.defer(() -> loadNow(id, upTo));
+    }
+
+    private Mono<Image<S>> loadNow(String id, long upTo) {
+        Image<S> empty = new Image<>(Objects.requireNonNull(aggregate.initial(id), "initial returned null"), -1, -1);
         if (snapshots == null) {
             return fold(streamOf(id), empty, upTo, null);
         }

@@ -245,9 +245,22 @@ public final class AggregateRepository<S, C> {
             skipped = false;
         }
 
+        /** Completes; a subscriber that throws cannot take the aggregate (or the writer thread) down with it. */
+        void succeed(CommandResult<S> result) {
+            try {
+                complete(result);
+            } catch (RuntimeException e) {
+                Operators.onErrorDropped(e, actual.currentContext());
+            }
+        }
+
         void fail(Throwable t) {
             if (!isCancelled()) {
-                actual.onError(t);
+                try {
+                    actual.onError(t);
+                } catch (RuntimeException e) {
+                    Operators.onErrorDropped(e, actual.currentContext());
+                }
             }
         }
     }
@@ -528,11 +541,11 @@ public final class AggregateRepository<S, C> {
                 long revision = firstRevision + p.firstEvent + count - 1;
                 if (p.reason != null) {
                     rejected.increment();
-                    p.complete(new CommandResult.Rejected<>(stream, p.reason, revision, p.stateAfter));
+                    p.succeed(new CommandResult.Rejected<>(stream, p.reason, revision, p.stateAfter));
                 } else {
                     accepted.increment();
                     long position = count == 0 ? -1 : firstPosition + p.firstEvent + count - 1;
-                    p.complete(new CommandResult.Accepted<>(stream, count == 0 ? List.of() : p.events, revision, position, p.stateAfter));
+                    p.succeed(new CommandResult.Accepted<>(stream, count == 0 ? List.of() : p.events, revision, position, p.stateAfter));
                 }
             }
         }

@@ -105,7 +105,7 @@ public final class CommandBenchmark {
 
     private static double medianLoadMillis(EventStore store, CounterAggregate counter, String id, boolean snapshots, long expected) {
         double[] times = new double[7];
-        for (int run = -2; run < times.length; run++) {
+        for (int run = -15; run < times.length; run++) {
             AggregateRepository<CounterAggregate.Counter, CounterAggregate.Add> repository =
                 AggregateRepository.builder(store, counter).readSnapshots(snapshots).build();
             long t0 = System.nanoTime();

@@ -115,7 +115,7 @@ public final class EventTypes {
                 + ") that the aggregate does not know; register its message or an upcaster in the aggregate's EventTypes");
         }
         try {
-            return r.parser.parseFrom(stored.dataBuffer());
+            return r.parser.parseFrom(stored.data());
         } catch (InvalidProtocolBufferException e) {
             throw unparsable(stored, r.messageName, e);
         }

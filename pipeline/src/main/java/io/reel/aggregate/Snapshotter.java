@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
 
 /**
  * The Snapshotter stage: off the write path, it folds the committed events of registered aggregate types and
@@ -32,8 +33,10 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>It is a named subscription over the log ({@code EventStore.subscribe} with the stream prefixes
  * {@code "<name>-"} of its aggregate types), so it resumes from its own checkpoint after a restart, reads the
- * log only as fast as it keeps up, and never slows a writer. Snapshots are an optimisation: one that is
- * missing, damaged, of an older schema version or not matching the log is ignored and rebuilt from events.
+ * log only as fast as it keeps up, and never slows a writer. Should the subscription fail (for anything but the
+ * store closing), it resubscribes from its checkpoint with a backoff; events it sees twice are skipped.
+ * Snapshots are an optimisation: one that is missing, damaged, of an older schema version or not matching the
+ * log is ignored and rebuilt from events.
  *
  * <h2>Memory</h2>
  * It keeps the folding state of at most {@link Builder#maxStreams} streams (least recently used first out). An
@@ -89,6 +92,10 @@ public final class Snapshotter implements AutoCloseable {
         this.thread = Schedulers.fromExecutorService(executor, "reel-snapshotter");
         SubscribeOptions options = SubscribeOptions.fromStart().name(name).filter(filter.build());
         this.subscription = store.subscribe(options)
+            .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(10))
+                .filter(e -> !(e instanceof ReelException r && r.code() == ErrorCode.CLOSED))
+                .doBeforeRetry(signal -> LOG.warn("snapshotter '{}' resubscribes from its checkpoint after: {}", name,
+                    signal.failure().toString())))
             .publishOn(thread, 256)
             .subscribe(this::onMessage, this::onError);
     }
@@ -210,6 +217,9 @@ public final class Snapshotter implements AutoCloseable {
                     }
                     f.revision = revision - 1;
                     folds.put(stream, f);
+                }
+                if (revision <= f.revision) {
+                    return;
                 }
                 if (f.state != null && f.revision + 1 == revision) {
                     Message message = types.decode(record);
