@@ -84,20 +84,17 @@ public final class TaskAggregate implements Aggregate<TaskState, TaskCommand> {
     }
 
     @Override
-    public TaskState evolve(TaskState t, Message event) {
+    public TaskState evolve(TaskState task, Message event) {
         if (event instanceof TaskScheduled e) {
-            return new TaskState(t.taskId(), Status.SCHEDULED, e.getInvestigator(), e.getTitle(), e.getDueEpochDay(), "", "", "");
+            return task.scheduled(e.getInvestigator(), e.getTitle(), e.getDueEpochDay());
         }
         if (event instanceof TaskStarted e) {
-            return new TaskState(t.taskId(), Status.STARTED, t.investigator(), t.title(), t.dueEpochDay(), e.getStartedBy(), "", "");
+            return task.started(e.getStartedBy());
         }
         if (event instanceof TaskCompleted e) {
-            return new TaskState(t.taskId(), Status.COMPLETED, t.investigator(), t.title(), t.dueEpochDay(), t.startedBy(),
-                e.getOutcome(), "");
+            return task.completed(e.getOutcome());
         }
-        TaskCancelled e = (TaskCancelled) event;
-        return new TaskState(t.taskId(), Status.CANCELLED, t.investigator(), t.title(), t.dueEpochDay(), t.startedBy(), "",
-            e.getReason());
+        return task.cancelled(((TaskCancelled) event).getReason());
     }
 
     @Override

@@ -23,6 +23,22 @@ public record TaskState(String taskId, Status status, String investigator, Strin
     }
 
 
+    TaskState scheduled(String newInvestigator, String newTitle, long newDueEpochDay) {
+        return new TaskState(taskId, Status.SCHEDULED, newInvestigator, newTitle, newDueEpochDay, "", "", "");
+    }
+
+    TaskState started(String by) {
+        return new TaskState(taskId, Status.STARTED, investigator, title, dueEpochDay, by, "", "");
+    }
+
+    TaskState completed(String withOutcome) {
+        return new TaskState(taskId, Status.COMPLETED, investigator, title, dueEpochDay, startedBy, withOutcome, "");
+    }
+
+    TaskState cancelled(String reason) {
+        return new TaskState(taskId, Status.CANCELLED, investigator, title, dueEpochDay, startedBy, "", reason);
+    }
+
     /** The snapshot encoding, schema version 1: the fields in order, strings as modified UTF-8. */
     static byte[] encode(TaskState s) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
