@@ -69,7 +69,7 @@ public final class CommandBenchmark {
         String[] names = ids("append-" + System.nanoTime() + "-", streams);
         byte[] data = Int64Value.of(1).toByteArray();
         return closedLoop("append", warmup, appends,
-            i -> store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(EventTypes.randomId(), "Added",
+            i -> store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added",
                 EventData.PROTOBUF, data, null)));
     }
 
@@ -86,7 +86,7 @@ public final class CommandBenchmark {
             int n = Math.min(1000, events - written);
             List<EventData> batch = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                batch.add(EventData.of(EventTypes.randomId(), "Added", EventData.PROTOBUF, data, null));
+                batch.add(EventData.of(null, "Added", EventData.PROTOBUF, data, null));
             }
             store.append(stream, ExpectedRevision.ANY, batch).block();
             written += n;

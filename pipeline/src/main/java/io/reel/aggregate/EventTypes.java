@@ -11,8 +11,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The events of an aggregate: which protobuf message each stored event type is, and how older forms of an
@@ -84,10 +82,10 @@ public final class EventTypes {
         return registered(event).type;
     }
 
-    /** The event to append for {@code event}: its type, content type, protobuf bytes and a new random id. */
+    /** The event to append for {@code event}: its type, content type, protobuf bytes and a new (UUIDv7) id. */
     EventData encode(Message event) {
         Registered r = registered(event);
-        return EventData.of(randomId(), r.type, r.contentType, event.toByteArray(), null);
+        return EventData.of(null, r.type, r.contentType, event.toByteArray(), null);
     }
 
     /**
@@ -149,14 +147,6 @@ public final class EventTypes {
             v = v * 10 + (contentType.charAt(end++) - '0');
         }
         return v;
-    }
-
-    /** A version-4 UUID from the thread's random generator: cheaper than {@link UUID#randomUUID()}, unique enough for event ids. */
-    static UUID randomId() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        long hi = (r.nextLong() & 0xFFFFFFFFFFFF0FFFL) | 0x0000000000004000L;
-        long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-        return new UUID(hi, lo);
     }
 
     /** Collects registrations; {@link #build()} checks they do not clash. */

@@ -90,7 +90,7 @@ class EventTypesTest {
         EventData encoded = types.encode(TaskScheduled.newBuilder().setTaskId("1").build());
         assertThat(encoded.type()).isEqualTo("TaskScheduled");
         assertThat(encoded.contentType()).isEqualTo(EventData.PROTOBUF);
-        assertThat(encoded.eventId().version()).isEqualTo(4);
+        assertThat(encoded.eventId()).isNotNull();
     }
 
     @Test
