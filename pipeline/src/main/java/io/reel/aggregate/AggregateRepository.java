@@ -175,11 +175,11 @@ public final class AggregateRepository<S, C> {
             if (e == null) {
                 e = new Entity(id);
                 cache.put(id, e);
-                if (cache.size() > cacheSize) {
-                    evictIdle();
-                }
             }
             e.queue.offer(pending);
+            if (cache.size() > cacheSize) {
+                evictIdle();
+            }
         }
         if (e.wip.getAndIncrement() == 0) {
             e.drain();
@@ -189,8 +189,9 @@ public final class AggregateRepository<S, C> {
     /**
      * Drops least recently used aggregates that have nothing queued or running, until the cache is back to its
      * size (busy ones are skipped; scanning is bounded, so the cache may stay over size for a moment).
-     * Called holding the cache's lock; {@link #submit} offers under the same lock, so an evicted aggregate
-     * never receives a command.
+     * Called holding the cache's lock, after the command that made the cache grow was queued; {@link #submit}
+     * queues under the same lock, so an evicted aggregate never receives a command (and two live copies of one
+     * aggregate never exist in one repository).
      */
     private void evictIdle() {
         Iterator<Entity> it = cache.values().iterator();

@@ -205,6 +205,25 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void evictionsUnderConcurrencyLoseNoCommand() {
+        AggregateRepository<Counter, Add> counters = AggregateRepository.builder(store, new CounterAggregate()).cacheSize(4).build();
+        int aggregates = 30;
+        int commands = 1500;
+        Flux.range(0, commands)
+            .parallel(6).runOn(Schedulers.parallel())
+            .flatMap(i -> counters.handle("v" + (i * 7 % aggregates), new Add(1)))
+            .sequential().blockLast(TestStores.WAIT);
+        long total = 0;
+        for (int a = 0; a < aggregates; a++) {
+            Counter c = counters.state("v" + a).block(TestStores.WAIT);
+            assertThat(c.additions()).isEqualTo(TestStores.events(store, "counter-v" + a).size());
+            total += c.total();
+        }
+        assertThat(total).isEqualTo(commands);
+        assertThat(counters.cachedAggregates()).isLessThanOrEqualTo(4);
+    }
+
+    @Test
     void aThrowingDecideFailsOnlyItsCommand() {
         Aggregate<Counter, Add> picky = new DelegatingCounter() {
             @Override
