@@ -23,12 +23,13 @@ import reactor.core.publisher.Mono;
  * append → evolve → result), measured against a plain single-event append in the same loop, and the load time
  * of a long aggregate with and without a snapshot.
  *
- * <p>Latency is measured in a closed loop from one caller thread: the clock starts before {@code handle} and
+ * <p>Latency is measured in a closed loop from one caller thread ({@link #commandsBesideAppends} alternates a
+ * command and a plain append, so both see the same disk and CPU): the clock starts before {@code handle} and
  * stops in the result's {@code onNext} (on the writer thread), so the figure holds the whole round trip,
  * including waking the writer, but not the caller's own wake-up afterwards. The workload is
  * {@link CounterAggregate}: {@code Added} events of an 8-byte {@code Int64Value}, over a set of cached aggregates.
  *
- * <p>Run alone: {@code java -cp ... io.reel.aggregate.CommandBenchmark DIR [fsync|batched:MS] [COMMANDS]}.
+ * <p>Run alone: {@code java -cp ... io.reel.aggregate.CommandBenchmark DIR [fsync|batched:MS] [COMMANDS] [LOAD_EVENTS]}.
  */
 public final class CommandBenchmark {
     private CommandBenchmark() {
@@ -71,6 +72,25 @@ public final class CommandBenchmark {
         return closedLoop("append", warmup, appends,
             i -> store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added",
                 EventData.PROTOBUF, data, null)));
+    }
+
+    /**
+     * The command workload and the plain-append baseline in one loop, alternating one of each, so that both see
+     * the same machine: on a shared disk the difference of two separate runs is mostly noise. Returns
+     * {@code [append, command]}.
+     */
+    public static Latency[] commandsBesideAppends(EventStore store, int warmup, int commands, int aggregates) {
+        AggregateRepository<CounterAggregate.Counter, CounterAggregate.Add> repository =
+            AggregateRepository.create(store, new CounterAggregate());
+        CounterAggregate.Add add = new CounterAggregate.Add(1);
+        String run = System.nanoTime() + "-";
+        String[] ids = ids("pair-" + run, aggregates);
+        String[] names = ids("append-pair-" + run, aggregates);
+        byte[] data = Int64Value.of(1).toByteArray();
+        Latency[] both = closedLoop(new String[] {"append", "command"}, warmup, commands, (i, which) -> which == 0
+            ? store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added", EventData.PROTOBUF, data, null))
+            : repository.handle(ids[i % ids.length], add));
+        return both;
     }
 
     /**
@@ -134,30 +154,44 @@ public final class CommandBenchmark {
         Mono<?> start(int i);
     }
 
+    private interface Alternating {
+        Mono<?> start(int i, int which);
+    }
+
     private static Latency closedLoop(String workload, int warmup, int count, Operation operation) {
-        long[] samples = new long[count];
+        return closedLoop(new String[] {workload}, warmup, count, (i, which) -> operation.start(i))[0];
+    }
+
+    /** Runs {@code count} rounds of every workload in turn (after {@code warmup} rounds); one latency per workload. */
+    private static Latency[] closedLoop(String[] workloads, int warmup, int count, Alternating operation) {
+        int n = workloads.length;
+        long[][] samples = new long[n][count];
+        long[] busy = new long[n];
         Probe probe = new Probe(Thread.currentThread());
-        long started = 0;
         for (int i = -warmup; i < count; i++) {
-            if (i == 0) {
-                started = System.nanoTime();
-            }
-            probe.reset();
-            long t0 = System.nanoTime();
-            operation.start(i + warmup).subscribe(probe);
-            while (!probe.done) {
-                LockSupport.park(probe);
-            }
-            if (probe.error != null) {
-                throw new IllegalStateException(workload + " " + i + " failed: " + probe.error, probe.error);
-            }
-            if (i >= 0) {
-                samples[i] = probe.end - t0;
+            for (int w = 0; w < n; w++) {
+                probe.reset();
+                long t0 = System.nanoTime();
+                operation.start(i + warmup, w).subscribe(probe);
+                while (!probe.done) {
+                    LockSupport.park(probe);
+                }
+                if (probe.error != null) {
+                    throw new IllegalStateException(workloads[w] + " " + i + " failed: " + probe.error, probe.error);
+                }
+                if (i >= 0) {
+                    samples[w][i] = probe.end - t0;
+                    busy[w] += System.nanoTime() - t0;
+                }
             }
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        Arrays.sort(samples);
-        return new Latency(workload, count, seconds, percentile(samples, 0.50), percentile(samples, 0.99), percentile(samples, 0.999));
+        Latency[] result = new Latency[n];
+        for (int w = 0; w < n; w++) {
+            Arrays.sort(samples[w]);
+            result[w] = new Latency(workloads[w], count, busy[w] / 1e9, percentile(samples[w], 0.50), percentile(samples[w], 0.99),
+                percentile(samples[w], 0.999));
+        }
+        return result;
     }
 
     private static double percentile(long[] sorted, double p) {
@@ -217,8 +251,9 @@ public final class CommandBenchmark {
         }
         try (EventStore store = EventStore.open(dir, StoreSettings.builder().durability(durability).segmentSize(64L << 20).build())) {
             int warmup = Math.max(2000, commands / 5);
-            Latency append = appends(store, warmup, commands, 16);
-            Latency command = commands(store, warmup, commands, 16);
+            Latency[] pair = commandsBesideAppends(store, warmup, commands, 16);
+            Latency append = pair[0];
+            Latency command = pair[1];
             System.out.printf(Locale.ROOT, "durability %s%n", durability);
             print(append);
             print(command);
