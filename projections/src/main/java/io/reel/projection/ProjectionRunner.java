@@ -556,7 +556,11 @@ public final class ProjectionRunner<S> {
         }
         error = message;
         phase = Phase.FAILED;
-        LOG.error("projection '{}' stopped at position {}: {}", name, position, message, cause);
+        if (closed) {
+            LOG.debug("projection '{}' failed while closing: {}", name, message);
+        } else {
+            LOG.error("projection '{}' stopped at position {}: {}", name, position, message, cause);
+        }
     }
 
     // ----------------------------------------------------------------------------------------- saving
