@@ -22,6 +22,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -81,6 +84,8 @@ import reactor.util.concurrent.Queues;
 public final class ProjectionRunner<S> {
     private static final Logger LOG = LoggerFactory.getLogger(ProjectionRunner.class);
     private static final long CLOSE_TIMEOUT_SECONDS = 30;
+    /** Writes background saves: file I/O off the runner's thread and off every Reactor thread but boundedElastic. */
+    private static final Executor SAVER = task -> Schedulers.boundedElastic().schedule(task);
 
     private final Projection<S> projection;
     private final String name;
@@ -102,6 +107,8 @@ public final class ProjectionRunner<S> {
     private S state;
     private Feed feed;
     private long savedPosition;
+    private CompletableFuture<Void> saving;
+    private long savingPosition;
     private long eventsSinceSave;
     private int attempts;
     private int resubscribes;
@@ -182,6 +189,7 @@ public final class ProjectionRunner<S> {
     public Mono<Void> rebuild() {
         return onRunner(() -> {
             loadedState();
+            awaitSaving();
             S fresh = projection.initialState();
             checkpoints.save(name, 0, projection.codec().encode(fresh));
             cancelFeed();
@@ -275,6 +283,14 @@ public final class ProjectionRunner<S> {
         closed = true;
         stopThread();
         phase = Phase.STOPPED;
+        CompletableFuture<Void> write = saving;
+        if (write != null) {
+            try {
+                write.join();
+            } catch (RuntimeException e) {
+                // the write died with the runner: the previous pair stays, as after a real crash
+            }
+        }
     }
 
     private void stopThread() {
@@ -443,8 +459,8 @@ public final class ProjectionRunner<S> {
                 f.request(f.consumed);
                 f.consumed = 0;
             }
-            if (eventsSinceSave >= settings.saveEvery() && !saveOrFail()) {
-                return true;
+            if (eventsSinceSave >= settings.saveEvery()) {
+                saveInBackground();
             }
         }
     }
@@ -565,8 +581,12 @@ public final class ProjectionRunner<S> {
 
     // ----------------------------------------------------------------------------------------- saving
 
-    /** Saves state and checkpoint together when the position moved since the last save; throws on failure. */
+    /**
+     * Saves state and checkpoint together when the position moved since the last save, and returns once they
+     * are on disk; throws on failure. Waits for a background save first, so saves land in position order.
+     */
     private void save() {
+        awaitSaving();
         long p = position;
         if (p == savedPosition) {
             return;
@@ -576,19 +596,68 @@ public final class ProjectionRunner<S> {
         eventsSinceSave = 0;
     }
 
-    private boolean saveOrFail() {
+    /**
+     * Encodes the state here (a consistent pair with the position) and writes it on another thread, so the
+     * handlers go on during the file write and its forces. One save at a time: a save due while one is in flight
+     * starts when that one completes. A failed save stops the projection as FAILED.
+     */
+    private void saveInBackground() {
+        long p = position;
+        if (saving != null || p == savedPosition) {
+            return;
+        }
+        byte[] encoded;
         try {
-            save();
-            return true;
+            encoded = projection.codec().encode(state);
         } catch (RuntimeException e) {
-            fail("cannot save its state and checkpoint at position " + position + ": " + e.getMessage(), e, false);
-            return false;
+            fail("cannot encode its state at position " + p + ": " + e, e, false);
+            return;
+        }
+        eventsSinceSave = 0;
+        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> checkpoints.save(name, p, encoded), SAVER);
+        saving = write;
+        savingPosition = p;
+        write.whenComplete((ignored, error) -> {
+            try {
+                executor.execute(guard(() -> saved(write, p, error)));
+            } catch (RejectedExecutionException closedRunner) {
+                // closed or crashed: close() waited for this write, crash() does not care
+            }
+        });
+    }
+
+    private void saved(CompletableFuture<Void> write, long p, Throwable error) {
+        if (saving == write) {
+            saving = null;
+        }
+        if (error == null) {
+            savedPosition = Math.max(savedPosition, p);
+            if (eventsSinceSave >= settings.saveEvery() && !closed && phase != Phase.FAILED) {
+                saveInBackground();
+            }
+        } else if (!closed && phase != Phase.FAILED) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            fail("cannot save its state and checkpoint at position " + p + ": " + cause.getMessage(), cause, false);
+        }
+    }
+
+    /** Waits for the background save in flight, if any (its failure is reported by {@link #saved}). */
+    private void awaitSaving() {
+        CompletableFuture<Void> write = saving;
+        if (write != null) {
+            saving = null;
+            try {
+                write.join();
+                savedPosition = Math.max(savedPosition, savingPosition);
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                LOG.debug("projection '{}': a background save failed: {}", name, e.toString());
+            }
         }
     }
 
     private void timedSave() {
         if (!closed && state != null && phase != Phase.FAILED) {
-            saveOrFail();
+            saveInBackground();
         }
     }
 

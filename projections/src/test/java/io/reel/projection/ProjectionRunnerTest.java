@@ -114,16 +114,22 @@ class ProjectionRunnerTest {
         ProjectionRunner<Fold> first = new ProjectionRunner<>(recording, store, checkpoints, everyHundred, meters);
         first.start();
         awaitCaughtUp(first);
+        // saves happen in the background, one at a time: the last lands at 200 or, when the one at 100 was
+        // still being written as 200 went by, at 250
+        await().atMost(WAIT).until(() -> checkpoints.load("recording").map(CheckpointStore.Checkpoint::position).orElse(0L) >= 200);
+        long saved = checkpoints.load("recording").orElseThrow().position();
+        Stores.append(store, "late", "Placed", 30);
+        await().atMost(WAIT).until(() -> first.status().position() == 280);
         first.crash();
-        assertThat(checkpoints.load("recording")).hasValueSatisfying(cp -> assertThat(cp.position()).isEqualTo(200));
+        assertThat(checkpoints.load("recording")).hasValueSatisfying(cp -> assertThat(cp.position()).isEqualTo(saved));
 
         ProjectionRunner<Fold> second = new ProjectionRunner<>(recording, store, checkpoints, everyHundred, meters);
         second.start();
         try {
             awaitCaughtUp(second);
-            assertThat(second.query(Fold::copy).block()).isEqualTo(Fold.over(store, 250));
-            for (long p = 0; p < 250; p++) {
-                assertThat(deliveries.get(p)).as("deliveries of position %d", p).isEqualTo(p >= 200 ? 2 : 1);
+            assertThat(second.query(Fold::copy).block()).isEqualTo(Fold.over(store, 280));
+            for (long p = 0; p < 280; p++) {
+                assertThat(deliveries.get(p)).as("deliveries of position %d", p).isEqualTo(p >= saved ? 2 : 1);
             }
         } finally {
             second.close();

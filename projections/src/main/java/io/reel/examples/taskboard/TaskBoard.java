@@ -10,7 +10,6 @@ import io.reel.projection.StateCodec;
 import io.reel.store.EventFilter;
 import io.reel.store.RecordedEvent;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -68,6 +67,7 @@ public final class TaskBoard {
         .build();
 
     private final Map<String, Task> tasks = new HashMap<>();
+    private final SortedMap<String, Map<Status, SortedMap<String, Task>>> columnsByInvestigator = new TreeMap<>();
 
     private TaskBoard() {
     }
@@ -86,45 +86,49 @@ public final class TaskBoard {
         return tasks.size();
     }
 
-    /** Every investigator's tasks by status (all four statuses, lists in task id order). */
+    /** Every investigator's tasks by status (all four statuses, lists in task id order), as a copy. */
     public SortedMap<String, Map<Status, List<Task>>> byInvestigator() {
-        SortedMap<String, Map<Status, List<Task>>> board = new TreeMap<>();
-        tasks.values().stream().sorted(Comparator.comparing(Task::id)).forEach(task -> board
-            .computeIfAbsent(task.investigator(), i -> emptyColumns())
-            .get(task.status()).add(task));
-        return board;
+        SortedMap<String, Map<Status, List<Task>>> copy = new TreeMap<>();
+        columnsByInvestigator.forEach((investigator, columns) -> copy.put(investigator, copyOf(columns)));
+        return copy;
     }
 
-    /** One investigator's tasks by status (all four statuses; empty lists for an unknown investigator). */
+    /** One investigator's tasks by status (all four statuses; empty lists for an unknown investigator), as a copy. */
     public Map<Status, List<Task>> tasksOf(String investigator) {
-        Map<Status, List<Task>> columns = byInvestigator().get(investigator);
-        return columns == null ? emptyColumns() : columns;
+        Map<Status, SortedMap<String, Task>> columns = columnsByInvestigator.get(investigator);
+        return columns == null ? copyOf(emptyColumns()) : copyOf(columns);
     }
 
     /** How many tasks one investigator has in each status. */
     public Map<Status, Integer> countsOf(String investigator) {
         Map<Status, Integer> counts = new EnumMap<>(Status.class);
+        Map<Status, SortedMap<String, Task>> columns = columnsByInvestigator.get(investigator);
         for (Status s : Status.values()) {
-            counts.put(s, 0);
-        }
-        for (Task t : tasks.values()) {
-            if (t.investigator().equals(investigator)) {
-                counts.merge(t.status(), 1, Integer::sum);
-            }
+            counts.put(s, columns == null ? 0 : columns.get(s).size());
         }
         return counts;
     }
 
-    private static Map<Status, List<Task>> emptyColumns() {
-        Map<Status, List<Task>> columns = new EnumMap<>(Status.class);
+    private static Map<Status, SortedMap<String, Task>> emptyColumns() {
+        Map<Status, SortedMap<String, Task>> columns = new EnumMap<>(Status.class);
         for (Status s : Status.values()) {
-            columns.put(s, new ArrayList<>());
+            columns.put(s, new TreeMap<>());
         }
         return columns;
     }
 
+    private static Map<Status, List<Task>> copyOf(Map<Status, SortedMap<String, Task>> columns) {
+        Map<Status, List<Task>> copy = new EnumMap<>(Status.class);
+        columns.forEach((status, byId) -> copy.put(status, new ArrayList<>(byId.values())));
+        return copy;
+    }
+
     private TaskBoard put(Task task) {
-        tasks.put(task.id(), task);
+        Task old = tasks.put(task.id(), task);
+        if (old != null) {
+            columnsByInvestigator.get(old.investigator()).get(old.status()).remove(old.id());
+        }
+        columnsByInvestigator.computeIfAbsent(task.investigator(), i -> emptyColumns()).get(task.status()).put(task.id(), task);
         return this;
     }
 
@@ -134,17 +138,16 @@ public final class TaskBoard {
             throw new IllegalStateException(event.type() + " for task '" + taskId + "', which was never scheduled (stream "
                 + event.stream() + ")");
         }
-        tasks.put(taskId, task.withStatus(status));
-        return this;
+        return put(task.withStatus(status));
     }
 
     private static Object toJson(TaskBoard board) {
         Map<String, Object> investigators = new LinkedHashMap<>();
-        board.byInvestigator().forEach((investigator, columns) -> {
+        board.columnsByInvestigator.forEach((investigator, columns) -> {
             Map<String, Object> byStatus = new LinkedHashMap<>();
-            columns.forEach((status, list) -> {
-                List<Object> items = new ArrayList<>();
-                for (Task t : list) {
+            columns.forEach((status, byId) -> {
+                List<Object> items = new ArrayList<>(byId.size());
+                for (Task t : byId.values()) {
                     Map<String, Object> item = new LinkedHashMap<>();
                     item.put("id", t.id());
                     item.put("title", t.title());

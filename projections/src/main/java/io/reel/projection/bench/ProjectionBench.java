@@ -8,6 +8,7 @@ import io.reel.examples.tasks.proto.TaskStarted;
 import io.reel.projection.EventTypeCounts;
 import io.reel.projection.Projection;
 import io.reel.projection.ProjectionRunner;
+import io.reel.projection.ProjectionSettings;
 import io.reel.projection.ProjectionStatus;
 import io.reel.projection.Projections;
 import io.reel.store.Durability;
@@ -36,6 +37,8 @@ import reactor.core.publisher.Flux;
  * settings (so the figure includes its periodic saves).
  */
 public final class ProjectionBench {
+    private static ProjectionSettings SETTINGS = ProjectionSettings.defaults();
+
     private ProjectionBench() {
     }
 
@@ -99,10 +102,16 @@ public final class ProjectionBench {
 
     /** Times {@code projection} from a fresh checkpoint directory until it reaches the head of {@code source}. */
     public static Result measure(String workload, EventSource source, Projection<?> projection, Path checkpointDirectory) {
+        return measure(workload, source, projection, checkpointDirectory, SETTINGS);
+    }
+
+    /** As {@link #measure(String, EventSource, Projection, Path)}, with the given settings. */
+    public static Result measure(String workload, EventSource source, Projection<?> projection, Path checkpointDirectory,
+                                 ProjectionSettings settings) {
         long head = source.head().block();
         try (Projections projections = Projections.create(source, checkpointDirectory, new SimpleMeterRegistry())) {
             long started = System.nanoTime();
-            ProjectionRunner<?> runner = projections.start(projection);
+            ProjectionRunner<?> runner = projections.start(projection, settings);
             while (runner.status().position() < head) {
                 if (runner.status().phase() == ProjectionStatus.Phase.FAILED) {
                     throw new IllegalStateException("the projection failed: " + runner.status().error());
@@ -127,6 +136,9 @@ public final class ProjectionBench {
         String workload = args.length > 0 ? args[0] : "event-types";
         long events = args.length > 1 ? Long.parseLong(args[1]) : 1_000_000;
         int payload = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+        if (args.length > 3) {
+            SETTINGS = SETTINGS.saveEvery(Long.parseLong(args[3]));
+        }
         Path dir = Files.createTempDirectory("reel-projection-bench");
         try {
             Result r = workload.equals("task-board") ? taskBoard(dir, events) : eventTypes(dir, events, payload);
