@@ -56,16 +56,22 @@ import reactor.util.concurrent.Queues;
  * {@link Projections#start}.
  *
  * <h2>Threads and demand</h2>
- * Each runner owns one thread ({@code reel-projection-<name>}): handlers, saves (file I/O), queries and
- * timers all run there, one at a time, so handlers never race with each other or with a query, and no
- * Reactor or Netty thread ever runs a handler or waits for a disk. The subscription only hands messages
- * over: the runner requests {@link ProjectionSettings#window()} messages, holds at most that many, and
- * requests more as it applies them. A slow handler slows its own projection only.
+ * Each runner owns one thread ({@code reel-projection-<name>}): handlers, state encoding, queries, rebuilds
+ * and the final save run there, one at a time, so handlers never race with each other or with a query, and
+ * no Reactor or Netty thread ever runs a handler or waits for a disk. Periodic saves encode the state there
+ * (a consistent pair with the position) and write it on {@code boundedElastic}, one save at a time, while
+ * the handlers go on. The lag is refreshed on Reactor's parallel scheduler, so it keeps moving while a handler
+ * blocks. The subscription only hands messages over: the runner requests {@link ProjectionSettings#window()}
+ * messages, holds at most that many, and requests more as it applies them. A slow handler slows its own
+ * projection only. Do not block on a query or call {@link #close()} from inside a handler: both wait for
+ * the handler's own thread.
  *
  * <h2>Crashes and restarts</h2>
  * After a crash the runner resumes from the last saved state and checkpoint, which were written together:
  * it re-applies exactly the events applied since that save, so the state is as if each event was applied
- * once. Handler side effects outside the state happen at least once (see {@link Projection}).
+ * once. How many that is: at most about {@code saveEvery} events plus those applied while one save is
+ * written, or {@code saveInterval} worth. Handler side effects outside the state happen at least once
+ * (see {@link Projection}).
  *
  * <h2>Failures</h2>
  * A handler that throws is retried, skipped or stops the projection as the {@link FailurePolicy} says; the
@@ -124,8 +130,10 @@ public final class ProjectionRunner<S> {
     private volatile String error = "";
     private volatile long skipped;
     private volatile long applied;
-    private volatile double pendingLagSeconds;
     private volatile boolean closed;
+
+    /* Written by the lag refresh, read by any. */
+    private volatile double pendingLagSeconds;
 
     ProjectionRunner(Projection<S> projection, EventSource source, CheckpointStore checkpoints, ProjectionSettings settings,
                      MeterRegistry meters) {
