@@ -99,7 +99,10 @@ public final class EventStore implements EventSource, AutoCloseable {
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
-            this.writer = new WriterStage(log, heads, recent, durablePoint, projector::onCommit, settings, metrics);
+            this.writer = new WriterStage(log, heads, indexer.index(), recent, durablePoint, projector::onCommit, settings, metrics);
+            try (LogCursor tail = new LogCursor(log, recent, Math.max(0, head - settings.idempotencyWindow()))) {
+                writer.rememberRecent(tail, log.head());
+            }
             this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
                 settings.checkpointFlushInterval());
             writer.start();
@@ -333,6 +336,26 @@ public final class EventStore implements EventSource, AutoCloseable {
     public java.util.Map<String, Long> checkpoints() {
         return namedCheckpoints.all();
     }
+
+    /**
+     * Reclaims the bytes of records no read can return any more (deleted streams, truncated, beyond maxCount or
+     * maxAge) by rewriting sealed segments, and drops whole segments by retention. Runs while appends, reads
+     * and subscriptions go on; positions of surviving records never change. One scavenge at a time.
+     */
+    public Mono<ScavengeReport> scavenge() {
+        return Mono.defer(() -> {
+            checkOpen();
+            if (!scavenging.compareAndSet(false, true)) {
+                return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "a scavenge is already running; wait for it to finish"));
+            }
+            return indexer.awaitIndexed(log.head().position())
+                .then(Mono.fromCallable(() -> new Scavenger(log, indexer.index(), settings).run()).subscribeOn(projector.readers()))
+                .onErrorMap(IOException.class, e -> new ReelException(ErrorCode.IO_ERROR, "scavenge failed: " + e, e))
+                .doFinally(signal -> scavenging.set(false));
+        });
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean scavenging = new java.util.concurrent.atomic.AtomicBoolean();
 
     // ------------------------------------------------------------------------------------------ inspection
 

@@ -58,7 +58,17 @@ public final class RecordedEvent {
         while (p < end) {
             int tag = buf[p++] & 0xFF;
             if (tag >= 0x80) {
-                throw malformed("multi-byte tag");
+                int shift = 7;
+                tag &= 0x7F;
+                byte b;
+                do {
+                    if (p >= end || shift > 28) {
+                        throw malformed("truncated tag");
+                    }
+                    b = buf[p++];
+                    tag |= (b & 0x7F) << shift;
+                    shift += 7;
+                } while (b < 0);
             }
             int wireType = tag & 7;
             int field = tag >>> 3;
@@ -195,6 +205,15 @@ public final class RecordedEvent {
     /** Size of the encoded record in bytes. */
     public int encodedLength() {
         return length;
+    }
+
+    /**
+     * Whether this record is the last of its append, from the continued flag of the frame header that
+     * precedes the body in the buffer. Only for records read from frames (the log, the recent cache).
+     */
+    boolean endsAppend() {
+        return offset < LogFormat.FRAME_HEADER_SIZE
+            || (Bytes.getInt(buf, offset - LogFormat.FRAME_HEADER_SIZE) & LogFormat.CONTINUED_FLAG) == 0;
     }
 
     boolean streamEquals(byte[] utf8) {
