@@ -125,9 +125,8 @@ public final class ProjectionRunner<S> {
     private ScheduledFuture<?> saveTimer;
 
     /* Written by the runner's thread, read by any. */
-    private volatile Phase phase = Phase.STOPPED;
+    private volatile Condition condition = new Condition(Phase.STOPPED, "");
     private volatile long position;
-    private volatile String error = "";
     private volatile long skipped;
     private volatile long applied;
     private volatile boolean closed;
@@ -169,7 +168,8 @@ public final class ProjectionRunner<S> {
     public ProjectionStatus status() {
         long p = position;
         long lagEvents = Math.max(0, head.get() - p);
-        return new ProjectionStatus(name, phase, p, lagEvents, lagEvents == 0 ? 0 : pendingLagSeconds, error, skipped);
+        Condition c = condition;
+        return new ProjectionStatus(name, c.phase(), p, lagEvents, lagEvents == 0 ? 0 : pendingLagSeconds, c.error(), skipped);
     }
 
     /**
@@ -207,7 +207,7 @@ public final class ProjectionRunner<S> {
             savedPosition = 0;
             eventsSinceSave = 0;
             skipped = 0;
-            error = "";
+            condition = new Condition(Phase.CATCHING_UP, "");
             stateUnreadable = false;
             sourceTrouble = false;
             resubscribes = 0;
@@ -224,14 +224,14 @@ public final class ProjectionRunner<S> {
      */
     public Mono<Void> resume() {
         return onRunner(() -> {
-            if (phase != Phase.FAILED) {
+            if (phase() != Phase.FAILED) {
                 return null;
             }
             if (stateUnreadable) {
                 throw new ReelException(ErrorCode.INVALID_ARGUMENT, "projection '" + name
                     + "' cannot resume: its saved state does not decode; rebuild it instead");
             }
-            error = "";
+            condition = new Condition(Phase.CATCHING_UP, "");
             attempts = 0;
             LOG.info("projection '{}': resuming from position {}", name, position);
             subscribe();
@@ -256,7 +256,7 @@ public final class ProjectionRunner<S> {
                 cancelFeed();
                 cancelPending();
                 cancelTimers();
-                if (state != null && phase != Phase.FAILED && !stateUnreadable) {
+                if (state != null && phase() != Phase.FAILED && !stateUnreadable) {
                     try {
                         save();
                     } catch (RuntimeException e) {
@@ -275,7 +275,7 @@ public final class ProjectionRunner<S> {
             Thread.currentThread().interrupt();
         } finally {
             closed = true;
-            phase = Phase.STOPPED;
+            condition = new Condition(Phase.STOPPED, condition.error());
             stopThread();
         }
     }
@@ -290,7 +290,7 @@ public final class ProjectionRunner<S> {
         }
         closed = true;
         stopThread();
-        phase = Phase.STOPPED;
+        condition = new Condition(Phase.STOPPED, condition.error());
         CompletableFuture<Void> write = saving;
         if (write != null) {
             try {
@@ -330,7 +330,7 @@ public final class ProjectionRunner<S> {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("projection '" + name + "' is already started");
         }
-        phase = Phase.CATCHING_UP;
+        condition = new Condition(Phase.CATCHING_UP, "");
         registerMeters();
         executor.execute(guard(this::load));
     }
@@ -378,7 +378,7 @@ public final class ProjectionRunner<S> {
         cancelFeed();
         Feed f = new Feed();
         feed = f;
-        phase = Phase.CATCHING_UP;
+        condition = new Condition(Phase.CATCHING_UP, condition.error());
         EventFilter filter = projection.filter();
         SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter);
         if (!filter.isNone()) {
@@ -421,7 +421,7 @@ public final class ProjectionRunner<S> {
 
     /** Applies what {@code f} delivered; false when it yields to queued tasks (queries, timers) with messages left. */
     private boolean drain(Feed f) {
-        if (f != feed || closed || retryPending || phase == Phase.FAILED) {
+        if (f != feed || closed || retryPending || phase() == Phase.FAILED) {
             return true;
         }
         int window = settings.window();
@@ -442,7 +442,7 @@ public final class ProjectionRunner<S> {
                 resubscribes = 0;
                 if (sourceTrouble) {
                     sourceTrouble = false;
-                    error = "";
+                    condition = new Condition(phase(), "");
                 }
             }
             if (m instanceof SubscriptionMessage.Event e) {
@@ -457,8 +457,9 @@ public final class ProjectionRunner<S> {
                 if (m instanceof SubscriptionMessage.CaughtUp) {
                     f.caughtUp = true;
                     head.accumulateAndGet(next, Math::max);
-                    if (phase == Phase.CATCHING_UP) {
-                        phase = Phase.RUNNING;
+                    Condition c = condition;
+                    if (c.phase() == Phase.CATCHING_UP) {
+                        condition = new Condition(Phase.RUNNING, c.error());
                     }
                 }
             }
@@ -491,9 +492,8 @@ public final class ProjectionRunner<S> {
         eventsSinceSave++;
         if (attempts > 0) {
             attempts = 0;
-            if (phase == Phase.RETRYING) {
-                phase = f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP;
-                error = "";
+            if (phase() == Phase.RETRYING) {
+                condition = new Condition(f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP, "");
             }
         }
         return true;
@@ -506,8 +506,8 @@ public final class ProjectionRunner<S> {
             + event.revision() + "): " + e;
         if (attempts <= policy.retries()) {
             Duration wait = policy.backoff(attempts);
-            phase = Phase.RETRYING;
-            error = what + "; retry " + attempts + " of " + policy.retries() + " in " + wait.toMillis() + " ms";
+            String error = what + "; retry " + attempts + " of " + policy.retries() + " in " + wait.toMillis() + " ms";
+            condition = new Condition(Phase.RETRYING, error);
             LOG.warn("projection '{}': {}", name, error);
             retryPending = true;
             pending = executor.schedule(guard(() -> {
@@ -521,13 +521,11 @@ public final class ProjectionRunner<S> {
         attempts = 0;
         if (policy.skips()) {
             skipped++;
-            error = "skipped the event at position " + event.position() + tries + ": " + what;
+            String error = "skipped the event at position " + event.position() + tries + ": " + what;
+            condition = new Condition(phase() == Phase.RETRYING ? (f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP) : phase(), error);
             LOG.warn("projection '{}': {}", name, error, e);
             position = event.position() + 1;
             eventsSinceSave++;
-            if (phase == Phase.RETRYING) {
-                phase = f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP;
-            }
             return true;
         }
         fail(what + tries, e, true);
@@ -549,8 +547,8 @@ public final class ProjectionRunner<S> {
         Duration wait = resubscribeBackoff(resubscribes);
         String why = t == null ? "the source ended the subscription" : "the subscription failed: "
             + (t instanceof ReelException ? t.getMessage() : t.toString());
-        phase = Phase.CATCHING_UP;
-        error = why + "; resubscribing from position " + position + " in " + wait.toMillis() + " ms";
+        String error = why + "; resubscribing from position " + position + " in " + wait.toMillis() + " ms";
+        condition = new Condition(Phase.CATCHING_UP, error);
         sourceTrouble = true;
         LOG.warn("projection '{}': {}", name, error);
         pending = executor.schedule(guard(() -> {
@@ -578,8 +576,7 @@ public final class ProjectionRunner<S> {
                 message = reason + "; and saving its state at position " + position + " failed: " + e.getMessage();
             }
         }
-        error = message;
-        phase = Phase.FAILED;
+        condition = new Condition(Phase.FAILED, message);
         if (closed) {
             LOG.debug("projection '{}' failed while closing: {}", name, message);
         } else {
@@ -640,10 +637,10 @@ public final class ProjectionRunner<S> {
         }
         if (error == null) {
             savedPosition = Math.max(savedPosition, p);
-            if (eventsSinceSave >= settings.saveEvery() && !closed && phase != Phase.FAILED) {
+            if (eventsSinceSave >= settings.saveEvery() && !closed && phase() != Phase.FAILED) {
                 saveInBackground();
             }
-        } else if (!closed && phase != Phase.FAILED) {
+        } else if (!closed && phase() != Phase.FAILED) {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             fail("cannot save its state and checkpoint at position " + p + ": " + cause.getMessage(), cause, false);
         }
@@ -664,7 +661,7 @@ public final class ProjectionRunner<S> {
     }
 
     private void timedSave() {
-        if (!closed && state != null && phase != Phase.FAILED) {
+        if (!closed && state != null && phase() != Phase.FAILED) {
             saveInBackground();
         }
     }
@@ -712,7 +709,7 @@ public final class ProjectionRunner<S> {
             .description("Records between the projection and the head").register(meters));
         registered.add(Gauge.builder("reel.projection.lag.seconds", this, r -> r.status().lagSeconds()).tags(tags).strongReference(true)
             .baseUnit("seconds").description("How long the oldest record the projection has not applied has waited").register(meters));
-        registered.add(Gauge.builder("reel.projection.failed", this, r -> r.phase == Phase.FAILED ? 1 : 0).tags(tags)
+        registered.add(Gauge.builder("reel.projection.failed", this, r -> r.phase() == Phase.FAILED ? 1 : 0).tags(tags)
             .strongReference(true).description("1 when the projection stopped on an error").register(meters));
         registered.add(FunctionCounter.builder("reel.projection.events", this, r -> r.applied).tags(tags)
             .description("Events applied by the projection").register(meters));
@@ -721,6 +718,14 @@ public final class ProjectionRunner<S> {
     }
 
     // ----------------------------------------------------------------------------------------- helpers
+
+    private Phase phase() {
+        return condition.phase();
+    }
+
+    /** Phase and error, replaced together so that a status never pairs one phase with another's error. */
+    private record Condition(Phase phase, String error) {
+    }
 
     private S loadedState() {
         if (state == null) {

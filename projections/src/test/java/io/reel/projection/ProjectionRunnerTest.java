@@ -152,11 +152,9 @@ class ProjectionRunnerTest {
         Stores.append(store, "a", "Fine", 5);
 
         ProjectionRunner<Fold> runner = projections.start(picky, FAST);
-        await().atMost(WAIT).until(() -> runner.status().phase() == Phase.FAILED);
-        ProjectionStatus status = runner.status();
+        ProjectionStatus status = await().atMost(WAIT).until(runner::status, s -> s.phase() == Phase.FAILED && s.lagEvents() == 6);
         assertThat(status.position()).isEqualTo(10);
         assertThat(status.error()).contains("the Poison handler failed at position 10 (b@0)").contains("cannot digest b");
-        assertThat(status.lagEvents()).isGreaterThan(0);
         assertThat(meters.get("reel.projection.failed").tag("name", "picky").gauge().value()).isEqualTo(1.0);
         assertThat(checkpoints().load("picky")).hasValueSatisfying(cp -> assertThat(cp.position()).isEqualTo(10));
 
@@ -187,8 +185,10 @@ class ProjectionRunnerTest {
         Stores.append(store, "a", "Fine", 3);
 
         ProjectionRunner<Fold> runner = projections.start(flaky, FAST.failurePolicy(FailurePolicy.retry(3, Duration.ofMillis(300))));
-        await().atMost(WAIT).until(() -> runner.status().phase() == Phase.RETRYING);
-        assertThat(runner.status().error()).contains("the Flaky handler failed at position 3").contains("retry 1 of 3");
+        ProjectionStatus retrying = await().atMost(WAIT).pollInterval(Duration.ofMillis(10))
+            .until(runner::status, s -> s.phase() == Phase.RETRYING);
+        assertThat(retrying.error()).contains("the Flaky handler failed at position 3 (a@3)").containsPattern("retry [12] of 3");
+        assertThat(retrying.position()).isEqualTo(3);
         awaitCaughtUp(runner);
         assertThat(attempts.get()).isEqualTo(3);
         assertThat(runner.status().error()).isEmpty();

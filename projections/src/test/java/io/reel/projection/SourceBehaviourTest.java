@@ -126,8 +126,8 @@ class SourceBehaviourTest {
             : call == 1 ? messages.take(50).concatWith(Flux.error(new IllegalStateException("connection reset"))) : messages);
         try (Projections projections = projectionsOn(source)) {
             ProjectionRunner<Fold> runner = projections.start(Fold.projection("patient"), FAST);
-            await().atMost(WAIT).until(() -> runner.status().error().contains("the server is restarting"));
-            ProjectionStatus down = runner.status();
+            ProjectionStatus down = await().atMost(WAIT)
+                .until(runner::status, s -> s.error().contains("the server is restarting") && s.lagEvents() == 50);
             assertThat(down.phase()).isEqualTo(Phase.CATCHING_UP);
             assertThat(down.error()).contains("resubscribing from position 50");
             assertThat(down.lagEvents()).isEqualTo(50);
