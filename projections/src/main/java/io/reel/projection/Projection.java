@@ -16,13 +16,18 @@ import java.util.function.Supplier;
  * {@link ProjectionRunner} (started by {@link Projections}) runs it on an {@link io.reel.store.EventSource}.
  *
  * <pre>{@code
- * Projection<Map<String, Long>> placedPerCustomer = Projection.<Map<String, Long>>builder("placed-per-customer", TreeMap::new)
- *     .on("OrderPlaced", OrderPlaced.parser(), (totals, placed, event) -> {
- *         totals.merge(placed.getCustomer(), 1L, Long::sum);
- *         return totals;
- *     })
- *     .codec(StateCodec.json(totals -> totals, json -> new TreeMap<>(...)))
- *     .build();
+ * Projection<Map<String, Long>> scheduledPerInvestigator =
+ *     Projection.<Map<String, Long>>builder("scheduled-per-investigator", TreeMap::new)
+ *         .on("TaskScheduled", TaskScheduled.parser(), (counts, scheduled, event) -> {
+ *             counts.merge(scheduled.getInvestigator(), 1L, Long::sum);
+ *             return counts;
+ *         })
+ *         .codec(StateCodec.json(counts -> counts, json -> {
+ *             Map<String, Long> counts = new TreeMap<>();
+ *             ((Map<?, ?>) json).forEach((k, v) -> counts.put((String) k, (Long) v));
+ *             return counts;
+ *         }))
+ *         .build();
  * }</pre>
  *
  * <h2>Handlers</h2>
