@@ -103,7 +103,8 @@ public final class Projections implements AutoCloseable {
 
     /**
      * The state of one projection encoded by its codec, with its position and content type; fails with
-     * {@code NOT_FOUND} when none has that name.
+     * {@code NOT_FOUND} when none has that name. Encoded on the projection's thread between two events, so
+     * it is always a consistent pair; a handler that blocks delays it (callers on the wire put a timeout on it).
      */
     public Mono<ProjectionState> state(String name) {
         return Mono.defer(() -> runnerOrThrow(name).encodedState());
