@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reel.projection.EventTypeCounts;
+import io.reel.projection.Projections;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventStore;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything {@code reel server} runs, wired together: the store (with its meters in a Prometheus registry),
- * the stats sampler and the HTTP endpoint. Started in that order, closed in the reverse one, so that on close
+ * the projections (the built-in {@code event-types}), the stats sampler and the HTTP endpoint. Started in that order, closed in the reverse one, so that on close
  * nothing new arrives while the store drains its queued appends and forces them.
  *
  * <p>This is the one place where modules meet; each part keeps its own settings object.
@@ -81,6 +83,7 @@ final class ServerRuntime implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
+    private Projections projections;
     private StatsSampler sampler;
     private HttpEndpoint http;
     private boolean closed;
@@ -132,8 +135,12 @@ final class ServerRuntime implements AutoCloseable {
             LOG.warn("recovery cut {} bytes of unacknowledged tail, lost {} event(s) to repair{}", recovery.truncatedBytes(),
                 recovery.lostEvents(), recovery.repairs().isEmpty() ? "" : ": " + String.join("; ", recovery.repairs()));
         }
+        projections = Projections.embedded(store);
+        started.add(projections);
+        projections.start(EventTypeCounts.projection());
         EventStore opened = store;
-        sampler = new StatsSampler(store, registry, List::of,
+        Projections running = projections;
+        sampler = new StatsSampler(store, registry, () -> running.list().stream().map(StatsSampler.Lag::of).toList(),
             () -> opened.groups().list().stream().map(StatsSampler.Lag::of).toList(), () -> -1);
         sampler.start();
         started.add(sampler);
@@ -144,6 +151,10 @@ final class ServerRuntime implements AutoCloseable {
 
     EventStore store() {
         return store;
+    }
+
+    Projections projections() {
+        return projections;
     }
 
     PrometheusMeterRegistry registry() {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
+import io.reel.projection.ProjectionStatus;
 import io.reel.store.EventStore;
 import io.reel.store.GroupStatus;
 import io.reel.store.StoreInfo;
@@ -52,6 +53,11 @@ final class StatsSampler implements AutoCloseable {
         static Lag of(SubscriptionStatus s) {
             String status = s.lagEvents() == 0 ? "live" : s.caughtUp() ? "behind" : "catching-up";
             return new Lag(Kind.SUBSCRIPTION, s.name(), status, s.position(), s.lagEvents(), s.lagSeconds(), s.filter());
+        }
+
+        static Lag of(ProjectionStatus p) {
+            return new Lag(Kind.PROJECTION, p.name(), p.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), p.position(),
+                p.lagEvents(), p.lagSeconds(), p.error());
         }
 
         static Lag of(GroupStatus g) {

@@ -127,10 +127,28 @@ class HttpEndpointTest {
             assertThat(billing.get("name")).isEqualTo("billing");
             assertThat(billing.get("status")).isEqualTo("1 consumer");
             assertThat((Long) billing.get("lag_events")).isEqualTo(head - (Long) billing.get("position")).isGreaterThan(400);
+            Map<?, ?> eventTypes = (Map<?, ?>) ((List<?>) stats.get("projections")).get(0);
+            assertThat(eventTypes.get("name")).isEqualTo("event-types");
+            assertThat(eventTypes.get("status")).isEqualTo("running");
+            assertThat(eventTypes.get("position")).isEqualTo(head);
+            assertThat(eventTypes.get("lag_events")).isEqualTo(0L);
         });
         List<?> history = (List<?>) Json.parse(Http.get(http, "/api/history").body());
         assertThat(history).isNotEmpty();
         assertThat(((Map<?, ?>) history.get(history.size() - 1)).get("time_millis")).isInstanceOf(Long.class);
+    }
+
+    @Test
+    void theServerRunsTheBuiltInEventTypesProjection() {
+        long head = runtime.store().headPosition();
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            var state = runtime.projections().state("event-types").block(Duration.ofSeconds(10));
+            assertThat(state.position()).isEqualTo(head);
+            Map<String, Object> json = object(new String(state.state(), java.nio.charset.StandardCharsets.UTF_8));
+            long ticked = Stores.readAll(runtime.store()).stream().filter(e -> e.position() < state.position() && e.type().equals("Ticked")).count();
+            assertThat(ticked).isGreaterThanOrEqualTo(501);
+            assertThat(json.get("counts")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.map(String.class, Object.class)).containsEntry("Ticked", ticked);
+        });
     }
 
     @Test
@@ -151,6 +169,7 @@ class HttpEndpointTest {
         "reel_subscription_lag_events", "reel_subscription_lag_seconds", "reel_snapshots_stored",
         "reel_recovery_seconds", "reel_recovery_replayed_events", "reel_recovery_truncated_bytes_total",
         "reel_group_lag_events", "reel_group_lag_seconds", "reel_group_in_flight", "reel_group_parked",
+        "reel_projection_lag_events", "reel_projection_lag_seconds", "reel_projection_position", "reel_projection_events_total",
         "reel_rejected_total", "reel_disk_free_bytes", "reel_writer_stopped");
 
     @Test
@@ -162,7 +181,8 @@ class HttpEndpointTest {
             Set<String> names = metricNames(r.body());
             assertThat(names).containsAll(DESIGN_METERS);
             assertThat(r.body()).contains("reel_subscription_lag_events{name=\"slow-reader\"}")
-                .contains("reel_group_lag_events{group=\"billing\"}");
+                .contains("reel_group_lag_events{group=\"billing\"}")
+                .contains("reel_projection_lag_events{name=\"event-types\"}");
             assertThat(sample(r.body(), "reel_rejected_total{code=\"WRONG_EXPECTED_VERSION\"}")).isGreaterThanOrEqualTo(1);
             assertThat(sample(r.body(), "reel_append_events_total")).isGreaterThanOrEqualTo(501);
             assertThat(sample(r.body(), "reel_head_position")).isEqualTo(runtime.store().headPosition());
