@@ -97,7 +97,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
             .maxInboundPayloadSize(settings.maxFrameSize())
             .setupPayload(Mono.fromSupplier(() -> DefaultPayload.create(new byte[0], setup)))
             .reconnect(Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
-                .filter(e -> !closed))
+                .filter(e -> !closed && !isTlsFailure(e)))
             .connect(this::transport);
     }
 
@@ -441,11 +441,21 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     /** A lost or refused connection, or a server that is shutting down: worth another try over a new connection. */
     private boolean retryable(Throwable error) {
-        if (closed) {
+        if (closed || isTlsFailure(error)) {
             return false;
         }
         ReelException fromServer = WireErrors.fromServer(error);
         return fromServer == null || fromServer.code() == ErrorCode.CLOSED;
+    }
+
+    /** A TLS handshake that failed: trying again would fail the same way. */
+    private static boolean isTlsFailure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof io.netty.handler.ssl.NotSslRecordException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Throwable toReel(Throwable error) {
@@ -471,6 +481,9 @@ public final class ReelClient implements EventSource, AutoCloseable {
     /** Closes the connection; reads and subscriptions end with {@code CLOSED}, nothing reconnects. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         if (connection instanceof Disposable d) {
             d.dispose();

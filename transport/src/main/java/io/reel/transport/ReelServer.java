@@ -54,7 +54,10 @@ public final class ReelServer implements AutoCloseable {
     private CloseableChannel webSocket;
     private volatile boolean closed;
 
-    private ReelServer(EventStore store, ServerSettings settings) {
+    private final SslContext ssl;
+
+    private ReelServer(EventStore store, ServerSettings settings, SslContext ssl) {
+        this.ssl = ssl;
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.context = new ServerContext(store, settings, new TransportMetrics(store.settings().meterRegistry()),
             Schedulers.newParallel("reel-transport", threads, true));
@@ -69,7 +72,8 @@ public final class ReelServer implements AutoCloseable {
     public static ReelServer start(EventStore store, ServerSettings settings) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(settings, "settings");
-        ReelServer server = new ReelServer(store, settings);
+        SslContext ssl = settings.tls() ? sslContext(settings) : null;
+        ReelServer server = new ReelServer(store, settings, ssl);
         try {
             server.bind();
         } catch (RuntimeException e) {
@@ -81,7 +85,6 @@ public final class ReelServer implements AutoCloseable {
 
     private void bind() {
         ServerSettings s = context.settings();
-        SslContext ssl = s.tls() ? sslContext(s) : null;
         RSocketServer rsocket = RSocketServer.create(new Acceptor())
             .payloadDecoder(PayloadDecoder.ZERO_COPY)
             .maxInboundPayloadSize(s.maxFrameSize())

@@ -38,10 +38,15 @@ final class RawClient implements AutoCloseable {
     }
 
     static RawClient connect(ReelServer server, Kind kind, String dataMime, String metadataMime, byte[] setupMetadata, int mtu) {
+        return connect(server, kind, dataMime, metadataMime, setupMetadata, mtu, Duration.ofSeconds(5));
+    }
+
+    static RawClient connect(ReelServer server, Kind kind, String dataMime, String metadataMime, byte[] setupMetadata, int mtu,
+                             Duration keepAlive) {
         RSocketConnector connector = RSocketConnector.create()
             .dataMimeType(dataMime)
             .metadataMimeType(metadataMime)
-            .keepAlive(Duration.ofSeconds(5), Duration.ofSeconds(60));
+            .keepAlive(keepAlive, Duration.ofSeconds(90));
         if (setupMetadata != null) {
             connector.setupPayload(DefaultPayload.create(new byte[0], setupMetadata));
         }
