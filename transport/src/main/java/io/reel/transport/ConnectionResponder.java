@@ -350,8 +350,10 @@ final class ConnectionResponder implements RSocket {
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
         server.metrics().rejected(ErrorCode.NOT_FOUND);
-        return Flux.error(WireErrors.toApplicationError(new ReelException(ErrorCode.NOT_FOUND,
-            "Reel has no request-channel routes; see the wire contract for the routes and how each is called")));
+        ReelException notFound = new ReelException(ErrorCode.NOT_FOUND,
+            "Reel has no request-channel routes; see the wire contract for the routes and how each is called");
+        return Flux.from(payloads).take(1).doOnNext(Payload::release)
+            .thenMany(Flux.error(WireErrors.toApplicationError(notFound)));
     }
 
     @Override
