@@ -222,10 +222,12 @@ final class Log implements AutoCloseable {
             throw e;
         }
         sealed.seal(dataEnd);
-        Segment[] current = segments;
-        Segment[] next = Arrays.copyOf(current, current.length + 1);
-        next[current.length] = created;
-        segments = next;
+        synchronized (this) {
+            Segment[] current = segments;
+            Segment[] next = Arrays.copyOf(current, current.length + 1);
+            next[current.length] = created;
+            segments = next;
+        }
         if (sealedIndex != null) {
             Path indexFile = dir.resolve(LogFormat.indexFileName(sealed.basePosition()));
             background.execute(() -> {
@@ -257,15 +259,37 @@ final class Log implements AutoCloseable {
         }
     }
 
-    /** Replaces the segment list (scavenge and retention); releases segments that left it. */
-    synchronized void replaceSegments(Segment[] next) {
-        Segment[] previous = segments;
-        segments = next;
-        for (Segment old : previous) {
-            if (Arrays.stream(next).noneMatch(s -> s == old)) {
+    /** Puts a rewritten copy of a sealed segment in its place (scavenge); readers of the old one finish on it. */
+    synchronized void replaceSegment(Segment old, Segment replacement) {
+        Segment[] current = segments;
+        Segment[] next = current.clone();
+        for (int i = 0; i < next.length; i++) {
+            if (next[i] == old) {
+                next[i] = replacement;
+                segments = next;
                 old.release();
+                return;
             }
         }
+        replacement.release();
+        throw new IllegalStateException(old + " is no longer in the log");
+    }
+
+    /**
+     * Removes the oldest segment and deletes its files (retention); false when {@code oldest} is not the
+     * first sealed segment any more. Readers still holding it finish on the deleted file.
+     */
+    synchronized boolean dropOldest(Segment oldest) throws IOException {
+        Segment[] current = segments;
+        if (current.length < 2 || current[0] != oldest) {
+            return false;
+        }
+        segments = Arrays.copyOfRange(current, 1, current.length);
+        Files.deleteIfExists(dir.resolve(LogFormat.indexFileName(oldest.basePosition())));
+        Files.deleteIfExists(oldest.path());
+        Directories.force(dir);
+        oldest.release();
+        return true;
     }
 
     @Override

@@ -79,6 +79,7 @@ final class LogRecovery {
             SegmentScan scan = SegmentScan.scan(active, Long.MAX_VALUE, Long.MAX_VALUE, false, false);
             long truncated = 0;
             long durablePosition = durable == null ? 0 : durable.position();
+            boolean tailCounted = false;
             if (!scan.problems.isEmpty()) {
                 SegmentScan.Problem problem = scan.problems.get(0);
                 boolean acknowledged = durable != null && (durable.segmentBase() > active.basePosition()
@@ -95,6 +96,7 @@ final class LogRecovery {
                     active = rewrite(dataDir, active, full, settings.segmentSize(), repairs, missing);
                     segments.set(segments.size() - 1, active);
                     lost += missing;
+                    tailCounted = true;
                     scan = SegmentScan.scan(active, Long.MAX_VALUE, Long.MAX_VALUE, false, false);
                 } else {
                     truncated = cutTail(active, scan.dataEnd);
@@ -109,7 +111,9 @@ final class LogRecovery {
                         + DurablePoint.FILE_NAME + " says records up to " + (durablePosition - 1)
                         + " were acknowledged: the tail of " + active.path() + " is missing. Restore from a backup, or open with --repair to accept the loss");
                 }
-                lost += durablePosition - headPosition;
+                if (!tailCounted) {
+                    lost += durablePosition - headPosition;
+                }
                 repairs.add("positions " + headPosition + ".." + (durablePosition - 1) + " are missing from the end of the log; "
                     + "new appends continue at " + durablePosition);
                 headPosition = durablePosition;

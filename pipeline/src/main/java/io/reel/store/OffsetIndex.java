@@ -32,7 +32,7 @@ final class OffsetIndex {
     private int[] relativePositions;
     private int[] offsets;
     private volatile int count;
-    private long lastEntryOffset = Long.MIN_VALUE;
+    private long lastEntryOffset = -INTERVAL_BYTES;
     private long dataEnd = LogFormat.SEGMENT_HEADER_SIZE;
     private long lastPosition = -1;
     private long lastTimestampMicros;
@@ -174,7 +174,7 @@ final class OffsetIndex {
             p += 8;
         }
         index.count = n;
-        index.lastEntryOffset = n == 0 ? Long.MIN_VALUE : previousOffset;
+        index.lastEntryOffset = n == 0 ? -INTERVAL_BYTES : previousOffset;
         index.dataEnd = segmentSize;
         index.lastPosition = Bytes.getLong(b, 32);
         index.lastTimestampMicros = Bytes.getLong(b, 40);

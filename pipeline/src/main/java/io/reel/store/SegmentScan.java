@@ -44,8 +44,10 @@ final class SegmentScan {
     static SegmentScan scan(Segment segment, long endOffset, long upperBound, boolean resync, boolean keepFrames) throws IOException {
         SegmentScan scan = new SegmentScan(segment);
         long offset = LogFormat.SEGMENT_HEADER_SIZE;
+        boolean atAppendBoundary = true;
         while (true) {
-            long resumeAt = scan.scanFrom(offset, endOffset, upperBound, keepFrames);
+            long resumeAt = scan.scanFrom(offset, endOffset, upperBound, keepFrames, atAppendBoundary);
+            atAppendBoundary = false;
             if (resumeAt < 0 || !resync) {
                 return scan;
             }
@@ -56,10 +58,15 @@ final class SegmentScan {
         }
     }
 
-    /** Scans frames from {@code offset}; returns -1 at the end of data, or the offset to resynchronise from. */
-    private long scanFrom(long offset, long endOffset, long upperBound, boolean keepFrames) throws IOException {
+    /**
+     * Scans frames from {@code offset}; returns -1 at the end of data, or the offset to resynchronise from.
+     * After a resynchronisation the scan may have landed inside an append whose head was damaged: it drops
+     * frames up to the end of that append, so that no append survives in part.
+     */
+    private long scanFrom(long offset, long endOffset, long upperBound, boolean keepFrames, boolean atAppendBoundary) throws IOException {
         FrameReader reader = new FrameReader(segment, offset, endOffset, 1 << 20, false);
         List<Frame> pending = new ArrayList<>();
+        boolean dropping = !atAppendBoundary;
         while (true) {
             FrameReader.Status status = reader.next();
             if (status == FrameReader.Status.FRAME) {
@@ -74,8 +81,13 @@ final class SegmentScan {
                     return problem(reader, pending, "position " + position + " is out of order (expected "
                         + nextPosition + (upperBound == Long.MAX_VALUE ? " or later" : " to " + (upperBound - 1)) + ")");
                 }
-                pending.add(new Frame(reader.frameOffset(), reader.frameEnd(), position, record.timestampMicros()));
                 nextPosition = position + 1;
+                if (dropping) {
+                    droppedFrames++;
+                    dropping = reader.continued();
+                    continue;
+                }
+                pending.add(new Frame(reader.frameOffset(), reader.frameEnd(), position, record.timestampMicros()));
                 if (!reader.continued()) {
                     for (Frame f : pending) {
                         index.onFrame(f.position, f.offset, f.end, f.timestampMicros);

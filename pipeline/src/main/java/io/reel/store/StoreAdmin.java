@@ -1,0 +1,334 @@
+package io.reel.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Operations on a data directory from outside the store that owns it: {@link #verify}, {@link #backup},
+ * {@link #restore} and {@link #stats}. None takes the directory's lock, so they run while a server is using
+ * the directory; none changes it (but {@code restore}, which needs an empty target).
+ */
+public final class StoreAdmin {
+    private StoreAdmin() {
+    }
+
+    /** A problem {@link #verify} found: the file, the byte offset in it, the position expected there and what is wrong. */
+    public record Problem(Path file, long offset, long position, String what) {
+        @Override
+        public String toString() {
+            return file + " at offset " + offset + (position >= 0 ? " (position " + position + ")" : "") + ": " + what;
+        }
+    }
+
+    /**
+     * What {@link #verify} found. Clean when there are no problems; notes are findings that lose nothing (an
+     * unacknowledged tail that the next open cuts, a derived file that the next open rebuilds).
+     */
+    public record VerifyReport(int segments, long records, long bytes, long head, List<Problem> problems, List<String> notes) {
+        public boolean clean() {
+            return problems.isEmpty();
+        }
+    }
+
+    /** What {@link #backup} copied: every record below {@code head}. */
+    public record BackupReport(long head, int segments, long bytes, int files) {
+    }
+
+    /** A data directory at a glance. */
+    public record Stats(long head, int segments, long bytes, long streams, long indexedUpTo, List<String> checkpoints, String lockHolder) {
+    }
+
+    /**
+     * Checks every segment header and every frame's length, checksum and position, whole appends, the
+     * contiguity of segments, the offset index files against their segments and the stream index checkpoint.
+     */
+    public static VerifyReport verify(Path dataDir) {
+        try {
+            Path logDir = dataDir.resolve("log");
+            List<Problem> problems = new ArrayList<>();
+            List<String> notes = new ArrayList<>();
+            if (!Files.isDirectory(logDir)) {
+                problems.add(new Problem(logDir, 0, -1, "there is no log directory: is this a Reel data directory?"));
+                return new VerifyReport(0, 0, 0, 0, problems, notes);
+            }
+            List<Path> files = LogRecovery.segmentFiles(logDir);
+            DurablePoint.Point durable = DurablePoint.read(logDir);
+            long records = 0;
+            long bytes = 0;
+            long head = 0;
+            long previousEnd = -1;
+            for (int i = 0; i < files.size(); i++) {
+                Path file = files.get(i);
+                boolean last = i == files.size() - 1;
+                long upper = last ? Long.MAX_VALUE : LogFormat.baseOf(files.get(i + 1));
+                Segment segment;
+                try {
+                    segment = Segment.open(file, false);
+                } catch (ReelException e) {
+                    problems.add(new Problem(file, 0, LogFormat.baseOf(file), e.sentence()));
+                    continue;
+                }
+                try {
+                    long size = segment.size();
+                    bytes += size;
+                    if (previousEnd > segment.basePosition()) {
+                        problems.add(new Problem(file, 0, segment.basePosition(), "the segment starts at position " + segment.basePosition()
+                            + " but the previous one holds positions up to " + (previousEnd - 1)));
+                    }
+                    SegmentScan scan = SegmentScan.scan(segment, size, upper, true, false);
+                    records += scan.records;
+                    boolean tailNoted = false;
+                    for (SegmentScan.Problem p : scan.problems) {
+                        boolean unacknowledged = last && (durable == null || p.position() >= durable.position());
+                        if (!unacknowledged) {
+                            problems.add(new Problem(file, p.offset(), p.position(), p.what()));
+                        } else if (!tailNoted) {
+                            tailNoted = true;
+                            notes.add(file.getFileName() + ": an unacknowledged torn tail from offset " + p.offset()
+                                + " (position " + p.position() + ", " + p.what() + "); the next open cuts it");
+                        }
+                    }
+                    previousEnd = scan.nextPosition;
+                    head = Math.max(head, scan.nextPosition);
+                    if (!last) {
+                        verifyOffsetIndex(logDir, segment, problems, notes);
+                    }
+                } finally {
+                    segment.release();
+                }
+            }
+            if (durable != null && durable.position() > head) {
+                problems.add(new Problem(logDir.resolve(DurablePoint.FILE_NAME), 0, durable.position(),
+                    "records up to position " + (durable.position() - 1) + " were acknowledged but the log ends at " + head));
+            }
+            Path indexCheckpoint = dataDir.resolve("index").resolve(StreamIndex.CHECKPOINT_FILE);
+            if (Files.exists(indexCheckpoint)) {
+                StreamIndex index = StreamIndex.loadCheckpoint(indexCheckpoint.getParent());
+                if (index == null) {
+                    notes.add(indexCheckpoint + " fails its checks; the next open rebuilds the stream index from the log");
+                } else if (index.indexedUpTo() > head) {
+                    notes.add(indexCheckpoint + " covers positions beyond the log's end; the next open rebuilds it");
+                }
+            }
+            return new VerifyReport(files.size(), records, bytes, head, problems, notes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("verify of " + dataDir + " failed", e);
+        }
+    }
+
+    private static void verifyOffsetIndex(Path logDir, Segment segment, List<Problem> problems, List<String> notes) throws IOException {
+        Path file = logDir.resolve(LogFormat.indexFileName(segment.basePosition()));
+        if (!Files.exists(file)) {
+            return;
+        }
+        OffsetIndex stored = OffsetIndex.load(file, segment.basePosition(), segment.size());
+        if (stored == null) {
+            notes.add(file.getFileName() + " does not match its segment; the next open rebuilds it");
+            return;
+        }
+        OffsetIndex rebuilt;
+        try {
+            rebuilt = Log.rebuildIndex(segment);
+        } catch (ReelException e) {
+            return;
+        }
+        boolean same = stored.count() == rebuilt.count();
+        for (int i = 0; same && i < stored.count(); i++) {
+            same = stored.positionAt(i) == rebuilt.positionAt(i) && stored.offsetAt(i) == rebuilt.offsetAt(i);
+        }
+        if (!same) {
+            problems.add(new Problem(file, 0, segment.basePosition(), "the offset index disagrees with its segment (derived data: "
+                + "delete the file and the next open rebuilds it)"));
+        }
+    }
+
+    /**
+     * Copies a data directory, consistently up to its head, while a store may be appending to it: sealed
+     * segments as they are, the active one up to the end of its last whole append, the offset indexes, the
+     * stream index checkpoint when it does not go past that head, checkpoints and snapshots. The copy gets a
+     * durable point at that head, so it opens with everything in it acknowledged.
+     *
+     * @param dest a directory that does not exist or is empty
+     */
+    public static BackupReport backup(Path dataDir, Path dest) {
+        try {
+            requireEmpty(dest, "backup destination");
+            Path logDir = dataDir.resolve("log");
+            Path destLog = dest.resolve("log");
+            Files.createDirectories(destLog);
+            List<Path> files = LogRecovery.segmentFiles(logDir);
+            if (files.isEmpty()) {
+                throw ReelException.invalidArgument(dataDir + " holds no log segments; nothing to back up");
+            }
+            long bytes = 0;
+            int copied = 0;
+            int segments = 0;
+            for (int i = 0; i < files.size() - 1; i++) {
+                try {
+                    bytes += copy(files.get(i), destLog.resolve(files.get(i).getFileName()), Long.MAX_VALUE);
+                    segments++;
+                    copied++;
+                } catch (NoSuchFileException gone) {
+                    // dropped by retention after the listing: its records are legitimately gone
+                    continue;
+                }
+                Path idx = logDir.resolve(LogFormat.indexFileName(LogFormat.baseOf(files.get(i))));
+                if (Files.exists(idx)) {
+                    copy(idx, destLog.resolve(idx.getFileName()), Long.MAX_VALUE);
+                    copied++;
+                }
+            }
+            Path active = files.get(files.size() - 1);
+            long head;
+            long activeEnd;
+            Segment segment = Segment.open(active, false);
+            try {
+                SegmentScan scan = SegmentScan.scan(segment, segment.size(), Long.MAX_VALUE, false, false);
+                head = scan.nextPosition;
+                activeEnd = scan.dataEnd;
+            } finally {
+                segment.release();
+            }
+            bytes += copy(active, destLog.resolve(active.getFileName()), activeEnd);
+            segments++;
+            copied++;
+            try (DurablePoint point = DurablePoint.open(destLog)) {
+                point.record(head, LogFormat.baseOf(active), activeEnd, true);
+            }
+            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
+            if (index != null && index.indexedUpTo() <= head) {
+                Files.createDirectories(dest.resolve("index"));
+                copy(dataDir.resolve("index").resolve(StreamIndex.CHECKPOINT_FILE), dest.resolve("index").resolve(StreamIndex.CHECKPOINT_FILE),
+                    Long.MAX_VALUE);
+                copied++;
+            }
+            copied += copyTree(dataDir.resolve("checkpoints"), dest.resolve("checkpoints"));
+            copied += copyTree(dataDir.resolve("snapshots"), dest.resolve("snapshots"));
+            Directories.force(destLog);
+            Directories.force(dest);
+            return new BackupReport(head, segments, bytes, copied);
+        } catch (IOException e) {
+            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
+                "backup of " + dataDir + " to " + dest + " failed: " + e, e);
+        }
+    }
+
+    /** Restores a backup into {@code dataDir}, which must not exist or be empty. Open the store (or verify) afterwards. */
+    public static void restore(Path backup, Path dataDir) {
+        try {
+            if (!Files.isDirectory(backup.resolve("log"))) {
+                throw ReelException.invalidArgument(backup + " is not a Reel backup (it has no log directory)");
+            }
+            requireEmpty(dataDir, "restore target");
+            Files.createDirectories(dataDir);
+            copyTree(backup, dataDir);
+            Directories.force(dataDir);
+        } catch (IOException e) {
+            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
+                "restore of " + backup + " into " + dataDir + " failed: " + e, e);
+        }
+    }
+
+    /** Head, segments, bytes and streams of a data directory, read without opening the store. */
+    public static Stats stats(Path dataDir) {
+        try {
+            Path logDir = dataDir.resolve("log");
+            List<Path> files = Files.isDirectory(logDir) ? LogRecovery.segmentFiles(logDir) : List.of();
+            long bytes = 0;
+            for (Path f : files) {
+                bytes += Files.size(f);
+            }
+            long head = 0;
+            if (!files.isEmpty()) {
+                Segment active = Segment.open(files.get(files.size() - 1), false);
+                try {
+                    head = SegmentScan.scan(active, active.size(), Long.MAX_VALUE, false, false).nextPosition;
+                } finally {
+                    active.release();
+                }
+            }
+            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
+            Path subscriptions = dataDir.resolve("checkpoints").resolve("subscriptions");
+            List<String> checkpoints = Files.isDirectory(subscriptions) ? CheckpointStore.open(subscriptions).names() : List.of();
+            Path lock = dataDir.resolve(DirectoryLock.FILE_NAME);
+            String holder = null;
+            if (Files.exists(lock)) {
+                try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+                    var l = ch.tryLock();
+                    if (l == null) {
+                        holder = Files.readString(lock).trim();
+                    } else {
+                        l.release();
+                    }
+                } catch (java.nio.channels.OverlappingFileLockException e) {
+                    holder = "this process";
+                }
+            }
+            return new Stats(head, files.size(), bytes, index == null ? -1 : index.streamCount(), index == null ? -1 : index.indexedUpTo(),
+                checkpoints, holder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("stats of " + dataDir + " failed", e);
+        }
+    }
+
+    private static void requireEmpty(Path dir, String what) throws IOException {
+        if (Files.exists(dir)) {
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+                if (s.iterator().hasNext()) {
+                    throw ReelException.invalidArgument("the " + what + " " + dir + " is not empty; give a new or empty directory");
+                }
+            }
+        }
+    }
+
+    private static long copy(Path from, Path to, long limit) throws IOException {
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long size = Math.min(in.size(), limit);
+            long done = 0;
+            while (done < size) {
+                done += in.transferTo(done, size - done, out);
+            }
+            out.force(true);
+            return size;
+        }
+    }
+
+    private static int copyTree(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from)) {
+            return 0;
+        }
+        int[] count = {0};
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".tmp") || name.equals(DirectoryLock.FILE_NAME)) {
+                    return FileVisitResult.CONTINUE;
+                }
+                Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+                count[0]++;
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return count[0];
+    }
+}
