@@ -42,7 +42,7 @@ import reactor.core.publisher.Mono;
  *   <li>{@code append-remote}: single-event remote appends (FSYNC, group commit) from 64 concurrent callers.</li>
  * </ul>
  *
- * Run: {@code java -cp <test classpath> io.reel.transport.RemoteBench [events] [dir]}. Server and clients share
+ * Run: {@code java -cp <test classpath> io.reel.transport.RemoteBench [events] [dir] [subscribe,e2e,append]}. Server and clients share
  * one JVM and the machine's cores.
  */
 public final class RemoteBench {
@@ -52,10 +52,17 @@ public final class RemoteBench {
     public static void main(String[] args) throws Exception {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
         Path dir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("reel-remote-bench");
+        List<String> workloads = List.of((args.length > 2 ? args[2] : "subscribe,e2e,append").split(","));
         try {
-            catchUp(dir.resolve("catch-up"), events);
-            e2e(dir.resolve("e2e"), 3000);
-            appends(dir.resolve("appends"), 64, Duration.ofSeconds(5));
+            if (workloads.contains("subscribe")) {
+                catchUp(dir.resolve("catch-up"), events);
+            }
+            if (workloads.contains("e2e")) {
+                e2e(dir.resolve("e2e"), 3000);
+            }
+            if (workloads.contains("append")) {
+                appends(dir.resolve("appends"), 64, Duration.ofSeconds(5));
+            }
         } finally {
             deleteRecursively(dir);
         }
