@@ -309,6 +309,15 @@ abstract class WireContractTest {
             ProjectionQuery.newBuilder().setName("event-types").build().toByteArray()).block(TIMEOUT));
         assertThat(state.getState().toStringUtf8()).isEqualTo("{\"counts\": {}}");
         assertFails(client.call("projection.state", ProjectionQuery.newBuilder().setName("nope").build().toByteArray()), "NOT_FOUND");
+
+        assertThat(fixture.registry.get("reel.connections").gauge().value()).isEqualTo(1);
+        try (RawClient second = RawClient.connect(fixture.server, kind(), PROTOBUF)) {
+            second.call("info", new byte[0]).block(TIMEOUT);
+            assertThat(fixture.registry.get("reel.connections").gauge().value()).isEqualTo(2);
+            assertThat(fixture.server.connections()).isEqualTo(2);
+        }
+        await().atMost(TIMEOUT).until(() -> fixture.registry.get("reel.connections").gauge().value() == 1);
+        assertThat(fixture.registry.get("reel.connections.accepted").counter().count()).isEqualTo(2);
     }
 
     // ---------------------------------------------------------------------------------- JSON
