@@ -114,7 +114,7 @@ final class ConnectionResponder implements RSocket {
     }
 
     /** Fails the request being decoded; the caller counts it as a rejection by the transport. */
-    private static <T> T rejected(ReelException e) {
+    private static <T> T fail(ReelException e) {
         throw e;
     }
 
@@ -164,7 +164,7 @@ final class ConnectionResponder implements RSocket {
             case PROJECTION_STATE -> {
                 String name = ((ProjectionQuery) request.message()).getName();
                 if (name.isEmpty()) {
-                    yield rejected(WireErrors.invalid("projection.state needs a name; projection.list shows them"));
+                    yield fail(WireErrors.invalid("projection.state needs a name; projection.list shows them"));
                 }
                 yield server.settings().projections().state(name).switchIfEmpty(Mono.error(() -> new ReelException(
                     ErrorCode.NOT_FOUND, "there is no projection '" + name + "'; projection.list shows them")));
@@ -176,7 +176,7 @@ final class ConnectionResponder implements RSocket {
     private ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
         if (exact) {
             if (revision < 0) {
-                return rejected(WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large"));
+                return fail(WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large"));
             }
             return ExpectedRevision.exactly(revision);
         }
@@ -184,7 +184,7 @@ final class ConnectionResponder implements RSocket {
             case ANY -> ExpectedRevision.ANY;
             case NO_STREAM -> ExpectedRevision.NO_STREAM;
             case STREAM_EXISTS -> ExpectedRevision.STREAM_EXISTS;
-            case UNRECOGNIZED -> rejected(WireErrors.invalid("expectation is not ANY, NO_STREAM or STREAM_EXISTS"));
+            case UNRECOGNIZED -> fail(WireErrors.invalid("expectation is not ANY, NO_STREAM or STREAM_EXISTS"));
         };
     }
 
@@ -199,12 +199,12 @@ final class ConnectionResponder implements RSocket {
                 try {
                     id = UUID.fromString(e.getEventId());
                 } catch (IllegalArgumentException bad) {
-                    return rejected(WireErrors.invalid("events[" + i + "].event_id '" + e.getEventId()
+                    return fail(WireErrors.invalid("events[" + i + "].event_id '" + e.getEventId()
                         + "' is not a UUID; send a UUID in canonical text form, or leave it empty to have one generated"));
                 }
             }
             if (e.getType().isEmpty()) {
-                return rejected(WireErrors.invalid("events[" + i + "].type is empty; every event needs a type such as 'TaskScheduled'"));
+                return fail(WireErrors.invalid("events[" + i + "].type is empty; every event needs a type such as 'TaskScheduled'"));
             }
             String contentType = e.getContentType().isEmpty() ? EventData.OCTET_STREAM : e.getContentType();
             events.add(EventData.of(id, e.getType(), contentType, e.getData().toByteArray(), e.getMetadata().toByteArray()));
@@ -301,7 +301,7 @@ final class ConnectionResponder implements RSocket {
 
     private int maxBatch(int maxBatch) {
         if (maxBatch < 0 || maxBatch > ServerSettings.MAX_BATCH_LIMIT) {
-            return rejected(WireErrors.invalid("max_batch " + Integer.toUnsignedString(maxBatch) + " is above the limit of "
+            return fail(WireErrors.invalid("max_batch " + Integer.toUnsignedString(maxBatch) + " is above the limit of "
                 + ServerSettings.MAX_BATCH_LIMIT));
         }
         return maxBatch;
@@ -309,7 +309,7 @@ final class ConnectionResponder implements RSocket {
 
     private long unsigned(String field, long value) {
         if (value < 0) {
-            return rejected(WireErrors.invalid(field + " " + Long.toUnsignedString(value) + " is too large; the largest is "
+            return fail(WireErrors.invalid(field + " " + Long.toUnsignedString(value) + " is too large; the largest is "
                 + Long.MAX_VALUE));
         }
         return value;
@@ -382,7 +382,7 @@ final class ConnectionResponder implements RSocket {
 
     private StreamMetadata fromProto(io.reel.proto.StreamMetadata m) {
         if (m.getSoftDeleted() || m.getHardDeleted()) {
-            return rejected(WireErrors.invalid("stream.metadata.set cannot delete a stream; use the stream.delete route"));
+            return fail(WireErrors.invalid("stream.metadata.set cannot delete a stream; use the stream.delete route"));
         }
         long maxAge = unsigned("max_age_seconds", m.getMaxAgeSeconds());
         return new StreamMetadata(unsigned("max_count", m.getMaxCount()), maxAge == 0 ? null : Duration.ofSeconds(maxAge),

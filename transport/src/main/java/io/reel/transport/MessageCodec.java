@@ -17,7 +17,6 @@ import io.reel.store.SubscriptionMessage;
 import io.rsocket.Payload;
 import io.rsocket.util.ByteBufPayload;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -275,9 +274,5 @@ final class MessageCodec {
             value >>>= 7;
         }
         buf.writeByte((int) value);
-    }
-
-    static ByteBuffer readOnly(byte[] bytes) {
-        return ByteBuffer.wrap(bytes).asReadOnlyBuffer();
     }
 }

@@ -162,43 +162,47 @@ public final class RemoteBench {
              ReelClient producer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).build()).block();
              ReelClient consumer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).maxBatch(1)
                  .prefetch(64).build()).block()) {
-            long[] received = new long[samples + 1000];
-            CountDownLatch caughtUp = new CountDownLatch(1);
-            AtomicLong lastReceived = new AtomicLong(-1);
-            Disposable subscription = consumer.subscribe(SubscribeOptions.fromEnd()).subscribe(m -> {
-                if (m instanceof SubscriptionMessage.Event e) {
-                    received[(int) e.event().position()] = System.nanoTime();
-                    lastReceived.set(e.event().position());
-                } else if (m instanceof SubscriptionMessage.CaughtUp) {
-                    caughtUp.countDown();
-                }
-            });
-            caughtUp.await(10, TimeUnit.SECONDS);
-            long[] afterAck = new long[samples];
-            long[] afterSend = new long[samples];
-            int beforeAck = 0;
-            byte[] payload = new byte[100];
-            for (int i = 0; i < samples + 200; i++) {
-                long sent = System.nanoTime();
-                long position = producer.append("e2e", ExpectedRevision.ANY, EventData.of("Ping", payload)).block().lastPosition();
-                long acked = System.nanoTime();
-                while (lastReceived.get() < position) {
-                    Thread.onSpinWait();
-                }
-                if (i >= 200) {
-                    long at = received[(int) position];
-                    afterAck[i - 200] = Math.max(0, at - acked);
-                    afterSend[i - 200] = at - sent;
-                    beforeAck += at <= acked ? 1 : 0;
-                }
-            }
-            subscription.dispose();
-            Arrays.sort(afterAck);
-            Arrays.sort(afterSend);
-            report("e2e", "append ack -> remote live subscriber receives (0 when it received first: " + beforeAck + " of " + samples
-                + "), ReelClient producer and consumer, FSYNC", 1, samples, 0, 0, afterAck);
-            report("e2e", "append sent -> remote live subscriber receives (fsync included)", 1, samples, 0, 0, afterSend);
+            e2e(samples, consumer, "embedded append ack (the store's)",
+                event -> store.append("e2e", ExpectedRevision.ANY, event).block().lastPosition());
+            e2e(samples, consumer, "remote append ack (ReelClient's)",
+                event -> producer.append("e2e", ExpectedRevision.ANY, event).block().lastPosition());
         }
+    }
+
+    static void e2e(int samples, ReelClient consumer, String producer, java.util.function.ToLongFunction<EventData> append)
+        throws InterruptedException {
+        int warmup = 300;
+        java.util.concurrent.ConcurrentHashMap<Long, Long> received = new java.util.concurrent.ConcurrentHashMap<>();
+        CountDownLatch caughtUp = new CountDownLatch(1);
+        java.util.concurrent.Semaphore arrivals = new java.util.concurrent.Semaphore(0);
+        Disposable subscription = consumer.subscribe(SubscribeOptions.fromEnd()).subscribe(m -> {
+            if (m instanceof SubscriptionMessage.Event e) {
+                received.put(e.event().position(), System.nanoTime());
+                arrivals.release();
+            } else if (m instanceof SubscriptionMessage.CaughtUp) {
+                caughtUp.countDown();
+            }
+        });
+        caughtUp.await(10, TimeUnit.SECONDS);
+        long[] afterAck = new long[samples];
+        int receivedFirst = 0;
+        byte[] payload = new byte[100];
+        for (int i = 0; i < samples + warmup; i++) {
+            long position = append.applyAsLong(EventData.of("Ping", payload));
+            long acked = System.nanoTime();
+            if (!arrivals.tryAcquire(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the subscriber did not receive position " + position);
+            }
+            if (i >= warmup) {
+                long at = received.get(position);
+                afterAck[i - warmup] = Math.max(0, at - acked);
+                receivedFirst += at <= acked ? 1 : 0;
+            }
+        }
+        subscription.dispose();
+        Arrays.sort(afterAck);
+        report("e2e", producer + " -> remote live subscriber (ReelClient, max_batch 1) receives; FSYNC; " + receivedFirst
+            + " received before the ack (counted as 0)", 1, samples, 0, 0, afterAck);
     }
 
     // ------------------------------------------------------------------------------------- appends
@@ -206,23 +210,37 @@ public final class RemoteBench {
     static void appends(Path dir, int callers, Duration duration) throws Exception {
         try (EventStore store = EventStore.open(dir); ReelServer server = ReelServer.start(store, settings());
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).build()).block()) {
-            byte[] payload = new byte[100];
-            long deadline = System.nanoTime() + duration.toNanos();
-            List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-            long started = System.nanoTime();
-            Long count = Flux.range(0, callers)
-                .flatMap(caller -> Mono.defer(() -> {
-                        long t0 = System.nanoTime();
-                        return client.append("caller-" + caller, ExpectedRevision.ANY, EventData.of("Appended", payload))
-                            .doOnNext(r -> latencies.add(System.nanoTime() - t0));
-                    })
-                    .repeat(() -> System.nanoTime() < deadline), callers)
-                .count().block();
-            double seconds = (System.nanoTime() - started) / 1e9;
-            long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-            report("append-remote", callers + " concurrent callers, single-event appends, FSYNC, one connection", 1, count, seconds,
-                count * 100, sorted);
+            concurrentAppends("append-embedded", callers + " concurrent callers on the embedded store (the baseline), FSYNC",
+                callers, duration, (stream, event) -> store.append(stream, ExpectedRevision.ANY, event));
+            concurrentAppends("append-remote", callers + " concurrent callers, single-event appends, FSYNC, one connection",
+                callers, duration, (stream, event) -> client.append(stream, ExpectedRevision.ANY, event));
         }
+    }
+
+    static void concurrentAppends(String workload, String how, int callers, Duration duration,
+                                  java.util.function.BiFunction<String, EventData, Mono<io.reel.store.AppendResult>> append) {
+        byte[] payload = new byte[100];
+        long deadline = System.nanoTime() + duration.toNanos();
+        List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        long started = System.nanoTime();
+        long cpuStarted = cpuNanos();
+        long[] threadsStarted = threadTimes();
+        Long count = Flux.range(0, callers)
+            .flatMap(caller -> Mono.defer(() -> {
+                    long t0 = System.nanoTime();
+                    return append.apply("caller-" + caller, EventData.of("Appended", payload))
+                        .doOnNext(r -> latencies.add(System.nanoTime() - t0));
+                })
+                .repeat(() -> System.nanoTime() < deadline), callers)
+            .count().block();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        double cpuPerEvent = (cpuNanos() - cpuStarted) / 1e3 / count;
+        long[] threadsEnded = threadTimes();
+        System.err.printf(Locale.ROOT, "%s: threads cpu %.0f us/append, of which user %.0f us%n", workload,
+            (threadsEnded[0] - threadsStarted[0]) / 1e3 / count, (threadsEnded[1] - threadsStarted[1]) / 1e3 / count);
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        report(workload, how + String.format(Locale.ROOT, ", %.0f us of CPU per append", cpuPerEvent), 1, count, seconds,
+            count * 100, sorted);
     }
 
     // ------------------------------------------------------------------------------------- output
@@ -240,6 +258,38 @@ public final class RemoteBench {
                 percentile(sortedNanos, 0.5) / 1e3, percentile(sortedNanos, 0.99) / 1e3, percentile(sortedNanos, 0.999) / 1e3));
         }
         System.out.println(json.append('}'));
+    }
+
+    /** CPU and user time summed over the live threads (threads that ended meanwhile are not counted). */
+    static final java.util.Map<String, Long> LAST = new java.util.HashMap<>();
+
+    static long[] threadTimes() {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu = 0;
+        long user = 0;
+        List<String> top = new ArrayList<>();
+        for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long c = Math.max(0, mx.getThreadCpuTime(info.getThreadId()));
+            cpu += c;
+            user += Math.max(0, mx.getThreadUserTime(info.getThreadId()));
+            long before = LAST.getOrDefault(info.getThreadName(), 0L);
+            LAST.put(info.getThreadName(), c);
+            if (c - before > 100_000_000L) {
+                top.add(info.getThreadName() + "=" + (c - before) / 1_000_000 + "ms");
+            }
+        }
+        if (System.getProperty("bench.threads") != null) {
+            System.err.println("threads " + top);
+        }
+        return new long[] {cpu, user};
+    }
+
+    static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime();
     }
 
     static double percentile(long[] sorted, double p) {
