@@ -272,7 +272,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
                 }
                 Message message = request.get();
                 return connection.flatMapMany(rs -> rs.requestStream(payload(route, message)))
-                    .map(p -> decode(p, data -> MessageCodec.records(settings.format(), data, true)));
+                    .map(p -> decode(p, data -> MessageCodec.records(settings.format(), data, settings.maxBatch() > 1)));
             })
             .concatMapIterable(Function.identity(), settings.prefetch())
             .doOnNext(r -> resume.delivered(key.applyAsLong(r)))

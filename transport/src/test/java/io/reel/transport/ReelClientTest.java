@@ -100,6 +100,20 @@ class ReelClientTest {
         assertThat(client.readStream("bulk-0", 0, 0, Direction.FORWARDS).count().block(TIMEOUT)).isZero();
     }
 
+    @ParameterizedTest
+    @EnumSource(WireFormat.class)
+    void readsAndSubscribesWithOneRecordPerPayload(WireFormat format) {
+        fixture = new ServerFixture(dir);
+        client = ReelClient.connect(ClientSettings.builder().port(fixture.server.tcpAddress().getPort()).format(format).maxBatch(1)
+            .build()).block(TIMEOUT);
+        client.append("s", ExpectedRevision.ANY, IntStream.range(0, 5).mapToObj(ReelClientTest::event).toList()).block(TIMEOUT);
+        assertSameRecords(client.readStream("s", 1, 3, Direction.FORWARDS), fixture.store.readStream("s", 1, 3, Direction.FORWARDS));
+        assertSameRecords(client.readAll(EventSource.END, 0, Direction.BACKWARDS, EventFilter.none()),
+            fixture.store.readAll(EventSource.END, 0, Direction.BACKWARDS, EventFilter.none()));
+        assertThat(client.subscribe(SubscribeOptions.fromStart()).take(6).map(SubscriptionMessage::nextPosition).collectList()
+            .block(TIMEOUT)).containsExactly(1L, 2L, 3L, 4L, 5L, 5L);
+    }
+
     static void assertSameRecords(Flux<RecordedEvent> remote, Flux<RecordedEvent> local) {
         List<RecordedEvent> expected = local.collectList().block(TIMEOUT);
         List<RecordedEvent> actual = remote.collectList().block(TIMEOUT);
@@ -181,6 +195,29 @@ class ReelClientTest {
         subscriber.dispose();
         assertThat(positions).containsExactlyElementsOf(LongStream.range(0, 1001).boxed().toList());
         assertThat(signals).extracting(m -> m.getClass().getSimpleName()).containsExactly("CaughtUp");
+    }
+
+    @Test
+    void aReadResumesAfterTheLastRecordItDeliveredAcrossARestart() {
+        fixture = new ServerFixture(dir);
+        int tcpPort = fixture.server.tcpAddress().getPort();
+        fixture.store.append("s", ExpectedRevision.ANY, IntStream.range(0, 1000).mapToObj(ReelClientTest::event).toList()).block(TIMEOUT);
+        client = ReelClient.connect(ClientSettings.builder().port(tcpPort).maxBatch(10).prefetch(1)
+            .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build()).block(TIMEOUT);
+        List<Long> positions = new ArrayList<>();
+        StepVerifier.create(client.readAll(0, 950, Direction.FORWARDS, EventFilter.none()).map(RecordedEvent::position), 0)
+            .thenRequest(100)
+            .recordWith(() -> positions)
+            .expectNextCount(100)
+            .then(() -> {
+                fixture.close();
+                fixture = new ServerFixture(dir, b -> b.tcpPort(tcpPort));
+            })
+            .thenRequest(Long.MAX_VALUE)
+            .expectNextCount(850)
+            .expectComplete()
+            .verify(TIMEOUT);
+        assertThat(positions).containsExactlyElementsOf(LongStream.range(0, 950).boxed().toList());
     }
 
     @Test
