@@ -55,6 +55,12 @@ final class ServerCommand implements Callable<Integer> {
         description = "Require bearer tokens: one 'TOKEN ROLE' pair a line (roles read, write, admin; '#' starts a comment).")
     Path tokens;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve TLS on both RSocket listeners with this PEM certificate (chain).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "The PEM PKCS#8 private key that goes with --tls-cert.")
+    Path tlsKey;
+
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
         description = "Address every listener binds to (default: ${DEFAULT-VALUE}).")
     String host;
@@ -66,7 +72,7 @@ final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            repair);
+            tlsCert, tlsKey, repair);
         PrintWriter out = spec.commandLine().getOut();
         ServerRuntime runtime = ServerRuntime.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

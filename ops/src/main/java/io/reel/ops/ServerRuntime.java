@@ -15,6 +15,9 @@ import io.reel.store.ErrorCode;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
+import io.reel.transport.ProjectionDirectory;
+import io.reel.transport.ReelServer;
+import io.reel.transport.ServerSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +33,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Everything {@code reel server} runs, wired together: the store (with its meters in a Prometheus registry),
- * the projections (the built-in {@code event-types}), the stats sampler and the HTTP endpoint. Started in that order, closed in the reverse one, so that on close
+ * the projections (the built-in {@code event-types}), the RSocket server (TCP and WebSocket), the stats
+ * sampler and the HTTP endpoint. Started in that order, closed in the reverse one, so that on close
  * nothing new arrives while the store drains its queued appends and forces them.
  *
  * <p>This is the one place where modules meet; each part keeps its own settings object.
@@ -47,10 +51,12 @@ final class ServerRuntime implements AutoCloseable {
      * @param wsPort      port of the RSocket WebSocket listener (0: pick a free one)
      * @param httpPort    port of the HTTP endpoint (0: pick a free one)
      * @param tokens      the tokens file, or null when every connection may do everything
+     * @param tlsCertificate PEM certificate (chain) for TLS on both RSocket listeners, or null for plain connections
+     * @param tlsPrivateKey  PEM PKCS#8 key that goes with {@code tlsCertificate}, or null
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
-                  Path tokens, boolean repair) {
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
         Config {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(host, "host");
@@ -61,6 +67,9 @@ final class ServerRuntime implements AutoCloseable {
             if (tokens != null && !Files.isReadable(tokens)) {
                 throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the tokens file " + tokens.toAbsolutePath()
                     + " does not exist or cannot be read; give a file of 'TOKEN ROLE' lines (--tokens)");
+            }
+            if ((tlsCertificate == null) != (tlsPrivateKey == null)) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, "TLS needs both --tls-cert and --tls-key; give both or neither");
             }
             if (Files.exists(data) && !Files.isDirectory(data)) {
                 throw new ReelException(ErrorCode.INVALID_ARGUMENT, data.toAbsolutePath() + " is a file, not a directory; give a data directory (--data)");
@@ -84,6 +93,11 @@ final class ServerRuntime implements AutoCloseable {
         StoreSettings storeSettings(PrometheusMeterRegistry registry) {
             return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).meterRegistry(registry).build();
         }
+
+        ServerSettings serverSettings(ProjectionDirectory projections) {
+            return ServerSettings.builder().host(host).tcpPort(rsocketPort).webSocketPort(wsPort).tokensFile(tokens)
+                .tls(tlsCertificate, tlsPrivateKey).projections(projections).build();
+        }
     }
 
     private final Config config;
@@ -91,6 +105,7 @@ final class ServerRuntime implements AutoCloseable {
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
     private Projections projections;
+    private ReelServer rsocket;
     private StatsSampler sampler;
     private HttpEndpoint http;
     private boolean closed;
@@ -120,6 +135,7 @@ final class ServerRuntime implements AutoCloseable {
 
     private void startAll() {
         StoreSettings settings = config.storeSettings(registry);
+        config.serverSettings(ProjectionDirectory.NONE);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -148,10 +164,13 @@ final class ServerRuntime implements AutoCloseable {
         Disposable supervision = Flux.interval(SUPERVISION_INTERVAL, Schedulers.boundedElastic())
             .subscribe(tick -> resumeProjectionsStoppedByTheDisk(), e -> LOG.error("projection supervision stopped: {}", e.toString()));
         started.add(supervision::dispose);
+        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections)));
+        started.add(rsocket);
         EventStore opened = store;
         Projections running = projections;
+        ReelServer serving = rsocket;
         sampler = new StatsSampler(store, registry, () -> running.list().stream().map(StatsSampler.Lag::of).toList(),
-            () -> opened.groups().list().stream().map(StatsSampler.Lag::of).toList(), () -> -1);
+            () -> opened.groups().list().stream().map(StatsSampler.Lag::of).toList(), serving::connections);
         sampler.start();
         started.add(sampler);
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
@@ -187,6 +206,14 @@ final class ServerRuntime implements AutoCloseable {
         return registry;
     }
 
+    InetSocketAddress tcpAddress() {
+        return rsocket.tcpAddress();
+    }
+
+    InetSocketAddress webSocketAddress() {
+        return rsocket.webSocketAddress();
+    }
+
     InetSocketAddress httpAddress() {
         return http.address();
     }
@@ -194,6 +221,8 @@ final class ServerRuntime implements AutoCloseable {
     /** The lines {@code reel server} prints before {@code ready}: one per listener, {@code NAME HOST:PORT}. */
     List<String> listenerLines() {
         List<String> lines = new ArrayList<>();
+        lines.add("rsocket-tcp " + hostPort(rsocket.tcpAddress()));
+        lines.add("rsocket-ws " + hostPort(rsocket.webSocketAddress()));
         lines.add("http " + hostPort(http.address()));
         return lines;
     }

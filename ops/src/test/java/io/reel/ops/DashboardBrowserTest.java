@@ -58,8 +58,8 @@ class DashboardBrowserTest {
             Assumptions.abort(reason);
         }
         AtomicBoolean loading = new AtomicBoolean(true);
-        try (ServerRuntime runtime = ServerRuntime.start(new ServerRuntime.Config(dir.resolve("data"), "127.0.0.1", 0, 0, 0,
-            Durability.batched(Duration.ofMillis(5)), 4L << 20, null, false))) {
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"),
+            Durability.batched(Duration.ofMillis(5)), 4L << 20))) {
             EventStore store = runtime.store();
             BaseSubscriber<SubscriptionMessage> stalled = new BaseSubscriber<>() {
                 @Override

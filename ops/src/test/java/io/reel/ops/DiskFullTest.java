@@ -57,8 +57,7 @@ class DiskFullTest {
         Path ballast = mount.resolve("ballast");
         List<RecordedEvent> acknowledged = new ArrayList<>();
         List<Long> received = new CopyOnWriteArrayList<>();
-        ServerRuntime runtime = ServerRuntime.start(new ServerRuntime.Config(data, "127.0.0.1", 0, 0, 0, Durability.fsync(), 2L << 20, null,
-            false));
+        ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(data, Durability.fsync(), 2L << 20));
         try {
             EventStore store = runtime.store();
             String http = ServerRuntime.hostPort(runtime.httpAddress());

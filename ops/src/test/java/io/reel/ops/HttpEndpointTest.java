@@ -45,8 +45,7 @@ class HttpEndpointTest {
 
     @BeforeAll
     void startWithTraffic(@TempDir Path dir) {
-        runtime = ServerRuntime.start(new ServerRuntime.Config(dir.resolve("data"), "127.0.0.1", 0, 0, 0, Durability.fsync(), 4L << 20, null,
-            false));
+        runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"), Durability.fsync(), 4L << 20));
         http = ServerRuntime.hostPort(runtime.httpAddress());
         EventStore store = runtime.store();
         subscribers.add(subscribe(store, SubscribeOptions.fromEnd(), Long.MAX_VALUE));
@@ -170,7 +169,7 @@ class HttpEndpointTest {
         "reel_recovery_seconds", "reel_recovery_replayed_events", "reel_recovery_truncated_bytes_total",
         "reel_group_lag_events", "reel_group_lag_seconds", "reel_group_in_flight", "reel_group_parked",
         "reel_projection_lag_events", "reel_projection_lag_seconds", "reel_projection_position", "reel_projection_events_total",
-        "reel_rejected_total", "reel_disk_free_bytes", "reel_writer_stopped");
+        "reel_rejected_total", "reel_connections", "reel_transport_rejected_total", "reel_disk_free_bytes", "reel_writer_stopped");
 
     @Test
     void metricsHaveEveryDesignMeterAfterTraffic() {

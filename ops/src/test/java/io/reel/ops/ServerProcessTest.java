@@ -19,7 +19,7 @@ class ServerProcessTest {
     void printsItsPortsThenReadyServesHttpAndStopsWithExitZeroOnSigterm() {
         Path data = dir.resolve("data");
         try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"))) {
-            assertThat(server.listeners().keySet()).containsExactly("http");
+            assertThat(server.listeners().keySet()).containsExactly("rsocket-tcp", "rsocket-ws", "http");
             assertThat(server.listeners().values()).allMatch(a -> a.matches("127\\.0\\.0\\.1:[1-9][0-9]*"));
             Http.Response health = Http.get(server.http(), "/health");
             assertThat(health.status()).isEqualTo(200);
