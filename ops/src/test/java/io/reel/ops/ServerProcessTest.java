@@ -3,6 +3,7 @@ package io.reel.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.reel.store.EventStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -41,5 +42,28 @@ class ServerProcessTest {
         try (EventStore reopened = EventStore.open(data)) {
             assertThat(reopened.recovery().truncatedBytes()).isZero();
         }
+    }
+
+    @Test
+    void aTokensFileGatesTheClientVerbs() throws Exception {
+        Path tokens = Files.writeString(dir.resolve("tokens"), "# who may do what\nreader-token read\nwriter-token write  # appends\n");
+        try (ServerProcess server = ServerProcess.start(dir.resolve("data"), dir.resolve("logs"), "--tokens", tokens.toString())) {
+            String tcp = server.listeners().get("rsocket-tcp");
+            Cli.Result anonymous = Cli.run("read", "--server", tcp, "--token", "");
+            assertThat(anonymous.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+            assertThat(anonymous.err()).startsWith("error: UNAUTHORIZED: ");
+            Cli.Result reader = Cli.run("append", "--server", tcp, "--token", "reader-token", "s", "--type", "T", "--data", "{}");
+            assertThat(reader.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+            assertThat(reader.err()).startsWith("error: UNAUTHORIZED: ");
+            Cli.Result writer = Cli.run("append", "--server", tcp, "--token", "writer-token", "s", "--type", "T", "--data", "{}");
+            assertThat(writer.exitCode()).as(writer.toString()).isZero();
+            Cli.Result read = Cli.run("read", "--server", tcp, "--token", "reader-token", "s");
+            assertThat(read.exitCode()).as(read.toString()).isZero();
+            assertThat(read.out()).contains("s@0  T  {}");
+            assertThat(server.terminate(Duration.ofSeconds(60))).isZero();
+        }
+        Cli.Result missing = Cli.run("server", "--data", dir.resolve("other").toString(), "--tokens", dir.resolve("no-such-file").toString());
+        assertThat(missing.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(missing.err()).startsWith("error: INVALID_ARGUMENT: ").contains("--tokens");
     }
 }
