@@ -24,15 +24,14 @@ import picocli.CommandLine.Parameters;
  * {@code reel bench WORKLOAD}: measures a workload and prints its figures, as a table or (with {@code --json})
  * as one JSON object per workload on one line (fields as DESIGN.md "Bench" names them).
  *
- * <p><b>Extension point.</b> A workload is a {@link Workload} registered in {@link #EMBEDDED} (runs on the
- * store in this process) or {@link #REMOTE} (runs over RSocket on loopback, chosen by {@code --remote}) under
- * its name. It gets the parsed {@link Bench.Options} and a stream for progress lines, and returns a
- * {@link BenchResult}. The embedded workloads come from {@link Bench}; a name registered nowhere, or only
- * for the other mode, fails with a sentence that says which workloads exist.
+ * <p><b>Extension point.</b> A workload is a {@link Workload} registered in {@link #WORKLOADS} under its name:
+ * it gets the parsed {@link Bench.Options} (with {@code --remote}) and a stream for progress lines, and
+ * returns a {@link BenchResult}. Every workload of {@link Bench} is registered; a name registered nowhere
+ * fails with the list of those that are.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
     description = {"Measure a workload against the floor of this machine's disk, measured in the same run.",
-        "Workloads: append, read, subscribe, restart (embedded); subscribe --remote, e2e, command as they are added.",
+        "Workloads: append, read, subscribe (--remote: over RSocket on loopback), e2e, command, projection, restart.",
         "Prints events/s, MB/s, latency percentiles and the ratio to the floor; --json prints one JSON object per line."})
 final class BenchCommand implements Callable<Integer> {
     /** One bench workload. */
@@ -41,25 +40,19 @@ final class BenchCommand implements Callable<Integer> {
         BenchResult run(Bench.Options options, PrintStream progress);
     }
 
-    /** Workloads on the embedded store, by name. */
-    static final Map<String, Workload> EMBEDDED = new LinkedHashMap<>();
-    /** Workloads over RSocket on loopback ({@code --remote}), by name. */
-    static final Map<String, Workload> REMOTE = new LinkedHashMap<>();
+    /** Every workload, by name, in the order the help lists them. */
+    static final Map<String, Workload> WORKLOADS = new LinkedHashMap<>();
 
     static {
         for (String name : Bench.workloads()) {
-            EMBEDDED.put(name, (options, progress) -> new Bench(options, progress).run(name));
+            WORKLOADS.put(name, (options, progress) -> new Bench(options, progress).run(name));
         }
     }
-
-    /** The names a user may give, for help and error messages. */
-    static final String KNOWN = "append, read, subscribe, restart, e2e, command";
-    private static final java.util.Set<String> KNOWN_NAMES = java.util.Set.of(KNOWN.split(", "));
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "One of: " + KNOWN + ".")
+    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, subscribe, e2e, command, projection or restart.")
     String workload;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the bench's stores (default: a new temporary one, deleted afterwards).")
@@ -89,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
         description = "Records per payload for remote reads and subscriptions (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--remote", description = "Run over RSocket on loopback instead of embedded.")
+    @Option(names = "--remote", description = "subscribe: over RSocket on loopback instead of embedded.")
     boolean remote;
 
     @Option(names = "--json", description = "One JSON object per workload on one line.")
@@ -97,17 +90,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Workload> registry = remote ? REMOTE : EMBEDDED;
-        Workload w = registry.get(workload);
+        Workload w = WORKLOADS.get(workload);
         if (w == null) {
-            Map<String, Workload> other = remote ? EMBEDDED : REMOTE;
-            String mode = remote ? "over RSocket (--remote)" : "embedded";
-            String hint = other.containsKey(workload) ? "; it runs " + (remote ? "embedded (drop --remote)" : "only with --remote")
-                : "; workloads " + mode + ": " + (registry.isEmpty() ? "none yet" : String.join(", ", registry.keySet()));
-            if (!KNOWN_NAMES.contains(workload)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload '" + workload + "'; choose one of " + KNOWN);
-            }
-            throw new ReelException(ErrorCode.NOT_FOUND, "the workload '" + workload + "' does not run " + mode + " yet" + hint);
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload '" + workload + "'; choose one of "
+                + String.join(", ", WORKLOADS.keySet()));
         }
         if (events <= 0 || batch <= 0 || payload < 0 || producers <= 0 || streams <= 0 || maxBatch <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -121,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new ReelException(ErrorCode.IO_ERROR, "cannot create the bench directory: " + e, e);
         }
         try {
-            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams), System.err);
+            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote), System.err);
             PrintWriter out = spec.commandLine().getOut();
             out.print(json ? result.toJson() + System.lineSeparator() : result.toTable());
             out.flush();
