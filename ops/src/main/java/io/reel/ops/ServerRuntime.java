@@ -135,7 +135,7 @@ final class ServerRuntime implements AutoCloseable {
 
     private void startAll() {
         StoreSettings settings = config.storeSettings(registry);
-        config.serverSettings(ProjectionDirectory.NONE);
+        config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
