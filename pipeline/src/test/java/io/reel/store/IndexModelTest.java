@@ -175,9 +175,17 @@ class IndexModelTest {
                 checkEverything();
                 restart(RestartMode.NO_INDEX_CHECKPOINT);
                 checkEverything();
+            } catch (AssertionError | RuntimeException e) {
+                if (Boolean.getBoolean("reel.test.keepFailedDir")) {
+                    store.close();
+                    throw new AssertionError(e.getMessage() + " [data kept in " + dir + "]", e);
+                }
+                throw e;
             } finally {
                 store.close();
-                TempDirs.delete(dir);
+                if (!Boolean.getBoolean("reel.test.keepFailedDir")) {
+                    TempDirs.delete(dir);
+                }
             }
         }
 
