@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>A record is unreadable when its stream is hard-deleted, or it is below the stream's
  * {@code truncateBefore} (which a soft delete sets), or outside {@code maxCount}, or older than
  * {@code maxAge}; of a metadata stream ({@code $$<stream>}) only the latest record, the one in force, is kept.
+ * One unreadable record is kept all the same, as EventStoreDB does: a stream's last event, unless the stream is
+ * hard-deleted or soft-deleted at that revision. The stream's revision is known from the log only through it
+ * (the stream index is rebuilt from the log), and losing it would let the next append reuse revision 0 and
+ * vanish behind the stream's own {@code truncateBefore}; reads still hide it.
  * Retention then drops whole sealed segments, oldest first: those whose newest record is older than
  * {@link StoreSettings#retainAge()}, and while the log is larger than {@link StoreSettings#retainBytes()}.
  */
@@ -151,6 +155,9 @@ final class Scavenger {
             return false;
         }
         long revision = record.revision();
+        if (entry != null && revision == entry.endRevision() - 1 && !(m.softDeleted() && m.truncateBefore() >= entry.endRevision())) {
+            return true;
+        }
         if (revision < m.truncateBefore()) {
             return false;
         }
