@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *       hard-deleted stream fails with {@code STREAM_DELETED};</li>
  *   <li>{@code $all} returns every record still in the log, {@code $$} metadata records included;</li>
  *   <li>scavenge removes from sealed segments exactly the records a stream read can no longer return, and
- *       of each {@code $$} stream every record but the latest.</li>
+ *       of each {@code $$} stream every record but the latest, except a stream's last event, which it keeps
+ *       (hidden) unless the stream is hard-deleted or soft-deleted at that revision.</li>
  * </ul>
  */
 final class StoreModel {
@@ -85,6 +86,7 @@ final class StoreModel {
     private final Map<String, StreamState> streams = new HashMap<>();
     private final Map<UUID, Append> appendsByFirstId = new HashMap<>();
     private final Map<UUID, String> writtenIds = new HashMap<>();
+    private final Map<UUID, Long> writtenPositions = new HashMap<>();
     private long head;
 
     long head() {
@@ -111,7 +113,7 @@ final class StoreModel {
         for (Append a : appendsByFirstId.values()) {
             list.add(new AppendedEvents(a.stream, a.ids));
         }
-        list.sort((x, y) -> x.ids().get(0).compareTo(y.ids().get(0)));
+        list.sort((x, y) -> Long.compare(writtenPositions.get(x.ids().get(0)), writtenPositions.get(y.ids().get(0))));
         return list;
     }
 
@@ -121,6 +123,43 @@ final class StoreModel {
     // ------------------------------------------------------------------------------------------- writes
 
     Outcome append(String stream, ExpectedRevision expected, List<EventData> events, long nowMicros) {
+        return append(stream, expected, events, nowMicros, true);
+    }
+
+    /**
+     * The outcomes a retry may have when scavenge removed some of the earlier append's events: the writer may
+     * still remember their ids (the earlier result, or {@code INVALID_ARGUMENT} for a partial repeat), or, once
+     * a restart has rebuilt its memory from the log, know only the ids still there. The first is the outcome
+     * with every id remembered; {@link #appendAsNew} applies the other.
+     */
+    boolean retryOfScavenged(List<EventData> events) {
+        for (EventData e : events) {
+            Long position = writtenPositions.get(e.eventId());
+            if (position != null && !log.containsKey(position)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether some of these ids are still in the log, written to {@code stream}. */
+    boolean anyIdInLog(String stream, List<EventData> events) {
+        for (EventData e : events) {
+            Long position = writtenPositions.get(e.eventId());
+            if (position != null && log.containsKey(position) && stream.equals(log.get(position).stream)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Appends as if none of the ids had been written before. */
+    Outcome appendAsNew(String stream, ExpectedRevision expected, List<EventData> events, long nowMicros) {
+        return append(stream, expected, events, nowMicros, false);
+    }
+
+    /** What {@link #append} would answer, without changing anything, when that is a result or an error. */
+    Outcome peekRetry(String stream, List<EventData> events) {
         StreamState s = state(stream);
         if (s.metadata.hardDeleted()) {
             return Outcome.failed(ErrorCode.STREAM_DELETED);
@@ -130,8 +169,21 @@ final class StoreModel {
         if (earlier != null && earlier.stream.equals(stream) && earlier.ids.equals(ids)) {
             return Outcome.ok(earlier.result);
         }
+        return Outcome.failed(ErrorCode.INVALID_ARGUMENT);
+    }
+
+    private Outcome append(String stream, ExpectedRevision expected, List<EventData> events, long nowMicros, boolean recogniseRetries) {
+        StreamState s = state(stream);
+        if (s.metadata.hardDeleted()) {
+            return Outcome.failed(ErrorCode.STREAM_DELETED);
+        }
+        List<UUID> ids = events.stream().map(EventData::eventId).toList();
+        Append earlier = appendsByFirstId.get(ids.get(0));
+        if (recogniseRetries && earlier != null && earlier.stream.equals(stream) && earlier.ids.equals(ids)) {
+            return Outcome.ok(earlier.result);
+        }
         for (UUID id : ids) {
-            if (stream.equals(writtenIds.get(id))) {
+            if (recogniseRetries && stream.equals(writtenIds.get(id))) {
                 return Outcome.failed(ErrorCode.INVALID_ARGUMENT);
             }
         }
@@ -143,6 +195,7 @@ final class StoreModel {
             s.revision++;
             log.put(head, new Rec(head, stream, s.revision, e.type(), e.eventId(), e.data(), nowMicros));
             writtenIds.put(e.eventId(), stream);
+            writtenPositions.put(e.eventId(), head);
             head++;
         }
         AppendResult result = new AppendResult(first, head - 1, s.revision);
@@ -269,7 +322,7 @@ final class StoreModel {
             Rec r = it.next();
             boolean keep = r.stream.startsWith(SystemStreams.METADATA_PREFIX)
                 ? r.revision == streams.get(r.stream).revision
-                : readable(r, nowMicros);
+                : readable(r, nowMicros) || holdsRevision(r);
             if (!keep) {
                 it.remove();
                 removed++;
@@ -278,10 +331,32 @@ final class StoreModel {
         return removed;
     }
 
+    /**
+     * A stream's last event survives scavenge even when reads hide it (as in EventStoreDB), unless the stream
+     * is hard-deleted or soft-deleted at that revision: the log must still tell the stream's revision.
+     */
+    private boolean holdsRevision(Rec r) {
+        StreamState s = streams.get(r.stream);
+        StreamMetadata m = s.metadata;
+        return r.revision == s.revision && !m.hardDeleted() && !(m.softDeleted() && m.truncateBefore() >= s.revision + 1);
+    }
+
     // ----------------------------------------------------------------------------------------- compare
 
     /** A difference between what the store returned and the model's records, or null when they agree. */
     static String difference(List<RecordedEvent> actual, List<Rec> expected) {
+        String diff = firstDifference(actual, expected);
+        if (diff == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(diff).append("\n  store: ");
+        actual.stream().limit(40).forEach(r -> b.append(r.position()).append(' ').append(r.stream()).append('@').append(r.revision()).append(", "));
+        b.append("\n  model: ");
+        expected.stream().limit(40).forEach(r -> b.append(r.position).append(' ').append(r.stream).append('@').append(r.revision).append(", "));
+        return b.toString();
+    }
+
+    private static String firstDifference(List<RecordedEvent> actual, List<Rec> expected) {
         int n = Math.max(actual.size(), expected.size());
         for (int i = 0; i < n; i++) {
             RecordedEvent a = i < actual.size() ? actual.get(i) : null;
