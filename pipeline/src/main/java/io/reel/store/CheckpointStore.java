@@ -95,6 +95,14 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * Whether a file exists under {@code name}, damaged or not: with {@link #load} returning empty, it tells a
+     * damaged checkpoint (exists) from a missing one (does not).
+     */
+    public boolean exists(String name) {
+        return Files.exists(fileOf(name));
+    }
+
     public void delete(String name) {
         try {
             Files.deleteIfExists(fileOf(name));

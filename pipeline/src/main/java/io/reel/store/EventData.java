@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An event to append: a client-chosen id (generated when not given), a type, a content type, the data
@@ -42,22 +43,37 @@ public final class EventData {
 
     /** An event with a new random id, raw bytes as data and no metadata. */
     public static EventData of(String type, byte[] data) {
-        return new EventData(UUID.randomUUID(), type, OCTET_STREAM, data, EMPTY);
+        return new EventData(newId(), type, OCTET_STREAM, data, EMPTY);
     }
 
     /** An event whose data is a protobuf message, with a new random id. */
     public static EventData of(String type, MessageLite message) {
-        return new EventData(UUID.randomUUID(), type, PROTOBUF, message.toByteArray(), EMPTY);
+        return new EventData(newId(), type, PROTOBUF, message.toByteArray(), EMPTY);
     }
 
     /** An event whose data is JSON text, with a new random id. */
     public static EventData json(String type, String json) {
-        return new EventData(UUID.randomUUID(), type, JSON, json.getBytes(StandardCharsets.UTF_8), EMPTY);
+        return new EventData(newId(), type, JSON, json.getBytes(StandardCharsets.UTF_8), EMPTY);
     }
 
-    /** Every field given: use it to choose the event id yourself (to make retries idempotent). */
+    /**
+     * Every field given: choose the event id yourself to make retries idempotent (null generates one).
+     */
     public static EventData of(UUID eventId, String type, String contentType, byte[] data, byte[] metadata) {
-        return new EventData(eventId, type, contentType, data, metadata == null ? EMPTY : metadata);
+        return new EventData(eventId == null ? newId() : eventId, type, contentType, data, metadata == null ? EMPTY : metadata);
+    }
+
+    /**
+     * A new event id: a time-ordered UUIDv7 (RFC 9562: 48 bits of Unix milliseconds, then 74 random bits).
+     * Ids need to be unique, not unpredictable, so the random bits come from {@link ThreadLocalRandom}
+     * rather than {@code SecureRandom}, which would cost more than the rest of an append.
+     */
+    static UUID newId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long millis = System.currentTimeMillis();
+        long high = (millis << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
+        long low = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+        return new UUID(high, low);
     }
 
     /** This event with another id. */

@@ -57,6 +57,7 @@ public final class EventStore implements EventSource, AutoCloseable {
     private final DurablePoint durablePoint;
     private final WriterStage writer;
     private final SubscriptionCheckpoints namedCheckpoints;
+    private final ConsumerGroups groups;
     private final RecoveryReport recovery;
     private final Disposable lagRefresh;
     private volatile boolean closed;
@@ -99,13 +100,14 @@ public final class EventStore implements EventSource, AutoCloseable {
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
-            this.writer = new WriterStage(log, heads, recent, durablePoint, projector::onCommit, settings, metrics);
+            this.writer = new WriterStage(log, heads, indexer.index(), recent, durablePoint, projector::onCommit, settings, metrics);
             try (LogCursor tail = new LogCursor(log, recent, Math.max(0, head - settings.idempotencyWindow()))) {
                 writer.rememberRecent(tail, log.head());
             }
             this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
                 settings.checkpointFlushInterval());
             writer.start();
+            this.groups = new ConsumerGroups(this, CheckpointStore.open(dir.resolve("groups")));
             this.recovery = new RecoveryReport(Duration.ofNanos(System.nanoTime() - started), head, outcome.truncatedBytes(),
                 outcome.lostEvents(), outcome.repairs(), head - replayFrom);
             registerGauges();
@@ -332,6 +334,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         });
     }
 
+    /** The persistent subscription groups (competing consumers) of this store. */
+    public ConsumerGroups groups() {
+        return groups;
+    }
+
     /** Stored checkpoints of named subscriptions. */
     public java.util.Map<String, Long> checkpoints() {
         return namedCheckpoints.all();
@@ -422,7 +429,22 @@ public final class EventStore implements EventSource, AutoCloseable {
             .register(r);
         lagSeconds = MultiGauge.builder("reel.subscription.lag.seconds").baseUnit("seconds")
             .description("Commit-time distance between a subscription and the head").register(r);
+        groupLagEvents = MultiGauge.builder("reel.group.lag.events").description("Records between a group's checkpoint and the head")
+            .register(r);
+        groupLagSeconds = MultiGauge.builder("reel.group.lag.seconds").baseUnit("seconds")
+            .description("Commit-time distance between a group's oldest outstanding event and the head").register(r);
+        groupInFlight = MultiGauge.builder("reel.group.in.flight").description("Deliveries of a group awaiting acknowledgement")
+            .register(r);
+        groupParked = MultiGauge.builder("reel.group.parked").description("Parked events of a group").register(r);
+        consumerInFlight = MultiGauge.builder("reel.group.consumer.in.flight")
+            .description("Deliveries a group's consumer holds unacknowledged").register(r);
     }
+
+    private MultiGauge groupLagEvents;
+    private MultiGauge groupLagSeconds;
+    private MultiGauge groupInFlight;
+    private MultiGauge groupParked;
+    private MultiGauge consumerInFlight;
 
     private MultiGauge lagEvents;
     private MultiGauge lagSeconds;
@@ -431,6 +453,13 @@ public final class EventStore implements EventSource, AutoCloseable {
         List<SubscriptionStatus> all = subscriptions();
         lagEvents.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagEvents())).toList(), true);
         lagSeconds.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagSeconds())).toList(), true);
+        List<GroupStatus> gs = groups.list();
+        groupLagEvents.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.lagEvents())).toList(), true);
+        groupLagSeconds.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.lagSeconds())).toList(), true);
+        groupInFlight.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.inFlight())).toList(), true);
+        groupParked.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.parked())).toList(), true);
+        consumerInFlight.register(gs.stream().flatMap(g -> g.consumers().stream()
+            .map(c -> MultiGauge.Row.of(Tags.of("group", g.name(), "consumer", c.id()), c.inFlight()))).toList(), true);
     }
 
     // ---------------------------------------------------------------------------------------------- close
@@ -445,12 +474,14 @@ public final class EventStore implements EventSource, AutoCloseable {
             return;
         }
         closed = true;
+        groups.close();
         writer.close();
         indexer.close(log.head().position());
         projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"));
         lagRefresh.dispose();
-        lagEvents.register(List.of(), true);
-        lagSeconds.register(List.of(), true);
+        for (MultiGauge g : List.of(lagEvents, lagSeconds, groupLagEvents, groupLagSeconds, groupInFlight, groupParked, consumerInFlight)) {
+            g.register(List.of(), true);
+        }
         namedCheckpoints.close();
         projector.close();
         try {

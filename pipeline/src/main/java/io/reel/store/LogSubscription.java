@@ -47,7 +47,8 @@ final class LogSubscription implements Subscription, Runnable {
     private volatile boolean cancelled;
     private volatile ReelException failure;
     private volatile long nextPosition;
-    private volatile long lastScannedTimestampMicros;
+    /** The last record scanned, for the lag in seconds; its timestamp is decoded only when someone asks. */
+    private volatile RecordedEvent lastScanned;
     private volatile boolean caughtUp;
 
     /* Worker only. */
@@ -161,7 +162,7 @@ final class LogSubscription implements Subscription, Runnable {
                 continue;
             }
             nextPosition = record.position() + 1;
-            lastScannedTimestampMicros = record.timestampMicros();
+            lastScanned = record;
             if (filter.matches(record)) {
                 scannedSinceMessage = 0;
                 actual.onNext(new SubscriptionMessage.Event(record));
@@ -215,8 +216,8 @@ final class LogSubscription implements Subscription, Runnable {
     SubscriptionStatus status(Log.Head head) {
         long position = nextPosition;
         long lagEvents = Math.max(0, head.position() - position);
-        double lagSeconds = lagEvents == 0 || lastScannedTimestampMicros == 0 ? 0
-            : Math.max(0, (head.timestampMicros() - lastScannedTimestampMicros) / 1e6);
+        RecordedEvent last = lastScanned;
+        double lagSeconds = lagEvents == 0 || last == null ? 0 : Math.max(0, (head.timestampMicros() - last.timestampMicros()) / 1e6);
         return new SubscriptionStatus(name, filter.toString(), position, lagEvents, lagSeconds, caughtUp);
     }
 }

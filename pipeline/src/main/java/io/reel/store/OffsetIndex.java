@@ -27,14 +27,12 @@ final class OffsetIndex {
     static final long FILE_MAGIC = 0x5245454C4F494458L;
     static final int FILE_VERSION = 1;
     private static final int FILE_HEADER = 48;
-    private static final long NO_ENTRY = -INTERVAL_BYTES;
 
     private final long basePosition;
     private int[] relativePositions;
     private int[] offsets;
     private volatile int count;
-    /** Offset of the last entry; "none yet" is one interval before offset 0 (Long.MIN_VALUE overflowed the distance check). */
-    private long lastEntryOffset = NO_ENTRY;
+    private long lastEntryOffset = -INTERVAL_BYTES;
     private long dataEnd = LogFormat.SEGMENT_HEADER_SIZE;
     private long lastPosition = -1;
     private long lastTimestampMicros;
@@ -176,7 +174,7 @@ final class OffsetIndex {
             p += 8;
         }
         index.count = n;
-        index.lastEntryOffset = n == 0 ? NO_ENTRY : previousOffset;
+        index.lastEntryOffset = n == 0 ? -INTERVAL_BYTES : previousOffset;
         index.dataEnd = segmentSize;
         index.lastPosition = Bytes.getLong(b, 32);
         index.lastTimestampMicros = Bytes.getLong(b, 40);

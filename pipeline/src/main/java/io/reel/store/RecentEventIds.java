@@ -1,111 +1,117 @@
 package io.reel.store;
 
+import java.util.Arrays;
 import java.util.UUID;
 
 /**
- * The writer's memory of the last {@code capacity} event ids it committed, to recognise a retried append:
- * a ring of (id, position, revision, stream) in commit order, and an open-addressing table from id to ring
- * slot. The oldest entry leaves the table when the ring overwrites it (backward-shift deletion keeps the
- * linear probes short). No allocation per event. Writer thread only.
+ * Where recently written event ids went: a hint table from an id's 64-bit fingerprint to the position it was
+ * written at, covering the last {@code capacity} to {@code capacity / 2} ids. The writer confirms every hit
+ * by reading the record at that position, so a stale entry (from a write that failed, whose position was
+ * later reused) or a fingerprint collision can never make it answer wrongly; the log is the truth.
+ *
+ * <p>Built for the write path: two generations of an open-addressing table ({@code long} pairs of fingerprint
+ * and position, adjacent in memory) and a small bitset per generation in front of them. An insert is one
+ * probe; a lookup of an id never written (the common case) is usually answered by the bitset alone. When the
+ * current generation is full it becomes the previous one and the oldest is cleared: no per-entry deletion.
+ * Writer thread only.
  */
 final class RecentEventIds {
-    private final int capacity;
-    private final long[] idHigh;
-    private final long[] idLow;
-    private final long[] positions;
-    private final long[] revisions;
-    private final Object[] streams;
-    private final byte[] flags;
-    private final int[] table;
+    private final int generationCapacity;
     private final int mask;
-    private long inserted;
+    private final int bitMask;
+    private long[] current;
+    private long[] previous;
+    private long[] currentBits;
+    private long[] previousBits;
+    private int currentCount;
 
     RecentEventIds(int capacity) {
-        this.capacity = capacity;
-        int ring = Math.max(capacity, 1);
-        idHigh = new long[ring];
-        idLow = new long[ring];
-        positions = new long[ring];
-        revisions = new long[ring];
-        streams = new Object[ring];
-        flags = new byte[ring];
-        int tableSize = Integer.highestOneBit(Math.max(ring, 2) * 2 - 1) << 1;
-        table = new int[tableSize];
-        mask = tableSize - 1;
+        this.generationCapacity = Math.max(1, capacity / 2);
+        int slots = Integer.highestOneBit(Math.max(2, generationCapacity) * 2 - 1) << 1;
+        this.mask = slots - 1;
+        int bits = Math.max(64, Integer.highestOneBit(Math.max(1, generationCapacity * 8) - 1) << 1);
+        this.bitMask = bits - 1;
+        boolean enabled = capacity > 0;
+        this.current = enabled ? new long[slots * 2] : null;
+        this.previous = enabled ? new long[slots * 2] : null;
+        this.currentBits = enabled ? new long[bits >>> 6] : null;
+        this.previousBits = enabled ? new long[bits >>> 6] : null;
     }
 
-    /**
-     * A match: the event was committed at this position and revision to this stream, as the first and/or
-     * last event of its append.
-     */
-    record Entry(Object stream, long position, long revision, boolean startsAppend, boolean endsAppend) {
-    }
-
-    void add(UUID id, Object stream, long position, long revision, boolean startsAppend, boolean endsAppend) {
-        if (capacity == 0) {
-            return;
-        }
-        int slot = (int) (inserted % capacity);
-        if (inserted >= capacity) {
-            removeFromTable(slot);
-        }
-        idHigh[slot] = id.getMostSignificantBits();
-        idLow[slot] = id.getLeastSignificantBits();
-        positions[slot] = position;
-        revisions[slot] = revision;
-        streams[slot] = stream;
-        flags[slot] = (byte) ((startsAppend ? 1 : 0) | (endsAppend ? 2 : 0));
-        int i = home(idHigh[slot], idLow[slot]);
-        while (table[i] != 0) {
-            int other = table[i] - 1;
-            if (idHigh[other] == idHigh[slot] && idLow[other] == idLow[slot]) {
-                break;
-            }
-            i = (i + 1) & mask;
-        }
-        table[i] = slot + 1;
-        inserted++;
-    }
-
-    Entry find(UUID id) {
-        if (capacity == 0) {
-            return null;
-        }
-        long hi = id.getMostSignificantBits();
-        long lo = id.getLeastSignificantBits();
-        for (int i = home(hi, lo); table[i] != 0; i = (i + 1) & mask) {
-            int slot = table[i] - 1;
-            if (idHigh[slot] == hi && idLow[slot] == lo) {
-                return new Entry(streams[slot], positions[slot], revisions[slot], (flags[slot] & 1) != 0, (flags[slot] & 2) != 0);
-            }
-        }
-        return null;
-    }
-
-    private void removeFromTable(int slot) {
-        int i = home(idHigh[slot], idLow[slot]);
-        while (table[i] != 0 && table[i] != slot + 1) {
-            i = (i + 1) & mask;
-        }
-        if (table[i] == 0) {
-            return;
-        }
-        table[i] = 0;
-        for (int j = (i + 1) & mask; table[j] != 0; j = (j + 1) & mask) {
-            int moved = table[j] - 1;
-            int h = home(idHigh[moved], idLow[moved]);
-            boolean between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-            if (!between) {
-                table[i] = table[j];
-                table[j] = 0;
-                i = j;
-            }
-        }
-    }
-
-    private int home(long hi, long lo) {
-        long h = (hi ^ (lo * 0x9E3779B97F4A7C15L));
+    static long fingerprint(UUID id) {
+        long h = id.getMostSignificantBits() * 0x9E3779B97F4A7C15L ^ id.getLeastSignificantBits();
+        h ^= h >>> 31;
+        h *= 0xBF58476D1CE4E5B9L;
         h ^= h >>> 29;
-        return (int) h & mask;
+        return h == 0 ? 1 : h;
+    }
+
+    void add(UUID id, long position) {
+        if (current == null) {
+            return;
+        }
+        if (currentCount == generationCapacity) {
+            long[] t = previous;
+            previous = current;
+            current = t;
+            Arrays.fill(current, 0);
+            long[] b = previousBits;
+            previousBits = currentBits;
+            currentBits = b;
+            Arrays.fill(currentBits, 0);
+            currentCount = 0;
+        }
+        long f = fingerprint(id);
+        int bit = (int) (f >>> 20) & bitMask;
+        currentBits[bit >>> 6] |= 1L << bit;
+        int i = (int) f & mask;
+        while (true) {
+            long existing = current[i * 2];
+            if (existing == 0) {
+                current[i * 2] = f;
+                current[i * 2 + 1] = position;
+                currentCount++;
+                return;
+            }
+            if (existing == f) {
+                current[i * 2 + 1] = position;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** The position the id was last recorded at, or -1. A hint: confirm it against the record there. */
+    long find(UUID id) {
+        if (current == null) {
+            return -1;
+        }
+        long f = fingerprint(id);
+        int bit = (int) (f >>> 20) & bitMask;
+        long word = 1L << bit;
+        if ((currentBits[bit >>> 6] & word) != 0) {
+            long p = probe(current, f);
+            if (p >= 0) {
+                return p;
+            }
+        }
+        if ((previousBits[bit >>> 6] & word) != 0) {
+            return probe(previous, f);
+        }
+        return -1;
+    }
+
+    private long probe(long[] table, long f) {
+        int i = (int) f & mask;
+        while (true) {
+            long existing = table[i * 2];
+            if (existing == 0) {
+                return -1;
+            }
+            if (existing == f) {
+                return table[i * 2 + 1];
+            }
+            i = (i + 1) & mask;
+        }
     }
 }

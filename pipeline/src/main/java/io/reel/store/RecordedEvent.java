@@ -37,19 +37,54 @@ public final class RecordedEvent {
 
     private String stream;
     private String type;
+    /** Set (last) once the fields are located; volatile so that a record shared between threads is never seen half-located. */
+    private volatile boolean located;
 
-    /** A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}. */
+    /**
+     * A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}, as Reel
+     * writes it (position first). Only the position is decoded now; the other fields on first use.
+     */
     RecordedEvent(byte[] buf, int offset, int length) {
         this.buf = buf;
         this.offset = offset;
         this.length = length;
-        locateFields();
+        this.position = leadingPosition(buf, offset, length);
     }
 
-    /** Decodes a record from its protobuf encoding (a copy is taken). */
+    /** Decodes a record from any protobuf encoding of {@code EventRecord} (a copy is taken). */
     public static RecordedEvent fromEncoded(byte[] encoded) {
         byte[] copy = encoded.clone();
-        return new RecordedEvent(copy, 0, copy.length);
+        RecordedEvent r = new RecordedEvent(copy, 0, copy.length);
+        r.locate();
+        return r;
+    }
+
+    /** The position when it is the first field, as Reel's encoder writes it; 0 when it is absent (position 0). */
+    private static long leadingPosition(byte[] buf, int offset, int length) {
+        if (length == 0 || buf[offset] != 0x08) {
+            return 0;
+        }
+        long v = 0;
+        int shift = 0;
+        int p = offset + 1;
+        int end = offset + length;
+        byte b;
+        do {
+            if (p >= end || shift > 63) {
+                throw malformed("truncated position");
+            }
+            b = buf[p++];
+            v |= (long) (b & 0x7F) << shift;
+            shift += 7;
+        } while (b < 0);
+        return v;
+    }
+
+    private void locate() {
+        if (!located) {
+            locateFields();
+            located = true;
+        }
     }
 
     private void locateFields() {
@@ -140,10 +175,12 @@ public final class RecordedEvent {
 
     /** The event's number in its stream (0 for the first event). */
     public long revision() {
+        locate();
         return revision;
     }
 
     public String stream() {
+        locate();
         String s = stream;
         if (s == null) {
             s = new String(buf, streamOffset, streamLength, StandardCharsets.UTF_8);
@@ -153,6 +190,7 @@ public final class RecordedEvent {
     }
 
     public String type() {
+        locate();
         String t = type;
         if (t == null) {
             t = new String(buf, typeOffset, typeLength, StandardCharsets.UTF_8);
@@ -162,6 +200,7 @@ public final class RecordedEvent {
     }
 
     public UUID eventId() {
+        locate();
         UUID id = RecordCodec.parseUuid(buf, idOffset, idLength);
         if (id == null) {
             throw malformed("event id is not a UUID");
@@ -170,26 +209,31 @@ public final class RecordedEvent {
     }
 
     public String contentType() {
+        locate();
         return new String(buf, contentTypeOffset, contentTypeLength, StandardCharsets.UTF_8);
     }
 
     /** A copy of the event's data. */
     public byte[] data() {
+        locate();
         return Arrays.copyOfRange(buf, dataOffset, dataOffset + dataLength);
     }
 
     /** The event's data without a copy, read-only. */
     public ByteBuffer dataBuffer() {
+        locate();
         return ByteBuffer.wrap(buf, dataOffset, dataLength).slice().asReadOnlyBuffer();
     }
 
     /** A copy of the event's metadata (empty when it has none). */
     public byte[] metadata() {
+        locate();
         return Arrays.copyOfRange(buf, metadataOffset, metadataOffset + metadataLength);
     }
 
     /** When the event was committed, in microseconds since the epoch. */
     public long timestampMicros() {
+        locate();
         return timestampMicros;
     }
 
@@ -217,11 +261,12 @@ public final class RecordedEvent {
     }
 
     boolean streamEquals(byte[] utf8) {
+        locate();
         return Arrays.equals(buf, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
     }
 
     @Override
     public String toString() {
-        return "RecordedEvent{position=" + position + ", " + stream() + "@" + revision + ", " + type() + "}";
+        return "RecordedEvent{position=" + position + ", " + stream() + "@" + revision() + ", " + type() + "}";
     }
 }

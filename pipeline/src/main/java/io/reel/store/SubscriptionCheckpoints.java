@@ -61,10 +61,15 @@ final class SubscriptionCheckpoints implements AutoCloseable {
         }
     }
 
+    /** Stops the periodic flush without interrupting one in progress, then writes what is left. */
     @Override
     public void close() {
         periodic.dispose();
-        flusher.dispose();
+        try {
+            flusher.disposeGracefully().block(Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            LOG.warn("the checkpoint flusher did not stop within 10 s: {}", e.toString());
+        }
         flush();
     }
 }

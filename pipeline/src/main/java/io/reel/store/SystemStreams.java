@@ -2,7 +2,6 @@ package io.reel.store;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.time.Duration;
-import java.util.UUID;
 
 /**
  * Streams and event types Reel writes for itself. Names starting with {@code $} are reserved: a stream's
@@ -31,7 +30,7 @@ final class SystemStreams {
 
     static EventData metadataEvent(String stream, StreamMetadata metadata) {
         io.reel.proto.StreamMetadata message = toProto(stream, metadata);
-        return EventData.of(UUID.randomUUID(), METADATA_TYPE, EventData.PROTOBUF, message.toByteArray(), null);
+        return EventData.of(null, METADATA_TYPE, EventData.PROTOBUF, message.toByteArray(), null);
     }
 
     static io.reel.proto.StreamMetadata toProto(String stream, StreamMetadata metadata) {

@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -68,15 +66,18 @@ final class WriterStage {
     private long dirtyFrom = -1;
     private long dirtyTo = -1;
     private final List<AppendCommand> batch = new ArrayList<>();
-    private final Map<UUID, PendingId> batchIds = new HashMap<>();
+    private final StreamIndex streamIndex;
+    private final PositionReader committed;
 
-    /** An event id written by an append of the current, not yet durable, batch. */
-    private record PendingId(AppendCommand command, int index) {
+    /** An event as written, whether durable already or in the batch being built. */
+    private record Written(UUID id, String stream, long revision, boolean endsAppend, AppendCommand inBatch) {
     }
 
-    WriterStage(Log log, StreamHeads heads, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
+    WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
                 StoreSettings settings, StoreMetrics metrics) {
         this.log = log;
+        this.streamIndex = streamIndex;
+        this.committed = new PositionReader(log, recent);
         this.heads = heads;
         this.recentIds = new RecentEventIds(settings.idempotencyWindow());
         this.recent = recent;
@@ -106,12 +107,9 @@ final class WriterStage {
      */
     void rememberRecent(LogCursor cursor, Log.Head head) throws IOException {
         java.util.ArrayList<RecordedEvent> chunk = new java.util.ArrayList<>();
-        boolean previousEnded = cursor.position() == 0;
         while (cursor.read(chunk, 4096, head) > 0) {
             for (RecordedEvent r : chunk) {
-                boolean ends = r.endsAppend();
-                recentIds.add(r.eventId(), heads.get(r.stream()), r.position(), r.revision(), previousEnded, ends);
-                previousEnded = ends;
+                recentIds.add(r.eventId(), r.position());
             }
             chunk.clear();
         }
@@ -209,6 +207,7 @@ final class WriterStage {
         } catch (IOException e) {
             LOG.error("could not force the log while closing: {}", e.toString());
         } finally {
+            committed.close();
             stopped = true;
             failQueued();
         }
@@ -398,20 +397,28 @@ final class WriterStage {
                     fail(c, deleted(c.stream));
                     return false;
                 }
-                Boolean duplicate = checkRetry(c, head);
-                if (duplicate == null) {
+                Boolean retry = checkRetry(c);
+                if (retry == null) {
                     return false;
                 }
-                if (duplicate) {
+                if (retry) {
                     return true;
                 }
                 if (!expectationHolds(c.expected, head)) {
+                    if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
+                        StreamIndex.StreamEntry entry = streamIndex.get(c.stream);
+                        long first = entry == null ? -1 : entry.position(c.expected.revision() + 1);
+                        Boolean earlier = first < 0 ? Boolean.FALSE : matchEarlierAppend(c, first);
+                        if (earlier != Boolean.FALSE) {
+                            return earlier != null;
+                        }
+                    }
                     fail(c, new WrongExpectedVersionException(c.stream, c.expected, head.pendingRevision));
                     return false;
                 }
                 assign(c, head, c.stream, c.events);
                 for (int i = 0; i < c.events.size(); i++) {
-                    batchIds.put(c.events.get(i).eventId(), new PendingId(c, i));
+                    recentIds.add(c.events.get(i).eventId(), c.firstPosition + i);
                 }
                 return true;
             }
@@ -450,61 +457,86 @@ final class WriterStage {
     /**
      * Recognises a retried append by its event ids. Returns TRUE when it repeats an append of this batch
      * (it then completes with it), FALSE when it is new, and null when it was answered: a retry of a
-     * committed append (the earlier result) or a partial repeat ({@code INVALID_ARGUMENT}).
+     * durable append (the earlier result) or a partial repeat ({@code INVALID_ARGUMENT}).
      */
-    private Boolean checkRetry(AppendCommand c, StreamHeads.StreamHead head) {
+    private Boolean checkRetry(AppendCommand c) {
         List<EventData> events = c.events;
-        PendingId pending = batchIds.get(events.get(0).eventId());
-        if (pending != null && pending.command.stream.equals(c.stream) && pending.index == 0
-            && pending.command.events.size() == events.size() && sameIds(pending.command.events, events)) {
-            c.duplicateOf = pending.command;
-            return Boolean.TRUE;
-        }
-        RecentEventIds.Entry first = recentIds.find(events.get(0).eventId());
-        if (first != null && first.stream() == head && pending == null) {
-            RecentEventIds.Entry last = recentIds.find(events.get(events.size() - 1).eventId());
-            boolean whole = last != null && last.stream() == head
-                && last.position() - first.position() == events.size() - 1
-                && isWholeAppend(events, head, first.position());
-            if (whole) {
-                c.sink.success(new AppendResult(first.position(), last.position(), last.revision()));
-                return null;
+        long first = recentIds.find(events.get(0).eventId());
+        if (first >= 0) {
+            Boolean earlier = matchEarlierAppend(c, first);
+            if (earlier != Boolean.FALSE) {
+                return earlier;
             }
         }
         for (int i = 0; i < events.size(); i++) {
             UUID id = events.get(i).eventId();
-            PendingId p = batchIds.get(id);
-            RecentEventIds.Entry e = p == null ? recentIds.find(id) : null;
-            if ((p != null && p.command.stream.equals(c.stream)) || (e != null && e.stream() == head)) {
-                long at = p != null ? -1 : e.position();
-                fail(c, ReelException.invalidArgument("event " + i + " (id " + id + ") of the append to stream '" + c.stream
-                    + "' was already written" + (at >= 0 ? " at position " + at : " by another append in flight")
-                    + ", but the append does not repeat that earlier append exactly; resend the earlier append as it was, or use new event ids"));
+            long at = recentIds.find(id);
+            Written w = at < 0 ? null : writtenAt(at);
+            if (w != null && w.id.equals(id) && w.stream.equals(c.stream)) {
+                fail(c, partialRepeat(c, i, id, at));
                 return null;
             }
         }
         return Boolean.FALSE;
     }
 
-    private static boolean sameIds(List<EventData> a, List<EventData> b) {
-        for (int i = 0; i < a.size(); i++) {
-            if (!a.get(i).eventId().equals(b.get(i).eventId())) {
-                return false;
-            }
+    /**
+     * Compares an append with what was written from {@code first}: TRUE when it repeats an append of this
+     * batch, null when it was answered (the earlier result, or a partial repeat), FALSE when the event at
+     * {@code first} is not its first event at all.
+     */
+    private Boolean matchEarlierAppend(AppendCommand c, long first) {
+        List<EventData> events = c.events;
+        Written w0 = writtenAt(first);
+        if (w0 == null || !w0.id.equals(events.get(0).eventId()) || !w0.stream.equals(c.stream)) {
+            return Boolean.FALSE;
         }
-        return true;
+        Written before = first == 0 ? null : writtenAt(first - 1);
+        boolean whole = before == null || before.endsAppend;
+        Written last = w0;
+        for (int i = 0; whole && i < events.size(); i++) {
+            Written w = i == 0 ? w0 : writtenAt(first + i);
+            whole = w != null && w.id.equals(events.get(i).eventId()) && w.stream.equals(c.stream)
+                && w.endsAppend == (i == events.size() - 1);
+            last = w;
+        }
+        if (!whole) {
+            fail(c, partialRepeat(c, 0, events.get(0).eventId(), first));
+            return null;
+        }
+        if (w0.inBatch != null) {
+            c.duplicateOf = w0.inBatch;
+            return Boolean.TRUE;
+        }
+        c.sink.success(new AppendResult(first, first + events.size() - 1, last.revision));
+        return null;
     }
 
-    /** Every id sits at consecutive positions from {@code firstPosition}, and the append there began and ended with them. */
-    private boolean isWholeAppend(List<EventData> events, StreamHeads.StreamHead head, long firstPosition) {
-        for (int i = 0; i < events.size(); i++) {
-            RecentEventIds.Entry e = recentIds.find(events.get(i).eventId());
-            if (e == null || e.stream() != head || e.position() != firstPosition + i) {
-                return false;
+    private static ReelException partialRepeat(AppendCommand c, int index, UUID id, long at) {
+        return ReelException.invalidArgument("event " + index + " (id " + id + ") of the append to stream '" + c.stream
+            + "' was already written at position " + at + ", but the append does not repeat that earlier append exactly;"
+            + " resend the earlier append as it was, or use new event ids");
+    }
+
+    /** The event at a position: from the batch being built when it is past the head, else read from the log. */
+    private Written writtenAt(long position) {
+        if (position >= nextPosition) {
+            for (AppendCommand b : batch) {
+                int n = b.eventCount();
+                if (b.duplicateOf == null && position >= b.firstPosition && position < b.firstPosition + n) {
+                    int i = (int) (position - b.firstPosition);
+                    return new Written(b.writtenEvents.get(i).eventId(), b.writtenStream, b.firstRevision + i, i == n - 1, b);
+                }
             }
+            return null;
         }
-        return recentIds.find(events.get(0).eventId()).startsAppend()
-            && recentIds.find(events.get(events.size() - 1).eventId()).endsAppend();
+        try {
+            RecordedEvent r = committed.read(position, log.head());
+            return r == null ? null : new Written(r.eventId(), r.stream(), r.revision(), r.endsAppend(), null);
+        } catch (IOException | ReelException e) {
+            LOG.warn("could not read position {} to check a retried append: {}", position, e.toString());
+            return null;
+        }
     }
 
     private static boolean expectationHolds(ExpectedRevision expected, StreamHeads.StreamHead head) {
@@ -574,19 +606,11 @@ final class WriterStage {
         long now = System.nanoTime();
         for (AppendCommand c : batch) {
             AppendCommand original = c.duplicateOf != null ? c.duplicateOf : c;
-            if (c.duplicateOf == null && c.writtenEvents != null && c.kind == AppendCommand.Kind.APPEND) {
-                StreamHeads.StreamHead head = heads.get(c.stream);
-                int n = c.writtenEvents.size();
-                for (int i = 0; i < n; i++) {
-                    recentIds.add(c.writtenEvents.get(i).eventId(), head, c.firstPosition + i, c.firstRevision + i, i == 0, i == n - 1);
-                }
-            }
             metrics.appendLatency.record(now - c.submittedNanos, TimeUnit.NANOSECONDS);
             metrics.appends.increment();
             c.sink.success(original.result);
         }
         batch.clear();
-        batchIds.clear();
     }
 
     private void failBatch(ReelException error) {
@@ -595,7 +619,6 @@ final class WriterStage {
             fail(c, error);
         }
         batch.clear();
-        batchIds.clear();
     }
 
     /** A write or force failed: fail the batch, remember the bytes to clear, keep everything else as it was. */

@@ -137,6 +137,20 @@ class WriterSemanticsTest {
     }
 
     @Test
+    void anExactRevisionRetryIsRecognisedBeyondTheIdWindow() {
+        try (EventStore store = EventStore.open(dir, SMALL.toBuilder().idempotencyWindow(0).build())) {
+            List<EventData> events = List.of(event("A"), event("B"));
+            store.append("aggregate", ExpectedRevision.NO_STREAM, event("Created")).block();
+            AppendResult first = store.append("aggregate", ExpectedRevision.exactly(0), events).block();
+            store.append("aggregate", ExpectedRevision.exactly(2), event("C")).block();
+            assertThat(store.append("aggregate", ExpectedRevision.exactly(0), events).block()).isEqualTo(first);
+            assertThatThrownBy(() -> store.append("aggregate", ExpectedRevision.exactly(0), List.of(event("X"), event("Y"))).block())
+                .isInstanceOf(WrongExpectedVersionException.class);
+            assertThat(store.headPosition()).isEqualTo(4);
+        }
+    }
+
+    @Test
     void concurrentRetriesOfOneAppendWriteItOnce() {
         try (EventStore store = EventStore.open(dir, SMALL)) {
             List<EventData> events = List.of(event("A"), event("B"));

@@ -1,0 +1,444 @@
+package io.reel.ops.bench;
+
+import io.reel.store.Direction;
+import io.reel.store.Durability;
+import io.reel.store.EventData;
+import io.reel.store.EventFilter;
+import io.reel.store.EventStore;
+import io.reel.store.ExpectedRevision;
+import io.reel.store.StoreSettings;
+import io.reel.store.SubscribeOptions;
+import io.reel.store.SubscriptionMessage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import io.reel.transport.ClientSettings;
+import io.reel.transport.ReelClient;
+import io.reel.transport.ReelServer;
+import io.reel.transport.ServerSettings;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The embedded workloads of {@code reel bench}: each measures the store on a fresh data directory and the
+ * floor of the same disk in the same run. Speed is measured here and reported as figures; tests never
+ * assert on it.
+ */
+public final class Bench {
+    /** What to run: sizes, producers, payload, durability. */
+    public record Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch,
+                          int streams, boolean remote) {
+        public Options {
+            if (events <= 0 || batch <= 0 || payload < 0 || producers <= 0 || streams <= 0) {
+                throw new IllegalArgumentException("events, batch, producers and streams must be positive and payload not negative");
+            }
+        }
+    }
+
+    private final Options options;
+    private final PrintStream progress;
+    private final byte[] payload;
+
+    public Bench(Options options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+        this.payload = new byte[options.payload()];
+        new Random(7).nextBytes(payload);
+    }
+
+    /** The workloads this class runs. */
+    public static List<String> workloads() {
+        return List.of("append", "read", "subscribe", "e2e", "command", "projection", "restart");
+    }
+
+    public BenchResult run(String workload) {
+        try {
+            return switch (workload) {
+                case "append" -> append();
+                case "read" -> read();
+                case "subscribe" -> options.remote() ? remoteSubscribe() : subscribe();
+                case "e2e" -> e2e();
+                case "command" -> command();
+                case "projection" -> projection();
+                case "restart" -> restart();
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; choose one of " + workloads());
+            };
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private StoreSettings settings() {
+        return StoreSettings.builder().durability(options.durability()).build();
+    }
+
+    private Path freshDir(String name) throws IOException {
+        Path dir = options.dataDir().resolve(name);
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    /**
+     * Durable appends: {@code producers} closed-loop producers, each appending {@code batch} events at a time and
+     * waiting for the acknowledgement before the next. Latency is per append, submit to acknowledgement.
+     */
+    private BenchResult append() throws IOException {
+        Path dir = freshDir("append");
+        int batch = options.batch();
+        int producers = options.producers();
+        long appends = Math.max(producers, options.events() / batch);
+        long[] latencies = new long[(int) Math.min(appends, 20_000_000)];
+        AtomicLong sample = new AtomicLong();
+        AtomicLong done = new AtomicLong();
+        double seconds;
+        try (EventStore store = EventStore.open(dir, settings()); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
+            long perProducer = appends / producers;
+            long t0 = System.nanoTime();
+            Flux.range(0, producers)
+                .flatMap(producer -> Flux.range(0, (int) perProducer).concatMap(i -> {
+                    List<EventData> events = events(batch);
+                    long start = System.nanoTime();
+                    return store.append("bench-" + producer + "-" + (i % options.streams()), ExpectedRevision.ANY, events)
+                        .doOnNext(r -> {
+                            long n = sample.getAndIncrement();
+                            if (n < latencies.length) {
+                                latencies[(int) n] = System.nanoTime() - start;
+                            }
+                            done.incrementAndGet();
+                        });
+                }), producers)
+                .blockLast();
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+        long events = done.get() * batch;
+        FloorBench.Figures floor = floor(dir, (int) Math.min(events, 2_000_000));
+        long[] measured = Arrays.copyOf(latencies, (int) Math.min(sample.get(), latencies.length));
+        Arrays.sort(measured);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("batch", batch);
+        details.put("producers", producers);
+        details.put("payload_bytes", options.payload());
+        details.put("durability", options.durability().toString());
+        details.put("floor_force_p50_us", floor.forceP50Micros());
+        details.put("floor_force_p99_us", floor.forceP99Micros());
+        double rate = events / seconds;
+        deleteTree(dir);
+        return new BenchResult("append", events, seconds, rate, rate * options.payload() / 1e6, percentile(measured, 0.5),
+            percentile(measured, 0.99), percentile(measured, 0.999), floor.appendEventsPerSec(), rate / floor.appendEventsPerSec(), details);
+    }
+
+    /** A catch-up read of {@code $all} from the start, embedded, against the floor's CRC-checked scan. */
+    private BenchResult read() throws IOException {
+        Path dir = freshDir("read");
+        try (EventStore store = EventStore.open(dir, settings())) {
+            populate(store, options.events());
+            long t0 = System.nanoTime();
+            long n = store.readAll(0, 0, Direction.FORWARDS, EventFilter.none()).count().block();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return scanResult("read", dir, n, seconds);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** An embedded subscription catching up from the start to the head, against the floor's scan. */
+    private BenchResult subscribe() throws IOException {
+        Path dir = freshDir("subscribe");
+        try (EventStore store = EventStore.open(dir, settings())) {
+            populate(store, options.events());
+            long t0 = System.nanoTime();
+            long n = store.subscribe(SubscribeOptions.fromStart())
+                .takeUntil(m -> m instanceof SubscriptionMessage.CaughtUp)
+                .filter(m -> m instanceof SubscriptionMessage.Event)
+                .count().block();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return scanResult("subscribe", dir, n, seconds);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * One remote subscriber (ReelClient over RSocket TCP on loopback, {@code max_batch} records per payload)
+     * catching up from the start to the head, decoding every record, against the floor's scan.
+     */
+    private BenchResult remoteSubscribe() throws IOException {
+        Path dir = freshDir("subscribe-remote");
+        try (EventStore store = EventStore.open(dir, settings());
+             ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+             ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
+                 .maxBatch(options.maxBatch()).prefetch(Math.max(64, 4096 / options.maxBatch())).build()).block()) {
+            populate(store, options.events());
+            long head = store.headPosition();
+            long t0 = System.nanoTime();
+            long n = client.subscribe(SubscribeOptions.fromStart())
+                .filter(m -> m instanceof SubscriptionMessage.Event)
+                .take(head)
+                .count().block();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            BenchResult r = scanResult("subscribe-remote", dir, n, seconds);
+            r.details().put("max_batch", options.maxBatch());
+            return r;
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event:
+     * the time from the ack to the delivery (0 when the event arrived first), one append at a time.
+     */
+    private BenchResult e2e() throws IOException {
+        Path dir = freshDir("e2e");
+        int samples = (int) Math.min(options.events(), 20_000);
+        int warmup = Math.min(1000, samples / 5);
+        try (EventStore store = EventStore.open(dir, settings());
+             ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+             ReelClient consumer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).maxBatch(1)
+                 .prefetch(64).build()).block()) {
+            java.util.concurrent.ConcurrentHashMap<Long, Long> received = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.Semaphore arrivals = new java.util.concurrent.Semaphore(0);
+            java.util.concurrent.CountDownLatch live = new java.util.concurrent.CountDownLatch(1);
+            reactor.core.Disposable subscription = consumer.subscribe(SubscribeOptions.fromEnd()).subscribe(m -> {
+                if (m instanceof SubscriptionMessage.Event e) {
+                    received.put(e.event().position(), System.nanoTime());
+                    arrivals.release();
+                } else if (m instanceof SubscriptionMessage.CaughtUp) {
+                    live.countDown();
+                }
+            });
+            try {
+                if (!live.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the remote subscriber did not go live");
+                }
+                long[] afterAck = new long[samples];
+                long t0 = System.nanoTime();
+                for (int i = 0; i < samples + warmup; i++) {
+                    long position = store.append("e2e", ExpectedRevision.ANY, EventData.of("Ping", payload)).block().lastPosition();
+                    long acked = System.nanoTime();
+                    if (!arrivals.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the subscriber did not receive position " + position);
+                    }
+                    if (i >= warmup) {
+                        afterAck[i - warmup] = Math.max(0, received.get(position) - acked);
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Arrays.sort(afterAck);
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("durability", options.durability().toString());
+                details.put("measured", "append ack -> remote live subscriber receives (ReelClient over TCP loopback, max_batch 1)");
+                return new BenchResult("e2e", samples, seconds, (samples + warmup) / seconds, 0, percentile(afterAck, 0.5),
+                    percentile(afterAck, 0.99), percentile(afterAck, 0.999), null, null, details);
+            } finally {
+                subscription.dispose();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * An aggregate round trip (command → decide → durable append → evolve), alternating with plain appends of
+     * the same event in one loop so that both see the same disk; latency against the floor's force latency.
+     */
+    private BenchResult command() throws IOException {
+        Path dir = freshDir("command");
+        int commands = (int) Math.min(options.events(), 200_000);
+        io.reel.aggregate.CommandBenchmark.Latency[] both;
+        try (EventStore store = EventStore.open(dir, settings())) {
+            both = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, Math.min(2000, commands / 5), commands, 100);
+        }
+        FloorBench.Figures floor = floor(dir, 100_000);
+        deleteTree(dir);
+        io.reel.aggregate.CommandBenchmark.Latency append = both[0];
+        io.reel.aggregate.CommandBenchmark.Latency command = both[1];
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("durability", options.durability().toString());
+        details.put("append_p50_us", append.p50Us());
+        details.put("append_p99_us", append.p99Us());
+        details.put("floor_force_p50_us", floor.forceP50Micros());
+        details.put("floor_force_p99_us", floor.forceP99Micros());
+        details.put("command_minus_force_p50_us", command.p50Us() - floor.forceP50Micros());
+        return new BenchResult("command", command.operations(), command.seconds(), command.perSecond(), 0, command.p50Us(),
+            command.p99Us(), command.p999Us(), null, null, details);
+    }
+
+    /** The built-in event-types projection catching up over the whole log, embedded or over ReelClient. */
+    private BenchResult projection() throws IOException {
+        Path dir = freshDir("projection");
+        try (EventStore store = EventStore.open(dir, settings())) {
+            populate(store, options.events());
+            io.reel.projection.bench.ProjectionBench.Result r;
+            if (options.remote()) {
+                try (ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+                     ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
+                         .maxBatch(options.maxBatch()).build()).block()) {
+                    r = io.reel.projection.bench.ProjectionBench.measure("projection-remote", client,
+                        io.reel.projection.EventTypeCounts.projection(), dir.resolve("projection-checkpoints"));
+                }
+            } else {
+                r = io.reel.projection.bench.ProjectionBench.measure("projection", store, io.reel.projection.EventTypeCounts.projection(),
+                    dir.resolve("projection-checkpoints"));
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("projection", "event-types");
+            details.put("remote", options.remote());
+            return new BenchResult(r.workload(), r.events(), r.seconds(), r.eventsPerSec(), 0, null, null, null, null, null, details);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private BenchResult scanResult(String workload, Path dir, long n, double seconds) throws IOException {
+        double floor = FloorBench.scan(dir, (int) Math.min(n, 5_000_000), options.payload());
+        double rate = n / seconds;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("payload_bytes", options.payload());
+        return new BenchResult(workload, n, seconds, rate, rate * options.payload() / 1e6, null, null, null, floor, rate / floor, details);
+    }
+
+    /**
+     * Reopening a store after a clean shutdown: open time, heap held per event after opening (mostly the
+     * stream index), and readStream latency for a 1,000-event stream inside it.
+     */
+    private BenchResult restart() throws IOException {
+        Path dir = freshDir("restart");
+        long events;
+        try (EventStore store = EventStore.open(dir, settings())) {
+            populate(store, options.events());
+            events = store.headPosition();
+        }
+        System.gc();
+        long before = usedHeap();
+        double openSeconds;
+        double heapPerEvent;
+        double[] readStream;
+        long t0 = System.nanoTime();
+        try (EventStore store = EventStore.open(dir, settings())) {
+            openSeconds = (System.nanoTime() - t0) / 1e9;
+            System.gc();
+            heapPerEvent = (usedHeap() - before) / (double) events;
+            readStream = readStreamLatency(store);
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("open_seconds", openSeconds);
+        details.put("heap_bytes_per_event", heapPerEvent);
+        details.put("streams", options.streams());
+        details.put("read_stream_1000_p50_us", readStream[0]);
+        details.put("read_stream_1000_p99_us", readStream[1]);
+        deleteTree(dir);
+        return new BenchResult("restart", events, openSeconds, events / openSeconds, 0, null, null, null, null, null, details);
+    }
+
+    private double[] readStreamLatency(EventStore store) {
+        long[] lat = new long[50];
+        for (int i = 0; i < lat.length; i++) {
+            long t0 = System.nanoTime();
+            long n = store.readStream("target-" + (i % 5), 0, 0, Direction.FORWARDS).count().block();
+            lat[i] = System.nanoTime() - t0;
+            if (n != 1000) {
+                throw new IllegalStateException("target stream has " + n + " events, expected 1000");
+            }
+        }
+        Arrays.sort(lat);
+        return new double[] {lat[lat.length / 2] / 1e3, lat[lat.length * 99 / 100] / 1e3};
+    }
+
+    /**
+     * Fills a store with {@code events} events in 1,000-event appends over {@code streams} streams, plus five
+     * streams of exactly 1,000 events spread through the whole log.
+     */
+    private void populate(EventStore store, long events) {
+        long appends = Math.max(1, events / 1000);
+        long every = Math.max(1, appends / 1000);
+        AtomicLong done = new AtomicLong();
+        AtomicLong targets = new AtomicLong();
+        try (Progress p = new Progress("populate", appends * 1000, () -> done.get() * 1000)) {
+            Flux.range(0, (int) appends).concatMap(i -> {
+                Mono<Void> big = store.append("stream-" + (i % options.streams()), ExpectedRevision.ANY, events(1000)).then();
+                Mono<Void> target = i % every == 0 && targets.get() < 1000 ? appendTargets(store, targets) : Mono.empty();
+                return big.then(target).doOnSuccess(v -> done.incrementAndGet());
+            }, 4).blockLast();
+            while (targets.get() < 1000) {
+                appendTargets(store, targets).block();
+            }
+        }
+    }
+
+    /** One event to each of the five 1,000-event target streams. */
+    private Mono<Void> appendTargets(EventStore store, AtomicLong targets) {
+        targets.incrementAndGet();
+        return Flux.range(0, 5).concatMap(t -> store.append("target-" + t, ExpectedRevision.ANY, EventData.of("Target", payload))).then();
+    }
+
+    private List<EventData> events(int n) {
+        List<EventData> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(EventData.of("BenchEvent", payload));
+        }
+        return list;
+    }
+
+    private FloorBench.Figures floor(Path dir, int events) throws IOException {
+        int n = Math.max(100_000, Math.min(events, 2_000_000));
+        double append = FloorBench.durableAppend(dir, n, options.payload(), 1000);
+        double[] force = FloorBench.forceLatency(dir, 2000, options.payload());
+        return new FloorBench.Figures(append, force[0], force[1], 0);
+    }
+
+    private static Double percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return null;
+        }
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(sorted.length * q))] / 1e3;
+    }
+
+    private static long usedHeap() {
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Prints progress to stderr about once a second on long runs. */
+    private final class Progress implements AutoCloseable {
+        private final reactor.core.Disposable ticker;
+
+        Progress(String what, long total, Supplier<Long> done) {
+            this.ticker = progress == null ? null : Flux.interval(Duration.ofSeconds(2))
+                .subscribe(t -> progress.printf("%s: %,d / %,d events%n", what, done.get(), total));
+        }
+
+        @Override
+        public void close() {
+            if (ticker != null) {
+                ticker.dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,907 @@
+package io.reel.projection;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.reel.projection.ProjectionStatus.Phase;
+import io.reel.store.CheckpointStore;
+import io.reel.store.Direction;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventFilter;
+import io.reel.store.EventSource;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
+import io.reel.store.SubscribeOptions;
+import io.reel.store.SubscriptionMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.concurrent.Queues;
+
+/**
+ * Runs one {@link Projection} on an {@link EventSource}: loads its state and checkpoint together, subscribes
+ * from that checkpoint, applies events in position order, and saves state and checkpoint together,
+ * atomically, in a {@link CheckpointStore} every {@link ProjectionSettings#saveEvery() N events} or
+ * {@link ProjectionSettings#saveInterval() T}, on failure and on {@link #close()}. Started by
+ * {@link Projections#start}.
+ *
+ * <h2>Threads and demand</h2>
+ * Each runner owns one thread ({@code reel-projection-<name>}): handlers, state encoding, queries, rebuilds
+ * and the final save run there, one at a time, so handlers never race with each other or with a query, and
+ * no Reactor or Netty thread ever runs a handler or waits for a disk. Periodic saves encode the state there
+ * (a consistent pair with the position) and write it on {@code boundedElastic}, one save at a time, while
+ * the handlers go on. The lag is refreshed on Reactor's parallel scheduler, so it keeps moving while a handler
+ * blocks. The subscription only hands messages over: the runner requests {@link ProjectionSettings#window()}
+ * messages, holds at most that many, and requests more as it applies them. A slow handler slows its own
+ * projection only. Do not block on a query or call {@link #close()} from inside a handler: both wait for
+ * the handler's own thread.
+ *
+ * <h2>Crashes and restarts</h2>
+ * After a crash the runner resumes from the last saved state and checkpoint, which were written together:
+ * it re-applies exactly the events applied since that save, so the state is as if each event was applied
+ * once. How many that is: at most about {@code saveEvery} events plus those applied while one save is
+ * written, or {@code saveInterval} worth. Handler side effects outside the state happen at least once
+ * (see {@link Projection}).
+ *
+ * <h2>Failures</h2>
+ * A handler that throws is retried, skipped or stops the projection as the {@link FailurePolicy} says; the
+ * {@link #status()} says which (phase {@code RETRYING} or {@code FAILED}, the error, the skipped count).
+ * A FAILED runner keeps its thread, answers queries with the state before the failing event and can
+ * {@link #resume()} or {@link #rebuild()}. When the source fails (a dropped connection, a restarting server)
+ * the runner resubscribes from its position with a growing backoff, forever, saying so in its status; only
+ * {@code INVALID_ARGUMENT}, {@code UNAUTHORIZED} and {@code NOT_FOUND} from the source stop it.
+ *
+ * <p>Nothing here assumes an embedded store: the runner uses only {@link EventSource#subscribe},
+ * {@link EventSource#head()} and {@link EventSource#readAll} (one record, for the lag in seconds).
+ * Thread-safe.
+ *
+ * @param <S> the state type
+ */
+public final class ProjectionRunner<S> {
+    private static final Logger LOG = LoggerFactory.getLogger(ProjectionRunner.class);
+    private static final long CLOSE_TIMEOUT_SECONDS = 30;
+    /** Writes background saves: file I/O off the runner's thread and off every Reactor thread but boundedElastic. */
+    private static final Executor SAVER = task -> Schedulers.boundedElastic().schedule(task);
+
+    private final Projection<S> projection;
+    private final String name;
+    private final EventSource source;
+    private final CheckpointStore checkpoints;
+    private final ProjectionSettings settings;
+    private final MeterRegistry meters;
+    private final List<Meter> registered = new ArrayList<>();
+    private final ScheduledThreadPoolExecutor executor;
+    private final int replenishAt;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean lagRefreshing = new AtomicBoolean();
+    private final AtomicLong head = new AtomicLong();
+    private volatile Thread thread;
+    private volatile Disposable lagRefresh;
+
+    /* The runner's thread only. */
+    private S state;
+    private Feed feed;
+    private long savedPosition;
+    private CompletableFuture<Void> saving;
+    private long savingPosition;
+    private long eventsSinceSave;
+    private int attempts;
+    private int resubscribes;
+    private boolean retryPending;
+    private boolean sourceTrouble;
+    private boolean stateUnreadable;
+    private ScheduledFuture<?> pending;
+    private ScheduledFuture<?> saveTimer;
+
+    /* Written by the runner's thread, read by any. */
+    private volatile Condition condition = new Condition(Phase.STOPPED, "");
+    private volatile long position;
+    private volatile long skipped;
+    private volatile long applied;
+    private volatile boolean closed;
+
+    /* Written by the lag refresh, read by any. */
+    private volatile double pendingLagSeconds;
+
+    ProjectionRunner(Projection<S> projection, EventSource source, CheckpointStore checkpoints, ProjectionSettings settings,
+                     MeterRegistry meters) {
+        this.projection = Objects.requireNonNull(projection, "projection");
+        this.name = projection.name();
+        this.source = Objects.requireNonNull(source, "source");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.meters = Objects.requireNonNull(meters, "meters");
+        this.replenishAt = settings.window() - (settings.window() >> 2);
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "reel-projection-" + name);
+            t.setDaemon(true);
+            thread = t;
+            return t;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Projection<S> projection() {
+        return projection;
+    }
+
+    public ProjectionSettings settings() {
+        return settings;
+    }
+
+    /** Where the projection is, how far behind, and what went wrong if anything. Cheap; any thread. */
+    public ProjectionStatus status() {
+        long p = position;
+        long lagEvents = Math.max(0, head.get() - p);
+        Condition c = condition;
+        return new ProjectionStatus(name, c.phase(), p, lagEvents, lagEvents == 0 ? 0 : pendingLagSeconds, c.error(), skipped);
+    }
+
+    /**
+     * Runs {@code reader} on the current state, on the projection's thread between two events, and gives its
+     * result (empty when it returns null). Safe with a mutable state, as long as the reader copies what it
+     * keeps rather than returning the state itself. Fails with {@code CLOSED} once the runner is closed.
+     */
+    public <T> Mono<T> query(Function<? super S, ? extends T> reader) {
+        Objects.requireNonNull(reader, "reader");
+        return onRunner(() -> reader.apply(loadedState()));
+    }
+
+    /** The current state encoded by the projection's codec, with the position it reflects. */
+    public Mono<ProjectionState> encodedState() {
+        return onRunner(() -> new ProjectionState(name, position, projection.codec().contentType(),
+            projection.codec().encode(loadedState())));
+    }
+
+    /**
+     * Resets the projection and replays the log from position 0, while the store keeps running: the initial
+     * state is saved at position 0 first (so a crash during the replay restarts it, never mixes old and new),
+     * then the runner resubscribes from the start. Completes when the reset is saved; the replay goes on,
+     * phase {@code CATCHING_UP} until it reaches the head. Also restarts a FAILED projection.
+     */
+    public Mono<Void> rebuild() {
+        return onRunner(() -> {
+            loadedState();
+            awaitSaving();
+            S fresh = projection.initialState();
+            checkpoints.save(name, 0, projection.codec().encode(fresh));
+            cancelFeed();
+            cancelPending();
+            state = fresh;
+            position = 0;
+            savedPosition = 0;
+            eventsSinceSave = 0;
+            skipped = 0;
+            condition = new Condition(Phase.CATCHING_UP, "");
+            stateUnreadable = false;
+            sourceTrouble = false;
+            resubscribes = 0;
+            LOG.info("projection '{}': rebuilding from position 0", name);
+            subscribe();
+            return null;
+        }).then();
+    }
+
+    /**
+     * Starts a FAILED projection again from where it stopped (the event that failed comes first), e.g. once
+     * the cause outside it is fixed. Does nothing unless FAILED; fails with {@code INVALID_ARGUMENT} when its
+     * saved state did not decode (rebuild it instead).
+     */
+    public Mono<Void> resume() {
+        return onRunner(() -> {
+            if (phase() != Phase.FAILED) {
+                return null;
+            }
+            if (stateUnreadable) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, "projection '" + name
+                    + "' cannot resume: its saved state does not decode; rebuild it instead");
+            }
+            condition = new Condition(Phase.CATCHING_UP, "");
+            attempts = 0;
+            LOG.info("projection '{}': resuming from position {}", name, position);
+            subscribe();
+            return null;
+        }).then();
+    }
+
+    /**
+     * Stops: cancels the subscription, saves state and checkpoint (unless FAILED, whose pair was saved when it
+     * failed), releases the thread and the meters. Blocks until done (at most 30 s, for a handler that does
+     * not return); call it from any thread but the projection's own. Idempotent.
+     */
+    public void close() {
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("projection '" + name + "' cannot be closed from its own thread (a handler or a query)");
+        }
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Future<?> done = executor.submit(guard(() -> {
+                cancelFeed();
+                cancelPending();
+                cancelTimers();
+                if (state != null && phase() != Phase.FAILED && !stateUnreadable) {
+                    try {
+                        save();
+                    } catch (RuntimeException e) {
+                        LOG.error("projection '{}': the final save at position {} failed: {}", name, position, e.toString());
+                    }
+                }
+                closed = true;
+            }));
+            done.get(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("projection '{}' did not stop within {} s (does a handler block?); closing without a final save", name,
+                CLOSE_TIMEOUT_SECONDS);
+        } catch (ExecutionException | RejectedExecutionException e) {
+            LOG.warn("projection '{}': closing: {}", name, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closed = true;
+            condition = new Condition(Phase.STOPPED, condition.error());
+            stopThread();
+        }
+    }
+
+    /**
+     * Stops as a killed process would: no final save, the thread interrupted mid-whatever. The checkpoint
+     * store keeps the last pair saved. For crash tests.
+     */
+    void crash() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        closed = true;
+        stopThread();
+        condition = new Condition(Phase.STOPPED, condition.error());
+        CompletableFuture<Void> write = saving;
+        if (write != null) {
+            try {
+                write.join();
+            } catch (RuntimeException e) {
+                // the write died with the runner: the previous pair stays, as after a real crash
+            }
+        }
+    }
+
+    private void stopThread() {
+        Disposable lag = lagRefresh;
+        if (lag != null) {
+            lag.dispose();
+        }
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("projection '{}': its thread did not end", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Feed f = feed;
+        if (f != null) {
+            f.cancelUpstream();
+        }
+        for (Meter m : registered) {
+            meters.remove(m);
+        }
+        registered.clear();
+    }
+
+    // ----------------------------------------------------------------------------------------- lifecycle
+
+    void start() {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("projection '" + name + "' is already started");
+        }
+        condition = new Condition(Phase.CATCHING_UP, "");
+        registerMeters();
+        executor.execute(guard(this::load));
+    }
+
+    private void load() {
+        Optional<CheckpointStore.Checkpoint> saved;
+        try {
+            saved = checkpoints.load(name);
+        } catch (RuntimeException e) {
+            state = projection.initialState();
+            stateUnreadable = true;
+            fail("cannot read its checkpoint in " + checkpoints.directory() + ": " + e.getMessage(), e, false);
+            return;
+        }
+        if (saved.isPresent()) {
+            CheckpointStore.Checkpoint cp = saved.get();
+            S decoded;
+            try {
+                decoded = projection.codec().decode(cp.state());
+                Objects.requireNonNull(decoded, "the codec decoded a null state");
+            } catch (RuntimeException e) {
+                state = projection.initialState();
+                stateUnreadable = true;
+                fail("its saved state at position " + cp.position() + " does not decode (" + e.getMessage()
+                    + "); rebuild the projection to start over", e, false);
+                return;
+            }
+            state = decoded;
+            position = cp.position();
+            LOG.debug("projection '{}': resuming from its checkpoint at position {}", name, cp.position());
+        } else {
+            state = projection.initialState();
+            position = 0;
+        }
+        savedPosition = position;
+        head.accumulateAndGet(position, Math::max);
+        long save = settings.saveInterval().toMillis();
+        saveTimer = executor.scheduleWithFixedDelay(guard(this::timedSave), save, save, TimeUnit.MILLISECONDS);
+        long lag = settings.lagRefreshInterval().toMillis();
+        lagRefresh = Schedulers.parallel().schedulePeriodically(this::refreshLag, 0, lag, TimeUnit.MILLISECONDS);
+        subscribe();
+    }
+
+    private void subscribe() {
+        cancelFeed();
+        Feed f = new Feed();
+        feed = f;
+        condition = new Condition(Phase.CATCHING_UP, condition.error());
+        EventFilter filter = projection.filter();
+        SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter);
+        if (!filter.isNone()) {
+            options = options.checkpointInterval(settings.checkpointInterval());
+        }
+        Flux<SubscriptionMessage> messages;
+        try {
+            messages = source.subscribe(options);
+        } catch (RuntimeException e) {
+            f.onError(e);
+            return;
+        }
+        messages.subscribe(f);
+    }
+
+    private void cancelFeed() {
+        Feed f = feed;
+        if (f != null) {
+            feed = null;
+            f.cancel();
+        }
+    }
+
+    private void cancelPending() {
+        if (pending != null) {
+            pending.cancel(false);
+            pending = null;
+        }
+        retryPending = false;
+        attempts = 0;
+    }
+
+    private void cancelTimers() {
+        if (saveTimer != null) {
+            saveTimer.cancel(false);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- applying
+
+    /** Applies what {@code f} delivered; false when it yields to queued tasks (queries, timers) with messages left. */
+    private boolean drain(Feed f) {
+        if (f != feed || closed || retryPending || phase() == Phase.FAILED) {
+            return true;
+        }
+        int window = settings.window();
+        for (int n = 0; ; n++) {
+            boolean terminated = f.done;
+            SubscriptionMessage m = f.queue.peek();
+            if (m == null) {
+                if (terminated) {
+                    sourceEnded(f);
+                }
+                return true;
+            }
+            if (n == window) {
+                return false;
+            }
+            if (!f.receivedAny) {
+                f.receivedAny = true;
+                resubscribes = 0;
+                if (sourceTrouble) {
+                    sourceTrouble = false;
+                    condition = new Condition(phase(), "");
+                }
+            }
+            if (m instanceof SubscriptionMessage.Event e) {
+                if (!apply(f, e.event())) {
+                    return true;
+                }
+            } else {
+                long next = m.nextPosition();
+                if (next > position) {
+                    position = next;
+                }
+                if (m instanceof SubscriptionMessage.CaughtUp) {
+                    f.caughtUp = true;
+                    head.accumulateAndGet(next, Math::max);
+                    Condition c = condition;
+                    if (c.phase() == Phase.CATCHING_UP) {
+                        condition = new Condition(Phase.RUNNING, c.error());
+                    }
+                }
+            }
+            f.queue.poll();
+            if (++f.consumed >= replenishAt) {
+                f.request(f.consumed);
+                f.consumed = 0;
+            }
+            if (eventsSinceSave >= settings.saveEvery()) {
+                saveInBackground();
+            }
+        }
+    }
+
+    /** True when the event is done with (applied, already applied, or skipped); false to stop draining. */
+    private boolean apply(Feed f, RecordedEvent event) {
+        long p = event.position();
+        if (p < position) {
+            return true;
+        }
+        S next;
+        try {
+            next = projection.apply(state, event);
+        } catch (Exception e) {
+            return handlerFailed(f, event, e);
+        }
+        state = next;
+        position = p + 1;
+        applied++;
+        eventsSinceSave++;
+        if (attempts > 0) {
+            attempts = 0;
+            if (phase() == Phase.RETRYING) {
+                condition = new Condition(f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP, "");
+            }
+        }
+        return true;
+    }
+
+    private boolean handlerFailed(Feed f, RecordedEvent event, Exception e) {
+        attempts++;
+        FailurePolicy policy = settings.failurePolicy();
+        String what = "the " + event.type() + " handler failed at position " + event.position() + " (" + event.stream() + "@"
+            + event.revision() + "): " + e;
+        if (attempts <= policy.retries()) {
+            Duration wait = policy.backoff(attempts);
+            String error = what + "; retry " + attempts + " of " + policy.retries() + " in " + wait.toMillis() + " ms";
+            condition = new Condition(Phase.RETRYING, error);
+            LOG.warn("projection '{}': {}", name, error);
+            retryPending = true;
+            pending = executor.schedule(guard(() -> {
+                pending = null;
+                retryPending = false;
+                f.schedule();
+            }), wait.toMillis(), TimeUnit.MILLISECONDS);
+            return false;
+        }
+        String tries = attempts > 1 ? " (" + attempts + " attempts)" : "";
+        attempts = 0;
+        if (policy.skips()) {
+            skipped++;
+            String error = "skipped the event at position " + event.position() + tries + ": " + what;
+            condition = new Condition(phase() == Phase.RETRYING ? (f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP) : phase(), error);
+            LOG.warn("projection '{}': {}", name, error, e);
+            position = event.position() + 1;
+            eventsSinceSave++;
+            return true;
+        }
+        fail(what + tries, e, true);
+        return false;
+    }
+
+    private void sourceEnded(Feed f) {
+        if (f != feed) {
+            return;
+        }
+        feed = null;
+        Throwable t = f.failure;
+        if (t instanceof ReelException re && (re.code() == ErrorCode.INVALID_ARGUMENT || re.code() == ErrorCode.UNAUTHORIZED
+            || re.code() == ErrorCode.NOT_FOUND)) {
+            fail("the source refused the subscription: " + re.getMessage(), re, true);
+            return;
+        }
+        resubscribes++;
+        Duration wait = resubscribeBackoff(resubscribes);
+        String why = t == null ? "the source ended the subscription" : "the subscription failed: "
+            + (t instanceof ReelException ? t.getMessage() : t.toString());
+        String error = why + "; resubscribing from position " + position + " in " + wait.toMillis() + " ms";
+        condition = new Condition(Phase.CATCHING_UP, error);
+        sourceTrouble = true;
+        LOG.warn("projection '{}': {}", name, error);
+        pending = executor.schedule(guard(() -> {
+            pending = null;
+            subscribe();
+        }), wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Duration resubscribeBackoff(int attempt) {
+        Duration d = settings.resubscribeMin();
+        for (int i = 1; i < attempt && d.compareTo(settings.resubscribeMax()) < 0; i++) {
+            d = d.multipliedBy(2);
+        }
+        return d.compareTo(settings.resubscribeMax()) > 0 ? settings.resubscribeMax() : d;
+    }
+
+    private void fail(String reason, Throwable cause, boolean save) {
+        cancelFeed();
+        cancelPending();
+        String message = reason;
+        if (save) {
+            try {
+                save();
+            } catch (RuntimeException e) {
+                message = reason + "; and saving its state at position " + position + " failed: " + e.getMessage();
+            }
+        }
+        condition = new Condition(Phase.FAILED, message);
+        if (closed) {
+            LOG.debug("projection '{}' failed while closing: {}", name, message);
+        } else {
+            LOG.error("projection '{}' stopped at position {}: {}", name, position, message, cause);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------- saving
+
+    /**
+     * Saves state and checkpoint together when the position moved since the last save, and returns once they
+     * are on disk; throws on failure. Waits for a background save first, so saves land in position order.
+     */
+    private void save() {
+        awaitSaving();
+        long p = position;
+        if (p == savedPosition) {
+            return;
+        }
+        checkpoints.save(name, p, projection.codec().encode(state));
+        savedPosition = p;
+        eventsSinceSave = 0;
+    }
+
+    /**
+     * Encodes the state here (a consistent pair with the position) and writes it on another thread, so the
+     * handlers go on during the file write and its forces. One save at a time: a save due while one is in flight
+     * starts when that one completes. A failed save stops the projection as FAILED.
+     */
+    private void saveInBackground() {
+        long p = position;
+        if (saving != null || p == savedPosition) {
+            return;
+        }
+        byte[] encoded;
+        try {
+            encoded = projection.codec().encode(state);
+        } catch (RuntimeException e) {
+            fail("cannot encode its state at position " + p + ": " + e, e, false);
+            return;
+        }
+        eventsSinceSave = 0;
+        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> checkpoints.save(name, p, encoded), SAVER);
+        saving = write;
+        savingPosition = p;
+        write.whenComplete((ignored, error) -> {
+            try {
+                executor.execute(guard(() -> saved(write, p, error)));
+            } catch (RejectedExecutionException closedRunner) {
+                // closed or crashed: close() waited for this write, crash() does not care
+            }
+        });
+    }
+
+    private void saved(CompletableFuture<Void> write, long p, Throwable error) {
+        if (saving == write) {
+            saving = null;
+        }
+        if (error == null) {
+            savedPosition = Math.max(savedPosition, p);
+            if (eventsSinceSave >= settings.saveEvery() && !closed && phase() != Phase.FAILED) {
+                saveInBackground();
+            }
+        } else if (!closed && phase() != Phase.FAILED) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            fail("cannot save its state and checkpoint at position " + p + ": " + cause.getMessage(), cause, false);
+        }
+    }
+
+    /** Waits for the background save in flight, if any (its failure is reported by {@link #saved}). */
+    private void awaitSaving() {
+        CompletableFuture<Void> write = saving;
+        if (write != null) {
+            saving = null;
+            try {
+                write.join();
+                savedPosition = Math.max(savedPosition, savingPosition);
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                LOG.debug("projection '{}': a background save failed: {}", name, e.toString());
+            }
+        }
+    }
+
+    private void timedSave() {
+        if (!closed && state != null && phase() != Phase.FAILED) {
+            saveInBackground();
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- lag
+
+    /**
+     * Refreshes the head and, when behind, the commit time of the oldest record not applied yet. Runs on
+     * Reactor's parallel scheduler, not the runner's thread, so that lag keeps moving while a handler is slow
+     * or blocked; it does not wait: the answers arrive on the source's threads.
+     */
+    private void refreshLag() {
+        if (closed || !lagRefreshing.compareAndSet(false, true)) {
+            return;
+        }
+        long p = position;
+        Duration timeout = settings.lagRefreshInterval().multipliedBy(5).compareTo(Duration.ofSeconds(5)) > 0
+            ? settings.lagRefreshInterval().multipliedBy(5) : Duration.ofSeconds(5);
+        Mono.defer(source::head)
+            .flatMap(h -> {
+                head.accumulateAndGet(h, Math::max);
+                if (h <= p) {
+                    return Mono.just(0.0);
+                }
+                return source.readAll(p, 1, Direction.FORWARDS, EventFilter.none()).next()
+                    .map(oldestPending -> secondsSince(oldestPending.timestampMicros()))
+                    .defaultIfEmpty(0.0);
+            })
+            .timeout(timeout)
+            .doFinally(signal -> lagRefreshing.set(false))
+            .subscribe(seconds -> pendingLagSeconds = seconds,
+                e -> LOG.debug("projection '{}': refreshing its lag failed: {}", name, e.toString()));
+    }
+
+    private double secondsSince(long micros) {
+        long nowMicros = settings.clock().millis() * 1000;
+        return Math.max(0, (nowMicros - micros) / 1e6);
+    }
+
+    private void registerMeters() {
+        Tags tags = Tags.of("name", name);
+        registered.add(Gauge.builder("reel.projection.position", this, r -> r.position).tags(tags).strongReference(true)
+            .description("The next position the projection applies").register(meters));
+        registered.add(Gauge.builder("reel.projection.lag.events", this, r -> r.status().lagEvents()).tags(tags).strongReference(true)
+            .description("Records between the projection and the head").register(meters));
+        registered.add(Gauge.builder("reel.projection.lag.seconds", this, r -> r.status().lagSeconds()).tags(tags).strongReference(true)
+            .baseUnit("seconds").description("How long the oldest record the projection has not applied has waited").register(meters));
+        registered.add(Gauge.builder("reel.projection.failed", this, r -> r.phase() == Phase.FAILED ? 1 : 0).tags(tags)
+            .strongReference(true).description("1 when the projection stopped on an error").register(meters));
+        registered.add(FunctionCounter.builder("reel.projection.events", this, r -> r.applied).tags(tags)
+            .description("Events applied by the projection").register(meters));
+        registered.add(FunctionCounter.builder("reel.projection.skipped", this, r -> r.skipped).tags(tags)
+            .description("Events skipped after handler failures").register(meters));
+    }
+
+    // ----------------------------------------------------------------------------------------- helpers
+
+    private Phase phase() {
+        return condition.phase();
+    }
+
+    /** Phase and error, replaced together so that a status never pairs one phase with another's error. */
+    private record Condition(Phase phase, String error) {
+    }
+
+    private S loadedState() {
+        if (state == null) {
+            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "projection '" + name + "' is not started");
+        }
+        return state;
+    }
+
+    private ReelException closedError() {
+        return new ReelException(ErrorCode.CLOSED, "projection '" + name + "' is closed");
+    }
+
+    /** A task on the runner's thread, as a Mono that completes there. */
+    private <T> Mono<T> onRunner(Callable<T> task) {
+        return Mono.create(sink -> {
+            try {
+                executor.execute(() -> {
+                    if (closed) {
+                        sink.error(closedError());
+                        return;
+                    }
+                    T value;
+                    try {
+                        value = task.call();
+                    } catch (Throwable e) {
+                        Exceptions.throwIfJvmFatal(e);
+                        sink.error(e);
+                        return;
+                    }
+                    if (value == null) {
+                        sink.success();
+                    } else {
+                        sink.success(value);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                sink.error(closedError());
+            }
+        });
+    }
+
+    /** A task whose unexpected failure stops the projection visibly instead of vanishing in the executor. */
+    private Runnable guard(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                Exceptions.throwIfJvmFatal(t);
+                fail("internal error in the projection runner (please report it): " + t, t, true);
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "ProjectionRunner{" + status() + "}";
+    }
+
+    /**
+     * One subscription to the source: hands messages to the runner's thread through a queue bounded by the
+     * window (it never holds more than it requested). Late signals of a replaced feed are ignored.
+     */
+    private final class Feed implements CoreSubscriber<SubscriptionMessage>, Runnable {
+        final Queue<SubscriptionMessage> queue = Queues.<SubscriptionMessage>get(settings.window()).get();
+        private final AtomicInteger wip = new AtomicInteger();
+        private volatile Subscription upstream;
+        private volatile boolean cancelled;
+        volatile boolean done;
+        volatile Throwable failure;
+
+        /* The runner's thread only. */
+        int consumed;
+        boolean receivedAny;
+        boolean caughtUp;
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (Operators.validate(upstream, s)) {
+                upstream = s;
+                if (cancelled) {
+                    s.cancel();
+                } else {
+                    s.request(settings.window());
+                }
+            }
+        }
+
+        @Override
+        public void onNext(SubscriptionMessage message) {
+            if (done || cancelled) {
+                return;
+            }
+            if (!queue.offer(message)) {
+                cancelUpstream();
+                onError(new ReelException(ErrorCode.INTERNAL, "the source of projection '" + name
+                    + "' sent more messages than requested"));
+                return;
+            }
+            schedule();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (done) {
+                return;
+            }
+            failure = t;
+            done = true;
+            schedule();
+        }
+
+        @Override
+        public void onComplete() {
+            if (done) {
+                return;
+            }
+            done = true;
+            schedule();
+        }
+
+        void schedule() {
+            if (wip.getAndIncrement() == 0) {
+                try {
+                    executor.execute(this);
+                } catch (RejectedExecutionException closedRunner) {
+                    cancelUpstream();
+                }
+            }
+        }
+
+        @Override
+        public void run() {
+            int missed = 1;
+            while (true) {
+                boolean finished;
+                try {
+                    finished = drain(this);
+                } catch (Throwable t) {
+                    Exceptions.throwIfJvmFatal(t);
+                    fail("internal error in the projection runner (please report it): " + t, t, true);
+                    finished = true;
+                }
+                if (!finished) {
+                    try {
+                        executor.execute(this);
+                    } catch (RejectedExecutionException closedRunner) {
+                        cancelUpstream();
+                    }
+                    return;
+                }
+                missed = wip.addAndGet(-missed);
+                if (missed == 0) {
+                    return;
+                }
+            }
+        }
+
+        void request(long n) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.request(n);
+            }
+        }
+
+        /** On the runner's thread: stop and drop what was delivered. */
+        void cancel() {
+            cancelUpstream();
+            queue.clear();
+        }
+
+        void cancelUpstream() {
+            cancelled = true;
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+/**
+ * Projection throughput measurements, for {@code reel bench}.
+ */
+package io.reel.projection.bench;

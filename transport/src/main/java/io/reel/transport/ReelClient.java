@@ -1,0 +1,492 @@
+package io.reel.transport;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
+import com.google.protobuf.Message;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.reel.proto.AppendRequest;
+import io.reel.proto.Checkpoint;
+import io.reel.proto.DeleteStreamRequest;
+import io.reel.proto.Expectation;
+import io.reel.proto.Filter;
+import io.reel.proto.ReadAllRequest;
+import io.reel.proto.ReadStreamRequest;
+import io.reel.proto.SubscribeRequest;
+import io.reel.store.AppendResult;
+import io.reel.store.Direction;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventData;
+import io.reel.store.EventFilter;
+import io.reel.store.EventSource;
+import io.reel.store.ExpectedRevision;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
+import io.reel.store.StoreInfo;
+import io.reel.store.StreamMetadata;
+import io.reel.store.SubscribeOptions;
+import io.reel.store.SubscriptionMessage;
+import io.rsocket.Payload;
+import io.rsocket.RSocket;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.frame.decoder.PayloadDecoder;
+import io.rsocket.transport.ClientTransport;
+import io.rsocket.transport.netty.client.TcpClientTransport;
+import io.rsocket.transport.netty.client.WebsocketClientTransport;
+import io.rsocket.util.ByteBufPayload;
+import io.rsocket.util.DefaultPayload;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import javax.net.ssl.SSLException;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.tcp.TcpClient;
+import reactor.util.retry.Retry;
+
+/**
+ * A remote Reel store over RSocket: append, read and subscribe as on the embedded {@code EventStore}, and an
+ * {@link EventSource}, so projections run on it unchanged.
+ *
+ * <pre>{@code
+ * ReelClient client = ReelClient.connect(ClientSettings.builder().host("127.0.0.1").port(7070).token("s3cret").build()).block();
+ * client.append("order-42", ExpectedRevision.NO_STREAM, EventData.json("OrderPlaced", "{\"total\": 12}")).block();
+ * client.subscribe(SubscribeOptions.fromStart()).subscribe(message -> ...);
+ * }</pre>
+ *
+ * <p>Reconnects by itself: a lost connection is re-established with exponential backoff (from
+ * {@link ClientSettings#reconnectMinBackoff()}, doubling, up to {@link ClientSettings#reconnectMaxBackoff()}).
+ * Request-response calls (append, info, ...) are retried over the new connection until
+ * {@link ClientSettings#requestTimeout()}; retrying an append is safe because its event ids make it
+ * idempotent. Reads and subscriptions resume where their consumer stopped: a subscription re-subscribes from
+ * the position after the last message it delivered, so its consumer sees no gap and no duplicate across a
+ * server restart (a named subscription whose stored checkpoint is behind that position is read from the
+ * checkpoint and the records already delivered are skipped). Errors the server sends are {@link ReelException}s
+ * with the server's code.
+ *
+ * <p>Thread-safe. Nothing blocks the calling thread; signals arrive on Netty threads, so do not block in them.
+ */
+public final class ReelClient implements EventSource, AutoCloseable {
+    private final ClientSettings settings;
+    private final SslContext ssl;
+    private final Map<Route, byte[]> routes = new EnumMap<>(Route.class);
+    private final Mono<RSocket> connection;
+    private volatile boolean closed;
+
+    private ReelClient(ClientSettings settings) {
+        this.settings = settings;
+        this.ssl = settings.tls() ? sslContext(settings) : null;
+        for (Route r : Route.values()) {
+            routes.put(r, MetadataCodec.routeMetadata(r.routeName));
+        }
+        byte[] setup = settings.token() == null ? null : MetadataCodec.setupMetadata(settings.token());
+        this.connection = RSocketConnector.create()
+            .dataMimeType(settings.format().mimeType())
+            .metadataMimeType(MetadataCodec.COMPOSITE)
+            .keepAlive(settings.keepAliveInterval(), settings.keepAliveTimeout())
+            .payloadDecoder(PayloadDecoder.DEFAULT)
+            .maxInboundPayloadSize(settings.maxFrameSize())
+            .setupPayload(Mono.fromSupplier(() -> DefaultPayload.create(new byte[0], setup)))
+            .reconnect(Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
+                .filter(e -> !closed && !isTlsFailure(e)))
+            .connect(this::transport);
+    }
+
+    /**
+     * Connects and checks the connection with an {@code info} request: the {@code Mono} fails with
+     * {@code UNAUTHORIZED} when the server refuses the token, or {@code IO_ERROR} when it cannot be reached
+     * within {@link ClientSettings#requestTimeout()}.
+     */
+    public static Mono<ReelClient> connect(ClientSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        return Mono.defer(() -> {
+            ReelClient client = new ReelClient(settings);
+            return client.info().thenReturn(client).doOnError(e -> client.close());
+        });
+    }
+
+    public ClientSettings settings() {
+        return settings;
+    }
+
+    private ClientTransport transport() {
+        if (settings.transport() == ClientSettings.Transport.WEBSOCKET) {
+            HttpClient http = HttpClient.create().host(settings.host()).port(settings.port());
+            if (ssl != null) {
+                http = http.secure(spec -> spec.sslContext(ssl));
+            }
+            return WebsocketClientTransport.create(http, settings.webSocketPath())
+                .webSocketSpec(spec -> spec.maxFramePayloadLength(settings.maxFrameSize()));
+        }
+        TcpClient tcp = TcpClient.create().host(settings.host()).port(settings.port());
+        if (ssl != null) {
+            tcp = tcp.secure(spec -> spec.sslContext(ssl));
+        }
+        return TcpClientTransport.create(tcp, settings.maxFrameSize());
+    }
+
+    private static SslContext sslContext(ClientSettings settings) {
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient();
+            if (settings.trustedCertificate() != null) {
+                b.trustManager(settings.trustedCertificate().toFile());
+            }
+            return b.build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "cannot load the trusted certificate " + settings.trustedCertificate()
+                + " (PEM): " + e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- appends
+
+    /** See {@link #append(String, ExpectedRevision, List)}. */
+    public Mono<AppendResult> append(String stream, ExpectedRevision expected, EventData... events) {
+        return append(stream, expected, Arrays.asList(events));
+    }
+
+    /** Appends events to a stream atomically, as {@code EventStore.append} does; retried safely across reconnections. */
+    public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
+        Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(expected, "expected");
+        AppendRequest.Builder request = AppendRequest.newBuilder().setStream(stream);
+        expect(expected, request::setRevision, request::setExpectation);
+        for (EventData e : events) {
+            request.addEvents(io.reel.proto.EventData.newBuilder().setEventId(e.eventId().toString()).setType(e.type())
+                .setContentType(e.contentType()).setData(ByteString.copyFrom(e.data())).setMetadata(ByteString.copyFrom(e.metadata())));
+        }
+        return call(Route.APPEND, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
+            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+    }
+
+    private static void expect(ExpectedRevision expected, java.util.function.LongConsumer revision,
+                               java.util.function.Consumer<Expectation> expectation) {
+        if (expected.isExact()) {
+            revision.accept(expected.revision());
+        } else if (expected.equals(ExpectedRevision.NO_STREAM)) {
+            expectation.accept(Expectation.NO_STREAM);
+        } else if (expected.equals(ExpectedRevision.STREAM_EXISTS)) {
+            expectation.accept(Expectation.STREAM_EXISTS);
+        } else {
+            expectation.accept(Expectation.ANY);
+        }
+    }
+
+    /** Sets a stream's metadata (needs an admin token when the server has tokens). */
+    public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
+        io.reel.proto.StreamMetadata request = io.reel.proto.StreamMetadata.newBuilder().setStream(stream)
+            .setMaxCount(metadata.maxCount()).setMaxAgeSeconds(metadata.maxAge() == null ? 0 : metadata.maxAge().toSeconds())
+            .setTruncateBefore(metadata.truncateBefore()).build();
+        return call(Route.STREAM_METADATA_SET, request, io.reel.proto.AppendResult.getDefaultInstance())
+            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+    }
+
+    /** A stream's metadata ({@link StreamMetadata#NONE} when none was set). */
+    public Mono<StreamMetadata> streamMetadata(String stream) {
+        return call(Route.STREAM_METADATA_GET, io.reel.proto.StreamMetadata.newBuilder().setStream(stream).build(),
+            io.reel.proto.StreamMetadata.getDefaultInstance())
+            .map(m -> new StreamMetadata(m.getMaxCount(), m.getMaxAgeSeconds() == 0 ? null : Duration.ofSeconds(m.getMaxAgeSeconds()),
+                m.getTruncateBefore(), m.getSoftDeleted(), m.getHardDeleted()));
+    }
+
+    /** Deletes a stream, soft or hard (needs an admin token when the server has tokens). */
+    public Mono<AppendResult> deleteStream(String stream, ExpectedRevision expected, boolean hard) {
+        DeleteStreamRequest.Builder request = DeleteStreamRequest.newBuilder().setStream(stream).setHard(hard);
+        expect(expected, request::setRevision, request::setExpectation);
+        return call(Route.STREAM_DELETE, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
+            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+    }
+
+    public Mono<StoreInfo> info() {
+        return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
+            .map(i -> new StoreInfo(i.getHead(), i.getSegments(), i.getBytes(), i.getVersion(), i.getDurability()));
+    }
+
+    @Override
+    public Mono<Long> head() {
+        return info().map(StoreInfo::head);
+    }
+
+    /**
+     * Stores the checkpoint of a named subscription on the server (fire-and-forget: completes once sent;
+     * a checkpoint the server refuses is dropped there and counted in its metrics).
+     */
+    @Override
+    public Mono<Void> checkpoint(String name, long nextPosition) {
+        if (name == null || name.isBlank()) {
+            return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "checkpoint name is empty; name the subscription"));
+        }
+        if (nextPosition < 0) {
+            return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "position is " + nextPosition + "; it must be 0 or more"));
+        }
+        Checkpoint request = Checkpoint.newBuilder().setName(name).setPosition(nextPosition).build();
+        return Mono.defer(() -> connection.flatMap(rs -> rs.fireAndForget(payload(Route.CHECKPOINT, request))))
+            .retryWhen(retry())
+            .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(Route.CHECKPOINT)))
+            .onErrorMap(this::toReel);
+    }
+
+    // ------------------------------------------------------------------------------------- reads
+
+    @Override
+    public Flux<RecordedEvent> readStream(String stream, long fromRevision, long maxCount, Direction direction) {
+        Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(direction, "direction");
+        return Flux.defer(() -> {
+            ReadResume resume = new ReadResume(fromRevision, maxCount, direction);
+            return resumable(resume, () -> ReadStreamRequest.newBuilder().setStream(stream).setMaxCount(resume.remaining)
+                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch())
+                .setFromEnd(resume.next == END).setFromRevision(resume.next == END ? 0 : resume.next).build(),
+                Route.READ_STREAM, RecordedEvent::revision);
+        });
+    }
+
+    @Override
+    public Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter) {
+        Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(filter, "filter");
+        Filter wireFilter = filter(filter);
+        return Flux.defer(() -> {
+            ReadResume resume = new ReadResume(fromPosition, maxCount, direction);
+            return resumable(resume, () -> ReadAllRequest.newBuilder().setFilter(wireFilter).setMaxCount(resume.remaining)
+                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch())
+                .setFromEnd(resume.next == END).setFromPosition(resume.next == END ? 0 : resume.next).build(),
+                Route.READ_ALL, RecordedEvent::position);
+        });
+    }
+
+    private Flux<RecordedEvent> resumable(ReadResume resume, java.util.function.Supplier<Message> request, Route route,
+                                          java.util.function.ToLongFunction<RecordedEvent> key) {
+        return Flux.defer(() -> {
+                if (resume.finished()) {
+                    return Flux.<List<RecordedEvent>>empty();
+                }
+                Message message = request.get();
+                return connection.flatMapMany(rs -> rs.requestStream(payload(route, message)))
+                    .map(p -> decode(p, data -> MessageCodec.records(settings.format(), data, settings.maxBatch() > 1)));
+            })
+            .concatMapIterable(Function.identity(), settings.prefetch())
+            .doOnNext(r -> resume.delivered(key.applyAsLong(r)))
+            .retryWhen(retry())
+            .onErrorMap(this::toReel);
+    }
+
+    /** Where a read resumes after a lost connection: after the last record it delivered, with what is left of its count. */
+    private static final class ReadResume {
+        final boolean backwards;
+        volatile long next;
+        volatile long remaining;
+        volatile boolean exhausted;
+
+        ReadResume(long from, long maxCount, Direction direction) {
+            this.backwards = direction == Direction.BACKWARDS;
+            this.next = from;
+            this.remaining = maxCount;
+        }
+
+        void delivered(long key) {
+            if (backwards) {
+                exhausted = key == 0;
+                next = key - 1;
+            } else {
+                next = key + 1;
+            }
+            if (remaining > 0) {
+                remaining--;
+                exhausted |= remaining == 0;
+            }
+        }
+
+        boolean finished() {
+            return exhausted;
+        }
+    }
+
+    static Filter filter(EventFilter filter) {
+        Filter.Builder b = Filter.newBuilder().addAllStreamPrefixes(filter.streamPrefixes()).addAllEventTypes(filter.eventTypes());
+        if (filter.streamRegex() != null) {
+            b.setStreamRegex(filter.streamRegex());
+        }
+        if (filter.typeRegex() != null) {
+            b.setTypeRegex(filter.typeRegex());
+        }
+        return b.build();
+    }
+
+    // ------------------------------------------------------------------------------------- subscriptions
+
+    /**
+     * Catch up, then follow live appends, with the embedded store's messages ({@code Event}, one
+     * {@code CaughtUp}, {@code Checkpoint}s of a filtered subscription) and its guarantees, across lost
+     * connections and server restarts: it re-subscribes (with backoff, for as long as it is subscribed) from
+     * the position after the last message it delivered. Demand-driven: it asks the server for at most
+     * {@link ClientSettings#prefetch()} payloads of {@link ClientSettings#maxBatch()} records ahead of its consumer.
+     * Filtered remote subscriptions report checkpoints at the server's default interval.
+     */
+    @Override
+    public Flux<SubscriptionMessage> subscribe(SubscribeOptions options) {
+        Objects.requireNonNull(options, "options");
+        Filter wireFilter = filter(options.filter());
+        return Flux.defer(() -> {
+            SubscriptionResume resume = new SubscriptionResume();
+            return Flux.defer(() -> {
+                    SubscribeRequest.Builder request = SubscribeRequest.newBuilder().setFilter(wireFilter).setSignals(true)
+                        .setMaxBatch(settings.maxBatch());
+                    if (options.name() != null) {
+                        request.setName(options.name());
+                    }
+                    long from = resume.resumeFrom();
+                    if (from >= 0) {
+                        request.setPosition(from);
+                    } else if (options.fromEndOfLog()) {
+                        request.setEnd(true);
+                    } else {
+                        request.setPosition(options.fromPosition());
+                    }
+                    SubscribeRequest message = request.build();
+                    return connection.flatMapMany(rs -> rs.requestStream(payload(Route.SUBSCRIBE, message)))
+                        .map(p -> decode(p, data -> MessageCodec.items(settings.format(), data)))
+                        .doOnNext(resume::received);
+                })
+                .concatMapIterable(Function.identity(), settings.prefetch())
+                .filter(resume::deliver)
+                .retryWhen(retry())
+                .onErrorMap(this::toReel);
+        });
+    }
+
+    /**
+     * Where a subscription resumes: the position after the last message it delivered, or, when it has
+     * delivered nothing yet, the first position the server reported (so a subscription from the end does
+     * not skip what was appended while it reconnected).
+     */
+    private static final class SubscriptionResume {
+        private volatile long next = -1;
+        private volatile long firstReported = -1;
+        private volatile boolean caughtUpDelivered;
+
+        long resumeFrom() {
+            return next >= 0 ? next : firstReported;
+        }
+
+        void received(List<SubscriptionMessage> messages) {
+            if (firstReported < 0 && !messages.isEmpty()) {
+                SubscriptionMessage first = messages.get(0);
+                firstReported = first instanceof SubscriptionMessage.Event e ? e.event().position() : first.nextPosition();
+            }
+        }
+
+        boolean deliver(SubscriptionMessage message) {
+            if (message instanceof SubscriptionMessage.Event e) {
+                long position = e.event().position();
+                if (position < next) {
+                    return false;
+                }
+                next = position + 1;
+                return true;
+            }
+            long position = message.nextPosition();
+            if (message instanceof SubscriptionMessage.CaughtUp) {
+                if (caughtUpDelivered) {
+                    return false;
+                }
+                caughtUpDelivered = true;
+                next = Math.max(next, position);
+                return true;
+            }
+            if (position <= next) {
+                return false;
+            }
+            next = position;
+            return true;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- plumbing
+
+    private <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
+        return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(payload(route, request))))
+            .map(p -> decode(p, data -> MessageCodec.decode(settings.format(), data, prototype, "the answer to " + route.routeName)))
+            .retryWhen(retry())
+            .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
+            .onErrorMap(this::toReel);
+    }
+
+    private Payload payload(Route route, Message message) {
+        return ByteBufPayload.create(Unpooled.wrappedBuffer(MessageCodec.encode(settings.format(), message)),
+            Unpooled.wrappedBuffer(routes.get(route)));
+    }
+
+    private static <T> T decode(Payload payload, Function<ByteBuf, T> decoder) {
+        try {
+            return decoder.apply(payload.sliceData());
+        } finally {
+            payload.release();
+        }
+    }
+
+    private Retry retry() {
+        return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
+            .transientErrors(true).filter(this::retryable);
+    }
+
+    /** A lost or refused connection, or a server that is shutting down: worth another try over a new connection. */
+    private boolean retryable(Throwable error) {
+        if (closed || isTlsFailure(error)) {
+            return false;
+        }
+        ReelException fromServer = WireErrors.fromServer(error);
+        return fromServer == null || fromServer.code() == ErrorCode.CLOSED;
+    }
+
+    /** A TLS handshake that failed: trying again would fail the same way. */
+    private static boolean isTlsFailure(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof io.netty.handler.ssl.NotSslRecordException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Throwable toReel(Throwable error) {
+        if (error instanceof ReelException) {
+            return error;
+        }
+        ReelException fromServer = WireErrors.fromServer(error);
+        if (fromServer != null) {
+            return fromServer;
+        }
+        if (closed) {
+            return new ReelException(ErrorCode.CLOSED, "the client was closed", error);
+        }
+        return new ReelException(ErrorCode.IO_ERROR, "the connection to " + settings + " failed: " + error, error);
+    }
+
+    private ReelException timedOut(Route route) {
+        return new ReelException(ErrorCode.IO_ERROR, "no answer to " + route.routeName + " from " + settings + " within "
+            + settings.requestTimeout().toMillis() + " ms (requestTimeout); is the server running and reachable?",
+            new TimeoutException());
+    }
+
+    /** Closes the connection; reads and subscriptions end with {@code CLOSED}, nothing reconnects. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (connection instanceof Disposable d) {
+            d.dispose();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.reel.transport;
+
+/** What a bearer token grants. Each role includes the ones before it: {@code write} ⊇ {@code read}, {@code admin} ⊇ both. */
+enum Role {
+    /** Reads, subscriptions, checkpoints of named subscriptions, stream metadata, info, projections. */
+    READ,
+    /** Appends, and everything {@link #READ} may do. */
+    WRITE,
+    /** Stream deletion and stream metadata changes (both hide events for good), and everything {@link #WRITE} may do. */
+    ADMIN;
+
+    boolean grants(Role needed) {
+        return compareTo(needed) >= 0;
+    }
+
+    String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
