@@ -213,6 +213,34 @@ final class LogSubscription implements Subscription, Runnable {
         }
     }
 
+    /**
+     * Diagnostics (and the tests of bounded memory): records read ahead of the subscriber, their encoded
+     * bytes, and the position the cursor reads next. Worker-owned state, exact while the subscription is idle
+     * (no demand, or parked): reading {@code wip} first makes the worker's last run visible.
+     */
+    int readAheadRecords() {
+        return wip == 0 ? buffer.size() : -1;
+    }
+
+    long readAheadBytes() {
+        if (wip != 0) {
+            return -1;
+        }
+        long bytes = 0;
+        for (RecordedEvent r : buffer) {
+            bytes += r.encodedLength();
+        }
+        return bytes;
+    }
+
+    long readPosition() {
+        return wip == 0 ? cursor.position() : -1;
+    }
+
+    String name() {
+        return name;
+    }
+
     SubscriptionStatus status(Log.Head head) {
         long position = nextPosition;
         long lagEvents = Math.max(0, head.position() - position);

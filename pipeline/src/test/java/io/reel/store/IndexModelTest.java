@@ -143,7 +143,7 @@ class IndexModelTest {
 
     // ---------------------------------------------------------------------------------------- property
 
-    @Property(tries = 60)
+    @Property(tries = 100)
     void readsAndWritesAgreeWithTheModel(@ForAll("configs") Config config, @ForAll("actions") List<Action> actions) {
         TestStores.withDeadline(Duration.ofSeconds(60), () -> new Run(config).execute(actions));
     }
