@@ -362,7 +362,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             return indexer.awaitIndexed(log.head().position())
                 .then(Mono.fromCallable(() -> {
                     try {
-                        return new Scavenger(log, indexer.index(), settings).run();
+                        return new Scavenger(log, indexer.index(), recent, settings).run();
                     } finally {
                         release.run();
                     }
