@@ -88,6 +88,10 @@ class IndexModelTest {
     record Scavenge() implements Action {
     }
 
+    /** A large append that fills most of a segment, so that segments roll and scavenge has sealed ones to work on. */
+    record Fill(int stream, int events) implements Action {
+    }
+
     record Restart(RestartMode mode) implements Action {
     }
 
@@ -134,11 +138,13 @@ class IndexModelTest {
             Arbitraries.longs().between(0, 40), Arbitraries.of(true, false), Arbitraries.integers().between(0, FILTERS.size() - 1))
             .as(ReadAll::new);
         Arbitrary<Action> scavenge = Arbitraries.just(new Scavenge());
+        Arbitrary<Action> fill = Combinators.combine(Arbitraries.integers().between(0, STREAMS.size() - 1), Arbitraries.integers().between(2, 9))
+            .as(Fill::new);
         Arbitrary<Action> restart = Arbitraries.of(RestartMode.class).map(Restart::new);
         return Arbitraries.frequencyOf(
             Tuple.of(30, append), Tuple.of(5, burst), Tuple.of(5, retry), Tuple.of(2, partial), Tuple.of(7, metadata),
             Tuple.of(5, delete), Tuple.of(5, clock), Tuple.of(12, readStream), Tuple.of(10, readAll), Tuple.of(6, scavenge),
-            Tuple.of(5, restart)).list().ofMinSize(20).ofMaxSize(120);
+            Tuple.of(5, restart), Tuple.of(4, fill)).list().ofMinSize(20).ofMaxSize(120);
     }
 
     // ---------------------------------------------------------------------------------------- property
@@ -219,6 +225,12 @@ class IndexModelTest {
                     x.forwards ? Direction.FORWARDS : Direction.BACKWARDS);
             } else if (a instanceof ReadAll x) {
                 readAll(x.from, x.count, x.forwards ? Direction.FORWARDS : Direction.BACKWARDS, FILTERS.get(x.filter));
+            } else if (a instanceof Fill x) {
+                List<NewEvent> big = new ArrayList<>();
+                for (int i = 0; i < x.events; i++) {
+                    big.add(new NewEvent(TYPES.get(i % TYPES.size()), 5000));
+                }
+                appendOne(new Append(x.stream, Expect.ANY, 0, big));
             } else if (a instanceof Scavenge) {
                 scavenge();
             } else if (a instanceof Restart x) {
