@@ -209,7 +209,7 @@ class SubscriptionPropertyTest {
     private record Subscriber(String name, Start start, StoreModel.Filter filter, long from, long headBefore, long headAfter, Consumer consumer) {
     }
 
-    @Property(tries = 12)
+    @Property(tries = 10)
     void concurrentWritersAndSubscribersSeeExactlyTheirPositionsInOrder(@ForAll long seed) {
         TestStores.withDeadline(Duration.ofSeconds(90), () -> concurrentRun(seed));
     }
