@@ -198,10 +198,9 @@ abstract class WireContractTest {
     void subscribeSendsExactlyWhatWasRequestedAcrossTheSwitchToLive() {
         append("s", 15);
         byte[] request = SubscribeRequest.newBuilder().setStart(true).build().toByteArray();
-        List<Long> seen = new ArrayList<>();
-        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition()), 0)
+        List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition()).doOnNext(seen::add), 0)
             .thenRequest(10)
-            .recordWith(() -> seen)
             .expectNextCount(10)
             .expectNoEvent(Duration.ofMillis(300))
             .then(() -> append("s", 10))
