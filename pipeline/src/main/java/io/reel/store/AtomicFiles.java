@@ -68,17 +68,27 @@ final class AtomicFiles {
         return payload;
     }
 
+    /**
+     * Each call writes its own temporary file (a unique name ending in {@code .tmp}, which recovery removes):
+     * two threads may replace the same file at once (a segment's offset index is written by the roll's
+     * background task, by a reader that rebuilt it and by scavenge), and with one shared temporary name one
+     * rename failed and the other could move a file the first was still writing. The last rename wins.
+     */
     static void writeRaw(Path file, byte[] content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+        Path tmp = Files.createTempFile(file.getParent(), file.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(content);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
             }
-            ch.force(true);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Directories.force(file.getParent());
     }
 }

@@ -353,17 +353,27 @@ public final class EventStore implements EventSource, AutoCloseable {
     public Mono<ScavengeReport> scavenge() {
         return Mono.defer(() -> {
             checkOpen();
-            if (!scavenging.compareAndSet(false, true)) {
+            Object run = new Object();
+            if (!scavenging.compareAndSet(null, run)) {
                 return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "a scavenge is already running; wait for it to finish"));
             }
+            // released before the report is emitted (a caller that has it may scavenge again at once) and, for
+            // a cancelled or failed run, when it terminates; the token keeps a late release from freeing a newer run
+            Runnable release = () -> scavenging.compareAndSet(run, null);
             return indexer.awaitIndexed(log.head().position())
-                .then(Mono.fromCallable(() -> new Scavenger(log, indexer.index(), settings).run()).subscribeOn(projector.readers()))
+                .then(Mono.fromCallable(() -> {
+                    try {
+                        return new Scavenger(log, indexer.index(), recent, settings).run();
+                    } finally {
+                        release.run();
+                    }
+                }).subscribeOn(projector.readers()))
                 .onErrorMap(IOException.class, e -> new ReelException(ErrorCode.IO_ERROR, "scavenge failed: " + e, e))
-                .doFinally(signal -> scavenging.set(false));
+                .doFinally(signal -> release.run());
         });
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean scavenging = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<Object> scavenging = new java.util.concurrent.atomic.AtomicReference<>();
 
     // ------------------------------------------------------------------------------------------ inspection
 

@@ -41,9 +41,14 @@ final class FrameReader {
     private int bodyLength;
     private boolean continued;
 
-    FrameReader(Segment segment, long startOffset, long endOffset, int chunkSize, boolean freshChunks) {
+    /**
+     * Reads frames from {@code startOffset} up to {@code endOffset}, or to the end of the file when that is
+     * {@code Long.MAX_VALUE}: a damaged length word can then never make the reader allocate for a frame the file
+     * cannot hold.
+     */
+    FrameReader(Segment segment, long startOffset, long endOffset, int chunkSize, boolean freshChunks) throws IOException {
         this.segment = segment;
-        this.endOffset = endOffset;
+        this.endOffset = endOffset == Long.MAX_VALUE ? segment.size() : endOffset;
         this.chunkSize = chunkSize;
         this.freshChunks = freshChunks;
         this.chunk = new byte[0];

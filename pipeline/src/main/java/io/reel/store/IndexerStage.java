@@ -158,7 +158,11 @@ final class IndexerStage implements CoreSubscriber<SubscriptionMessage>, AutoClo
         }
     }
 
-    private void writeCheckpoint() {
+    /**
+     * Synchronized: the indexer's periodic checkpoint and the one {@link #close(long)} writes share the
+     * temporary file, and the closing one must be the last to land.
+     */
+    private synchronized void writeCheckpoint() {
         sinceCheckpoint = 0;
         try {
             index.writeCheckpoint(indexDir);

@@ -33,7 +33,9 @@ final class LogCursor implements AutoCloseable {
 
     /**
      * Adds up to {@code max} records from the cursor's position to {@code out}; returns how many. Zero means
-     * the cursor has reached {@code head}.
+     * the cursor has reached {@code head}. One call reads at most one committed batch from the cache, or about
+     * {@value #FILE_CHUNK} bytes of records from the files (at least one record), so that what a reader holds
+     * ahead of its consumer is bounded in bytes as well as in records, whatever the size of the events.
      */
     int read(Collection<RecordedEvent> out, int max, Log.Head head) throws IOException {
         if (position >= head.position()) {
@@ -58,13 +60,15 @@ final class LogCursor implements AutoCloseable {
             openAt(position, head);
         }
         int n = 0;
-        while (n < max && position < head.position()) {
+        long bytes = 0;
+        while (n < max && bytes < FILE_CHUNK && position < head.position()) {
             FrameReader.Status status = frames.next();
             if (status == FrameReader.Status.FRAME) {
                 RecordedEvent record = frames.record();
                 if (record.position() >= position) {
                     out.add(record);
                     position = record.position() + 1;
+                    bytes += record.encodedLength();
                     n++;
                 }
                 continue;

@@ -215,6 +215,34 @@ final class LogSubscription implements Subscription, Runnable {
     }
 
     /**
+     * Diagnostics (and the tests of bounded memory): records read ahead of the subscriber, their encoded
+     * bytes, and the position the cursor reads next. Worker-owned state, exact while the subscription is idle
+     * (no demand, or parked): reading {@code wip} first makes the worker's last run visible.
+     */
+    int readAheadRecords() {
+        return wip == 0 ? buffer.size() : -1;
+    }
+
+    long readAheadBytes() {
+        if (wip != 0) {
+            return -1;
+        }
+        long bytes = 0;
+        for (RecordedEvent r : buffer) {
+            bytes += r.encodedLength();
+        }
+        return bytes;
+    }
+
+    long readPosition() {
+        return wip == 0 ? cursor.position() : -1;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
      * Position and lag. The lag in seconds is the age of the oldest record not yet delivered (now minus its
      * commit time), 0 when caught up: it keeps growing while a subscriber is stuck, as Kafka's time lag does.
      * Reads that one record (from the cache, usually): call it from a thread that may do file I/O.

@@ -12,6 +12,8 @@ final class RecentRecords {
     private final long byteBudget;
     private volatile long published;
     private volatile long oldest;
+    /** Positions below this are not served: scavenge removed records from the files this cache mirrors. */
+    private volatile long floor;
     private long bytes;
 
     RecentRecords(int slots, long byteBudget) {
@@ -44,8 +46,22 @@ final class RecentRecords {
         bytes = 0;
     }
 
+    /**
+     * Stops serving positions below {@code position} (any thread): scavenge has rewritten the segments that
+     * hold them, and a reader must not get from memory a record that the files, and so every other reader, no
+     * longer have.
+     */
+    synchronized void forgetBelow(long position) {
+        if (position > floor) {
+            floor = position;
+        }
+    }
+
     /** The batch holding {@code position}, or null when it is not (or no longer) in memory. */
     CommittedBatch find(long position) {
+        if (position < floor) {
+            return null;
+        }
         long hi = published - 1;
         long lo = oldest;
         while (lo <= hi) {

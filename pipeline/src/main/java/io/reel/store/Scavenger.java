@@ -19,11 +19,16 @@ import org.slf4j.LoggerFactory;
  * copied, frame by frame and byte for byte, without the unreadable records into a temporary file, which is
  * forced and renamed over the original; the log's segment list then points at the new file. Readers that
  * had the old file open go on reading it (it stays open until they release it), so no reader ever sees a
- * half-written segment, and every surviving record keeps its position.
+ * half-written segment, and every surviving record keeps its position. The recent-records cache stops serving
+ * the positions of a rewritten segment, so that no reader gets from memory a record the files no longer have.
  *
  * <p>A record is unreadable when its stream is hard-deleted, or it is below the stream's
  * {@code truncateBefore} (which a soft delete sets), or outside {@code maxCount}, or older than
  * {@code maxAge}; of a metadata stream ({@code $$<stream>}) only the latest record, the one in force, is kept.
+ * One unreadable record is kept all the same, as EventStoreDB does: a stream's last event, unless the stream is
+ * hard-deleted or soft-deleted at that revision. The stream's revision is known from the log only through it
+ * (the stream index is rebuilt from the log), and losing it would let the next append reuse revision 0 and
+ * vanish behind the stream's own {@code truncateBefore}; reads still hide it.
  * Retention then drops whole sealed segments, oldest first: those whose newest record is older than
  * {@link StoreSettings#retainAge()}, and while the log is larger than {@link StoreSettings#retainBytes()}.
  */
@@ -32,11 +37,13 @@ final class Scavenger {
 
     private final Log log;
     private final StreamIndex index;
+    private final RecentRecords recent;
     private final StoreSettings settings;
 
-    Scavenger(Log log, StreamIndex index, StoreSettings settings) {
+    Scavenger(Log log, StreamIndex index, RecentRecords recent, StoreSettings settings) {
         this.log = log;
         this.index = index;
+        this.recent = recent;
         this.settings = settings;
     }
 
@@ -54,6 +61,7 @@ final class Scavenger {
             try {
                 Rewrite r = rewrite(segment, nowMicros);
                 if (r != null) {
+                    recent.forgetBelow(segments[i + 1].basePosition());
                     rewritten++;
                     removed += r.removed;
                     reclaimed += r.reclaimed;
@@ -67,6 +75,7 @@ final class Scavenger {
             long size = segment.size();
             long records = log.offsetIndex(segment).lastPosition() - segment.basePosition() + 1;
             if (log.dropOldest(segment)) {
+                recent.forgetBelow(log.segments()[0].basePosition());
                 dropped++;
                 reclaimed += size;
                 removed += Math.max(0, records);
@@ -151,6 +160,9 @@ final class Scavenger {
             return false;
         }
         long revision = record.revision();
+        if (entry != null && revision == entry.endRevision() - 1 && !(m.softDeleted() && m.truncateBefore() >= entry.endRevision())) {
+            return true;
+        }
         if (revision < m.truncateBefore()) {
             return false;
         }

@@ -286,7 +286,7 @@ final class WriterStage {
         byte[] buffer = new byte[(int) bytes];
         int[] bodyOffsets = new int[frames];
         int[] bodyLengths = new int[frames];
-        long timestampMicros = batchTimestampMicros;
+        long timestampMicros = commitTimestamp(batchTimestampMicros);
         encode(buffer, bodyOffsets, bodyLengths, timestampMicros);
         long firstPosition = nextPosition;
         long at = writeOffset;
@@ -319,6 +319,17 @@ final class WriterStage {
         onCommit.run();
         completeBatch();
         log.preallocateIfDue(writeOffset);
+    }
+
+    /**
+     * The batch's commit time, read again once the batch is complete: appends that joined the batch while it
+     * was being built were submitted after {@code sizedWith} was read, and a record must not say it was
+     * committed before it was sent. Frame sizes were computed with {@code sizedWith}, so the later reading is
+     * taken only when it encodes to as many bytes (always, except across a varint boundary of the clock).
+     */
+    private long commitTimestamp(long sizedWith) {
+        long now = micros(settings.clock().instant());
+        return sizedWith != 0 && now > sizedWith && RecordCodec.varintSize(now) == RecordCodec.varintSize(sizedWith) ? now : sizedWith;
     }
 
     /** Forces now under FSYNC, or when the interval has passed under BATCHED; returns the force's nanos or -1. */

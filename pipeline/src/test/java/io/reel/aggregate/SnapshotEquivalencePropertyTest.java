@@ -30,7 +30,7 @@ import net.jqwik.api.constraints.IntRange;
  * Whatever the commands, the state a fresh repository loads from snapshots is the state it loads from events
  * alone, and both are what deciding and evolving the same commands in memory gives.
  */
-class SnapshotEquivalenceProperties {
+class SnapshotEquivalencePropertyTest {
     private static final String[] TASKS = {"a", "b", "c"};
 
     record Step<C>(int aggregate, C command) {

@@ -1,0 +1,40 @@
+package io.reel.store;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** A clock that moves only when a test moves it, so that commit timestamps and {@code maxAge} are predictable. */
+final class MutableClock extends Clock {
+    private final AtomicReference<Instant> now;
+
+    MutableClock(Instant start) {
+        this.now = new AtomicReference<>(start);
+    }
+
+    void advance(Duration by) {
+        now.updateAndGet(i -> i.plus(by));
+    }
+
+    long micros() {
+        return WriterStage.micros(now.get());
+    }
+
+    @Override
+    public Instant instant() {
+        return now.get();
+    }
+
+    @Override
+    public ZoneId getZone() {
+        return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+        return this;
+    }
+}

@@ -1,0 +1,292 @@
+package io.reel.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.test.StepVerifier;
+
+/**
+ * Demand: a subscription delivers no more than was requested (events, caught-up and checkpoint messages
+ * alike, across the switch from catch-up to live), reads only as far as one chunk ahead of an idle subscriber,
+ * and an idle subscriber slows neither the writer nor another subscriber. At the head no wake-up is lost.
+ */
+@Timeout(60)
+class SubscriptionDemandTest {
+    private static final Duration QUIET = Duration.ofMillis(150);
+    private static final Duration VERIFY = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private static long positionOf(SubscriptionMessage m) {
+        return ((SubscriptionMessage.Event) m).event().position();
+    }
+
+    @Test
+    void neverMoreThanRequestedAcrossTheSwitchFromCatchUpToLive() {
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            TestStores.appendMany(store, "s", "T", 5, 10);
+            StepVerifier.create(store.subscribe(SubscribeOptions.fromStart()), 0)
+                .expectSubscription()
+                .expectNoEvent(QUIET)
+                .thenRequest(3)
+                .expectNextMatches(m -> positionOf(m) == 0)
+                .expectNextMatches(m -> positionOf(m) == 1)
+                .expectNextMatches(m -> positionOf(m) == 2)
+                .expectNoEvent(QUIET)
+                .thenRequest(2)
+                .expectNextMatches(m -> positionOf(m) == 3)
+                .expectNextMatches(m -> positionOf(m) == 4)
+                .as("the caught-up message waits for demand too")
+                .expectNoEvent(QUIET)
+                .thenRequest(1)
+                .expectNext(new SubscriptionMessage.CaughtUp(5))
+                .then(() -> TestStores.appendMany(store, "s", "T", 3, 10))
+                .as("live events wait for demand")
+                .expectNoEvent(QUIET)
+                .thenRequest(2)
+                .expectNextMatches(m -> positionOf(m) == 5)
+                .expectNextMatches(m -> positionOf(m) == 6)
+                .expectNoEvent(QUIET)
+                .thenRequest(5)
+                .expectNextMatches(m -> positionOf(m) == 7)
+                .as("demand left over at the head is used by the next live event")
+                .then(() -> TestStores.appendMany(store, "s", "T", 1, 10))
+                .expectNextMatches(m -> positionOf(m) == 8)
+                .thenCancel()
+                .verify(VERIFY);
+        }
+    }
+
+    @Test
+    void aLiveSubscriptionWithDemandAtTheHeadGetsEachNewEventAndNothingElse() {
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            StepVerifier.create(store.subscribe(SubscribeOptions.fromEnd()), 1)
+                .expectNext(new SubscriptionMessage.CaughtUp(0))
+                .expectNoEvent(QUIET)
+                .thenRequest(10)
+                .then(() -> TestStores.appendMany(store, "s", "T", 4, 10))
+                .expectNextCount(4)
+                .expectNoEvent(QUIET)
+                .thenCancel()
+                .verify(VERIFY);
+        }
+    }
+
+    @Test
+    void checkpointMessagesCountAgainstDemand() {
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            TestStores.appendMany(store, "s", "Common", 50, 10);
+            EventFilter rare = EventFilter.builder().eventType("Rare").build();
+            StepVerifier.create(store.subscribe(SubscribeOptions.fromStart().filter(rare).checkpointInterval(10)), 2)
+                .expectNext(new SubscriptionMessage.Checkpoint(10), new SubscriptionMessage.Checkpoint(20))
+                .expectNoEvent(QUIET)
+                .thenRequest(4)
+                .expectNext(new SubscriptionMessage.Checkpoint(30), new SubscriptionMessage.Checkpoint(40),
+                    new SubscriptionMessage.Checkpoint(50), new SubscriptionMessage.CaughtUp(50))
+                .expectNoEvent(QUIET)
+                .thenCancel()
+                .verify(VERIFY);
+        }
+    }
+
+    /** Requests {@code n} at subscription, then only what the test asks for; records everything it receives. */
+    private static class ManualSubscriber extends BaseSubscriber<SubscriptionMessage> {
+        final List<SubscriptionMessage> received = new CopyOnWriteArrayList<>();
+        final AtomicLong requested = new AtomicLong();
+        volatile Throwable error;
+        private final long initial;
+
+        ManualSubscriber(long initial) {
+            this.initial = initial;
+        }
+
+        @Override
+        protected void hookOnSubscribe(Subscription s) {
+            more(initial);
+        }
+
+        void more(long n) {
+            if (n > 0) {
+                requested.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+                request(n);
+            }
+        }
+
+        @Override
+        protected void hookOnNext(SubscriptionMessage m) {
+            received.add(m);
+            assertThat((long) received.size()).as("messages received vs requested").isLessThanOrEqualTo(requested.get());
+        }
+
+        @Override
+        protected void hookOnError(Throwable t) {
+            error = t;
+        }
+
+        long events() {
+            return received.stream().filter(m -> m instanceof SubscriptionMessage.Event).count();
+        }
+
+        long lastEventPosition() {
+            for (int i = received.size() - 1; i >= 0; i--) {
+                if (received.get(i) instanceof SubscriptionMessage.Event e) {
+                    return e.event().position();
+                }
+            }
+            return -1;
+        }
+    }
+
+    @Test
+    void anIdleSubscriberHoldsAtMostOneChunkAndSlowsNeitherTheWriterNorAnotherSubscriber() {
+        StoreSettings settings = TestStores.small().recentCacheBytes(256 * 1024).build();
+        try (EventStore store = EventStore.open(dir, settings)) {
+            ManualSubscriber fast = new ManualSubscriber(Long.MAX_VALUE);
+            store.subscribe(SubscribeOptions.fromStart().name("fast")).subscribe(fast);
+            int total = 20_000;
+            ManualSubscriber idle = new ManualSubscriber(1);
+            for (int i = 0; i < total / 100; i++) {
+                List<EventData> batch = new ArrayList<>();
+                for (int j = 0; j < 100; j++) {
+                    batch.add(TestStores.event("T", 200));
+                }
+                TestStores.await(store.append("s-" + i % 7, ExpectedRevision.ANY, batch));
+                if (i == total / 200) {
+                    // half written: a subscriber that wants one event and then nothing for a long time
+                    store.subscribe(SubscribeOptions.fromStart().name("idle")).subscribe(idle);
+                    await().atMost(Duration.ofSeconds(10)).until(() -> idle.received.size() == 1);
+                }
+            }
+            assertThat(store.info().segments()).as("the log rolled many segments").isGreaterThan(20);
+            await().atMost(Duration.ofSeconds(30)).until(() -> fast.lastEventPosition() == total - 1);
+            assertThat(fast.events()).isEqualTo(total);
+            assertThat(fast.error).isNull();
+
+            LogSubscription held = Internals.subscription(store, "idle");
+            await().atMost(Duration.ofSeconds(5)).until(() -> held.readPosition() >= 0);
+            assertThat(idle.received).hasSize(1);
+            assertThat(held.readAheadRecords()).as("records read ahead of an idle subscriber").isBetween(0, LogSubscription.CHUNK);
+            assertThat(held.readPosition()).as("the idle cursor stopped within one chunk").isLessThanOrEqualTo(1 + LogSubscription.CHUNK);
+            long bytes = held.readAheadBytes();
+            assertThat(bytes).as("bytes read ahead").isLessThanOrEqualTo((long) LogSubscription.CHUNK * 400);
+            TestStores.appendMany(store, "s-0", "T", 50, 200);
+            assertThat(held.readPosition()).as("more appends do not move an idle cursor").isLessThanOrEqualTo(1 + LogSubscription.CHUNK);
+
+            idle.more(Long.MAX_VALUE);
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> idle.lastEventPosition() == total + 49);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                System.out.println("DIAG last=" + idle.lastEventPosition() + " events=" + idle.events() + " msgs=" + idle.received.size()
+                    + " requested=" + idle.requested.get() + " error=" + idle.error + " readAhead=" + held.readAheadRecords() + " readPos=" + held.readPosition()
+                    + " status=" + store.subscriptions() + " head=" + store.headPosition());
+                idle.received.stream().filter(m -> !(m instanceof SubscriptionMessage.Event)).forEach(m -> System.out.println("DIAG msg " + m));
+                throw e;
+            }
+            List<Long> positions = idle.received.stream().filter(m -> m instanceof SubscriptionMessage.Event)
+                .map(m -> ((SubscriptionMessage.Event) m).event().position()).toList();
+            for (int i = 0; i < positions.size(); i++) {
+                assertThat(positions.get(i)).as("position %d, in order, no gap", i).isEqualTo(i);
+            }
+            idle.dispose();
+            fast.dispose();
+        }
+    }
+
+    @Test
+    void anIdleSubscriberOfLargeEventsHoldsABoundedNumberOfBytes() {
+        int eventBytes = 32 * 1024;
+        StoreSettings settings = StoreSettings.builder().segmentSize(8L * 1024 * 1024).maxEventSize(64 * 1024).recentCacheBytes(0).build();
+        try (EventStore store = EventStore.open(dir, settings)) {
+            for (int i = 0; i < 600; i++) {
+                TestStores.await(store.append("big", ExpectedRevision.ANY, TestStores.event("Big", eventBytes)));
+            }
+            ManualSubscriber idle = new ManualSubscriber(1);
+            store.subscribe(SubscribeOptions.fromStart().name("idle-big")).subscribe(idle);
+            await().atMost(Duration.ofSeconds(10)).until(() -> idle.received.size() == 1);
+            LogSubscription held = Internals.subscription(store, "idle-big");
+            await().atMost(Duration.ofSeconds(5)).until(() -> held.readAheadBytes() >= 0);
+            assertThat(held.readAheadBytes()).as("bytes an idle subscriber of 32 KiB events holds")
+                .isLessThanOrEqualTo(LogCursor.FILE_CHUNK + 2L * eventBytes);
+            idle.dispose();
+        }
+    }
+
+    /**
+     * Lost wake-ups at the head: one tiny append at a time, each must reach a subscriber parked at the head
+     * before the next is sent; a lost wake-up is a stall, caught by the bounded wait.
+     */
+    @Test
+    void everyTinyAppendReachesASubscriberParkedAtTheHead() {
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            ManualSubscriber live = new ManualSubscriber(Long.MAX_VALUE);
+            store.subscribe(SubscribeOptions.fromEnd()).subscribe(live);
+            for (int i = 0; i < 1500; i++) {
+                long position = TestStores.await(store.append("tiny", ExpectedRevision.ANY, TestStores.event("T"))).firstPosition();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (live.lastEventPosition() != position) {
+                    assertThat(System.nanoTime()).as("event %d reached the live subscriber (a lost wake-up otherwise)", position)
+                        .isLessThan(deadline);
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                }
+            }
+            live.dispose();
+        }
+    }
+
+    /**
+     * The same with demand of one at a time, requested from another thread after each event, and appenders
+     * that do not wait: the subscription parks and wakes thousands of times; the last event always arrives.
+     */
+    @Test
+    void oneAtATimeSubscribersAlwaysGetTheLastEvent() throws Exception {
+        ExecutorService requesters = Executors.newFixedThreadPool(2);
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            for (int round = 0; round < 20; round++) {
+                List<ManualSubscriber> subscribers = new ArrayList<>();
+                for (int k = 0; k < 4; k++) {
+                    ManualSubscriber s = new ManualSubscriber(1) {
+                        @Override
+                        protected void hookOnNext(SubscriptionMessage m) {
+                            super.hookOnNext(m);
+                            requesters.execute(() -> more(1));
+                        }
+                    };
+                    subscribers.add(s);
+                    store.subscribe(SubscribeOptions.fromEnd()).subscribe(s);
+                }
+                List<reactor.core.publisher.Mono<AppendResult>> pending = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    pending.add(store.append("round-" + round, ExpectedRevision.ANY, TestStores.event("T")).cache());
+                    pending.get(i).subscribe(r -> { }, e -> { });
+                }
+                long last = -1;
+                for (var p : pending) {
+                    last = Math.max(last, TestStores.await(p).firstPosition());
+                }
+                long lastPosition = last;
+                for (ManualSubscriber s : subscribers) {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> s.lastEventPosition() == lastPosition);
+                    assertThat(s.error).isNull();
+                    s.dispose();
+                }
+            }
+        } finally {
+            requesters.shutdownNow();
+        }
+    }
+}
