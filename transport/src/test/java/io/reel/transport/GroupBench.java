@@ -198,6 +198,9 @@ public final class GroupBench {
             long lastAt = System.nanoTime();
             victim.dispose();
             survivor.dispose();
+            while (store.groups().list().stream().anyMatch(g -> g.name().equals(name) && !g.consumers().isEmpty())) {
+                Thread.sleep(5);
+            }
             return new double[] {(firstAt.get() - killed) / 1e6, (lastAt - killed) / 1e6};
         } finally {
             store.groups().delete(name).block();
