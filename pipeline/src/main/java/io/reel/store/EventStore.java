@@ -178,8 +178,9 @@ public final class EventStore implements EventSource, AutoCloseable {
      * {@code STORAGE_FULL}/{@code IO_ERROR}.
      *
      * <p>Retries are safe: an append whose event ids all equal those of an earlier append to the same stream,
-     * in the same order, returns that earlier result and writes nothing, whatever its expectation (within the
-     * last {@link StoreSettings#idempotencyWindow()} events); repeating only some of them fails with
+     * in the same order, returns that earlier result and writes nothing, whatever its expectation, while the
+     * earlier append is among the last {@link StoreSettings#idempotencyWindow()} events; with an exact expected
+     * revision it is recognised at any age, through the stream index. Repeating only some of them fails with
      * {@code INVALID_ARGUMENT}.
      *
      * <p>Lazy: nothing happens until subscribed. Completes on the writer thread.

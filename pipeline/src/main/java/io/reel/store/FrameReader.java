@@ -59,7 +59,9 @@ final class FrameReader {
             return available(LogFormat.FRAME_HEADER_SIZE) && Bytes.getInt(chunk, cursor) == 0 ? Status.END : Status.TRUNCATED;
         }
         if (!available(LogFormat.FRAME_HEADER_SIZE)) {
-            return Status.TRUNCATED;
+            // A file that ends exactly at a frame boundary (a segment cut at its data end, like the active segment
+            // of a backup) has ended its data; only a partial frame header is a torn frame.
+            return chunkLength == cursor ? Status.END : Status.TRUNCATED;
         }
         int word = Bytes.getInt(chunk, cursor);
         if (word == 0) {

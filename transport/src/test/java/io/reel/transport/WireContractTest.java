@@ -200,8 +200,8 @@ abstract class WireContractTest {
         byte[] request = SubscribeRequest.newBuilder().setStart(true).build().toByteArray();
         List<Long> seen = new ArrayList<>();
         StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition()), 0)
-            .thenRequest(10)
             .recordWith(() -> seen)
+            .thenRequest(10)
             .expectNextCount(10)
             .expectNoEvent(Duration.ofMillis(300))
             .then(() -> append("s", 10))

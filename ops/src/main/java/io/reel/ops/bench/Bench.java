@@ -24,6 +24,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import io.reel.transport.ClientSettings;
+import io.reel.transport.ReelClient;
+import io.reel.transport.ReelServer;
+import io.reel.transport.ServerSettings;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -35,7 +39,7 @@ import reactor.core.publisher.Mono;
 public final class Bench {
     /** What to run: sizes, producers, payload, durability. */
     public record Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch,
-                          int streams) {
+                          int streams, boolean remote) {
         public Options {
             if (events <= 0 || batch <= 0 || payload < 0 || producers <= 0 || streams <= 0) {
                 throw new IllegalArgumentException("events, batch, producers and streams must be positive and payload not negative");
@@ -54,9 +58,9 @@ public final class Bench {
         new Random(7).nextBytes(payload);
     }
 
-    /** The embedded workloads this class runs. */
+    /** The workloads this class runs. */
     public static List<String> workloads() {
-        return List.of("append", "read", "subscribe", "restart");
+        return List.of("append", "read", "subscribe", "e2e", "command", "projection", "restart");
     }
 
     public BenchResult run(String workload) {
@@ -64,7 +68,10 @@ public final class Bench {
             return switch (workload) {
                 case "append" -> append();
                 case "read" -> read();
-                case "subscribe" -> subscribe();
+                case "subscribe" -> options.remote() ? remoteSubscribe() : subscribe();
+                case "e2e" -> e2e();
+                case "command" -> command();
+                case "projection" -> projection();
                 case "restart" -> restart();
                 default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; choose one of " + workloads());
             };
@@ -159,6 +166,141 @@ public final class Bench {
                 .count().block();
             double seconds = (System.nanoTime() - t0) / 1e9;
             return scanResult("subscribe", dir, n, seconds);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * One remote subscriber (ReelClient over RSocket TCP on loopback, {@code max_batch} records per payload)
+     * catching up from the start to the head, decoding every record, against the floor's scan.
+     */
+    private BenchResult remoteSubscribe() throws IOException {
+        Path dir = freshDir("subscribe-remote");
+        try (EventStore store = EventStore.open(dir, settings());
+             ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+             ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
+                 .maxBatch(options.maxBatch()).prefetch(Math.max(64, 4096 / options.maxBatch())).build()).block()) {
+            populate(store, options.events());
+            long head = store.headPosition();
+            long t0 = System.nanoTime();
+            long n = client.subscribe(SubscribeOptions.fromStart())
+                .filter(m -> m instanceof SubscriptionMessage.Event)
+                .take(head)
+                .count().block();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            BenchResult r = scanResult("subscribe-remote", dir, n, seconds);
+            r.details().put("max_batch", options.maxBatch());
+            return r;
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event:
+     * the time from the ack to the delivery (0 when the event arrived first), one append at a time.
+     */
+    private BenchResult e2e() throws IOException {
+        Path dir = freshDir("e2e");
+        int samples = (int) Math.min(options.events(), 20_000);
+        int warmup = Math.min(1000, samples / 5);
+        try (EventStore store = EventStore.open(dir, settings());
+             ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+             ReelClient consumer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).maxBatch(1)
+                 .prefetch(64).build()).block()) {
+            java.util.concurrent.ConcurrentHashMap<Long, Long> received = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.Semaphore arrivals = new java.util.concurrent.Semaphore(0);
+            java.util.concurrent.CountDownLatch live = new java.util.concurrent.CountDownLatch(1);
+            reactor.core.Disposable subscription = consumer.subscribe(SubscribeOptions.fromEnd()).subscribe(m -> {
+                if (m instanceof SubscriptionMessage.Event e) {
+                    received.put(e.event().position(), System.nanoTime());
+                    arrivals.release();
+                } else if (m instanceof SubscriptionMessage.CaughtUp) {
+                    live.countDown();
+                }
+            });
+            try {
+                if (!live.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the remote subscriber did not go live");
+                }
+                long[] afterAck = new long[samples];
+                long t0 = System.nanoTime();
+                for (int i = 0; i < samples + warmup; i++) {
+                    long position = store.append("e2e", ExpectedRevision.ANY, EventData.of("Ping", payload)).block().lastPosition();
+                    long acked = System.nanoTime();
+                    if (!arrivals.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the subscriber did not receive position " + position);
+                    }
+                    if (i >= warmup) {
+                        afterAck[i - warmup] = Math.max(0, received.get(position) - acked);
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Arrays.sort(afterAck);
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("durability", options.durability().toString());
+                details.put("measured", "append ack -> remote live subscriber receives (ReelClient over TCP loopback, max_batch 1)");
+                return new BenchResult("e2e", samples, seconds, (samples + warmup) / seconds, 0, percentile(afterAck, 0.5),
+                    percentile(afterAck, 0.99), percentile(afterAck, 0.999), null, null, details);
+            } finally {
+                subscription.dispose();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * An aggregate round trip (command → decide → durable append → evolve), alternating with plain appends of
+     * the same event in one loop so that both see the same disk; latency against the floor's force latency.
+     */
+    private BenchResult command() throws IOException {
+        Path dir = freshDir("command");
+        int commands = (int) Math.min(options.events(), 200_000);
+        io.reel.aggregate.CommandBenchmark.Latency[] both;
+        try (EventStore store = EventStore.open(dir, settings())) {
+            both = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, Math.min(2000, commands / 5), commands, 100);
+        }
+        FloorBench.Figures floor = floor(dir, 100_000);
+        deleteTree(dir);
+        io.reel.aggregate.CommandBenchmark.Latency append = both[0];
+        io.reel.aggregate.CommandBenchmark.Latency command = both[1];
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("durability", options.durability().toString());
+        details.put("append_p50_us", append.p50Us());
+        details.put("append_p99_us", append.p99Us());
+        details.put("floor_force_p50_us", floor.forceP50Micros());
+        details.put("floor_force_p99_us", floor.forceP99Micros());
+        details.put("command_minus_force_p50_us", command.p50Us() - floor.forceP50Micros());
+        return new BenchResult("command", command.operations(), command.seconds(), command.perSecond(), 0, command.p50Us(),
+            command.p99Us(), command.p999Us(), null, null, details);
+    }
+
+    /** The built-in event-types projection catching up over the whole log, embedded or over ReelClient. */
+    private BenchResult projection() throws IOException {
+        Path dir = freshDir("projection");
+        try (EventStore store = EventStore.open(dir, settings())) {
+            populate(store, options.events());
+            io.reel.projection.bench.ProjectionBench.Result r;
+            if (options.remote()) {
+                try (ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+                     ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
+                         .maxBatch(options.maxBatch()).build()).block()) {
+                    r = io.reel.projection.bench.ProjectionBench.measure("projection-remote", client,
+                        io.reel.projection.EventTypeCounts.projection(), dir.resolve("projection-checkpoints"));
+                }
+            } else {
+                r = io.reel.projection.bench.ProjectionBench.measure("projection", store, io.reel.projection.EventTypeCounts.projection(),
+                    dir.resolve("projection-checkpoints"));
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("projection", "event-types");
+            details.put("remote", options.remote());
+            return new BenchResult(r.workload(), r.events(), r.seconds(), r.eventsPerSec(), 0, null, null, null, null, null, details);
         } finally {
             deleteTree(dir);
         }

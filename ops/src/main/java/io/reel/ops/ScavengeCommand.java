@@ -1,0 +1,43 @@
+package io.reel.ops;
+
+import io.reel.store.EventStore;
+import io.reel.store.ScavengeReport;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code reel scavenge}: opens the store (so the directory must not be in use by a server) and reclaims the
+ * bytes of records no read can return any more: deleted or truncated streams, events beyond maxCount or maxAge.
+ */
+@Command(name = "scavenge", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+    description = {"Reclaim the space of deleted, truncated and expired events by rewriting sealed segments.",
+        "Positions of surviving events never change. The directory must not be in use (stop the server first)."})
+final class ScavengeCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", required = true, description = "Data directory to scavenge.")
+    Path data;
+
+    @Override
+    public Integer call() {
+        DataDirs.requireDataDir(data, "--data");
+        ScavengeReport report;
+        try (EventStore store = EventStore.open(data)) {
+            report = store.scavenge().block(Duration.ofHours(24));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("scavenged " + data.toAbsolutePath());
+        out.printf("  segments rewritten  %d%n", report.segmentsRewritten());
+        out.printf("  segments dropped    %d%n", report.segmentsDropped());
+        out.printf("  records removed     %d%n", report.recordsRemoved());
+        out.printf("  bytes reclaimed     %d (%s)%n", report.bytesReclaimed(), Sizes.human(report.bytesReclaimed()));
+        out.flush();
+        return ReelCommand.ExitCodes.OK;
+    }
+}

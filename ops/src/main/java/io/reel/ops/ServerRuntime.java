@@ -1,0 +1,261 @@
+package io.reel.ops;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.reel.projection.EventTypeCounts;
+import io.reel.projection.ProjectionStatus;
+import io.reel.projection.Projections;
+import io.reel.store.Durability;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventStore;
+import io.reel.store.ReelException;
+import io.reel.store.StoreSettings;
+import io.reel.transport.ProjectionDirectory;
+import io.reel.transport.ReelServer;
+import io.reel.transport.ServerSettings;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Everything {@code reel server} runs, wired together: the store (with its meters in a Prometheus registry),
+ * the projections (the built-in {@code event-types}), the RSocket server (TCP and WebSocket), the stats
+ * sampler and the HTTP endpoint. Started in that order, closed in the reverse one, so that on close
+ * nothing new arrives while the store drains its queued appends and forces them.
+ *
+ * <p>This is the one place where modules meet; each part keeps its own settings object.
+ */
+final class ServerRuntime implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
+    private static final Duration SUPERVISION_INTERVAL = Duration.ofSeconds(2);
+    private static final long RESUME_FREE_BYTES = 1L << 20;
+
+    /**
+     * What the server is told on its command line, checked once before anything starts.
+     *
+     * @param rsocketPort TCP port of the RSocket listener (0: pick a free one)
+     * @param wsPort      port of the RSocket WebSocket listener (0: pick a free one)
+     * @param httpPort    port of the HTTP endpoint (0: pick a free one)
+     * @param tokens      the tokens file, or null when every connection may do everything
+     * @param tlsCertificate PEM certificate (chain) for TLS on both RSocket listeners, or null for plain connections
+     * @param tlsPrivateKey  PEM PKCS#8 key that goes with {@code tlsCertificate}, or null
+     * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
+     */
+    record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+        Config {
+            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(durability, "durability");
+            checkPort("--rsocket-port", rsocketPort);
+            checkPort("--ws-port", wsPort);
+            checkPort("--http-port", httpPort);
+            if (tokens != null && !Files.isReadable(tokens)) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the tokens file " + tokens.toAbsolutePath()
+                    + " does not exist or cannot be read; give a file of 'TOKEN ROLE' lines (--tokens)");
+            }
+            if ((tlsCertificate == null) != (tlsPrivateKey == null)) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, "TLS needs both --tls-cert and --tls-key; give both or neither");
+            }
+            if (Files.exists(data) && !Files.isDirectory(data)) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, data.toAbsolutePath() + " is a file, not a directory; give a data directory (--data)");
+            }
+            List<Integer> fixed = new ArrayList<>();
+            for (int p : new int[] {rsocketPort, wsPort, httpPort}) {
+                if (p != 0 && fixed.contains(p)) {
+                    throw new ReelException(ErrorCode.INVALID_ARGUMENT, "port " + p + " is given to two listeners; give "
+                        + "--rsocket-port, --ws-port and --http-port different ports (or 0 to pick free ones)");
+                }
+                fixed.add(p);
+            }
+        }
+
+        private static void checkPort(String flag, int port) {
+            if (port < 0 || port > 65535) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, flag + " " + port + " is not a port; give 1-65535, or 0 to pick a free one");
+            }
+        }
+
+        StoreSettings storeSettings(PrometheusMeterRegistry registry) {
+            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).meterRegistry(registry).build();
+        }
+
+        ServerSettings serverSettings(ProjectionDirectory projections) {
+            return ServerSettings.builder().host(host).tcpPort(rsocketPort).webSocketPort(wsPort).tokensFile(tokens)
+                .tls(tlsCertificate, tlsPrivateKey).projections(projections).build();
+        }
+    }
+
+    private final Config config;
+    private final PrometheusMeterRegistry registry;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private EventStore store;
+    private Projections projections;
+    private ReelServer rsocket;
+    private StatsSampler sampler;
+    private HttpEndpoint http;
+    private boolean closed;
+
+    private ServerRuntime(Config config) {
+        this.config = config;
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    /**
+     * Opens the store and starts serving.
+     *
+     * @throws ReelException {@code LOCKED} when another process owns the data directory, {@code CORRUPTED} when
+     *                       acknowledged data is damaged, {@code IO_ERROR} when a port cannot be bound,
+     *                       {@code INVALID_ARGUMENT} for settings that do not fit together
+     */
+    static ServerRuntime start(Config config) {
+        ServerRuntime runtime = new ServerRuntime(config);
+        try {
+            runtime.startAll();
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+        return runtime;
+    }
+
+    private void startAll() {
+        StoreSettings settings = config.storeSettings(registry);
+        config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
+        started.add(gc);
+        try {
+            store = EventStore.open(config.data(), settings);
+        } catch (ReelException e) {
+            if (e.code() == ErrorCode.CORRUPTED) {
+                throw new ReelException(ErrorCode.CORRUPTED, e.sentence() + ". Run 'reel verify --data " + config.data()
+                    + "' to see the damage; 'reel server --repair' quarantines the damaged files and reports how many events were lost", e);
+            }
+            throw e;
+        }
+        started.add(store);
+        var recovery = store.recovery();
+        if (recovery.truncatedBytes() > 0 || recovery.lostEvents() > 0 || !recovery.repairs().isEmpty()) {
+            LOG.warn("recovery cut {} bytes of unacknowledged tail, lost {} event(s) to repair{}", recovery.truncatedBytes(),
+                recovery.lostEvents(), recovery.repairs().isEmpty() ? "" : ": " + String.join("; ", recovery.repairs()));
+        }
+        projections = Projections.embedded(store);
+        started.add(projections);
+        projections.start(EventTypeCounts.projection());
+        Disposable supervision = Flux.interval(SUPERVISION_INTERVAL, Schedulers.boundedElastic())
+            .subscribe(tick -> resumeProjectionsStoppedByTheDisk(), e -> LOG.error("projection supervision stopped: {}", e.toString()));
+        started.add(supervision::dispose);
+        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections)));
+        started.add(rsocket);
+        EventStore opened = store;
+        Projections running = projections;
+        ReelServer serving = rsocket;
+        sampler = new StatsSampler(store, registry, () -> running.list().stream().map(StatsSampler.Lag::of).toList(),
+            () -> opened.groups().list().stream().map(StatsSampler.Lag::of).toList(), serving::connections);
+        sampler.start();
+        started.add(sampler);
+        http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
+        started.add(http);
+        LOG.info("dashboard http://{}:{}/", config.host(), http.address().getPort());
+    }
+
+    /**
+     * A projection whose state could not be saved because the disk was full (or failed) stops as FAILED; it
+     * is resumed from where it stopped once the data directory's file system has room again, as the store's
+     * writes resume by themselves. A projection that failed for any other reason stays FAILED.
+     */
+    private void resumeProjectionsStoppedByTheDisk() {
+        for (ProjectionStatus status : projections.list()) {
+            boolean byTheDisk = status.error().contains(ErrorCode.STORAGE_FULL.name()) || status.error().contains(ErrorCode.IO_ERROR.name());
+            if (status.phase() == ProjectionStatus.Phase.FAILED && byTheDisk && StatsSampler.diskFree(store.directory()) >= RESUME_FREE_BYTES) {
+                LOG.info("resuming projection '{}', stopped by: {}", status.name(), status.error());
+                projections.runner(status.name()).ifPresent(r -> r.resume().subscribe(null,
+                    e -> LOG.warn("resuming projection '{}' failed: {}", status.name(), e.toString())));
+            }
+        }
+    }
+
+    EventStore store() {
+        return store;
+    }
+
+    Projections projections() {
+        return projections;
+    }
+
+    PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    InetSocketAddress tcpAddress() {
+        return rsocket.tcpAddress();
+    }
+
+    InetSocketAddress webSocketAddress() {
+        return rsocket.webSocketAddress();
+    }
+
+    InetSocketAddress httpAddress() {
+        return http.address();
+    }
+
+    /** The lines {@code reel server} prints before {@code ready}: one per listener, {@code NAME HOST:PORT}. */
+    List<String> listenerLines() {
+        List<String> lines = new ArrayList<>();
+        lines.add("rsocket-tcp " + hostPort(rsocket.tcpAddress()));
+        lines.add("rsocket-ws " + hostPort(rsocket.webSocketAddress()));
+        lines.add("http " + hostPort(http.address()));
+        return lines;
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    /**
+     * Stops serving and closes the store: listeners first (nothing new arrives), then the store, which
+     * writes and forces every append already queued before it returns. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (int i = started.size() - 1; i >= 0; i--) {
+            AutoCloseable part = started.get(i);
+            try {
+                part.close();
+            } catch (Exception e) {
+                LOG.error("closing {} failed: {}", part.getClass().getSimpleName(), e.toString());
+                if (failure == null) {
+                    failure = e instanceof RuntimeException r ? r : new ReelException(ErrorCode.IO_ERROR, "closing failed: " + e, e);
+                }
+            }
+        }
+        registry.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

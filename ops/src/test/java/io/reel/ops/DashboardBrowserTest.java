@@ -1,0 +1,152 @@
+package io.reel.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.reel.store.Durability;
+import io.reel.store.EventStore;
+import io.reel.store.SubscribeOptions;
+import io.reel.store.SubscriptionMessage;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+
+/**
+ * Opens the dashboard in a real headless Chromium against a real server runtime under load, and checks that
+ * the page drew its uPlot charts with data: a canvas in every chart, several points on the time axis, and a
+ * lag series for the stalled subscription. Skips (visibly, with the reason) when no Chromium is installed:
+ * set {@code REEL_CHROMIUM} to a browser binary, or {@code apt-get install -y chromium}.
+ */
+class DashboardBrowserTest {
+    private static final List<String> CANDIDATES = List.of("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+        "/usr/bin/google-chrome-stable");
+    private static final Pattern CHART = Pattern.compile("<div class=\"chart\" id=\"(chart-[a-z-]+)\"([^>]*)>");
+
+    @TempDir
+    Path dir;
+
+    static Optional<String> chromium() {
+        String configured = System.getenv("REEL_CHROMIUM");
+        Stream<String> candidates = configured != null ? Stream.of(configured) : CANDIDATES.stream();
+        return candidates.filter(p -> new File(p).canExecute()).findFirst();
+    }
+
+    @Test
+    @Timeout(120)
+    void dashboardDrawsChartsWithDataInAHeadlessBrowser() throws Exception {
+        Optional<String> browser = chromium();
+        if (browser.isEmpty()) {
+            String reason = "SKIPPED dashboard browser test: no Chromium found (looked at " + (System.getenv("REEL_CHROMIUM") != null
+                ? "$REEL_CHROMIUM=" + System.getenv("REEL_CHROMIUM") : CANDIDATES.toString())
+                + "); install one with 'apt-get install -y chromium' to run it";
+            System.err.println(reason);
+            Assumptions.abort(reason);
+        }
+        AtomicBoolean loading = new AtomicBoolean(true);
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"),
+            Durability.batched(Duration.ofMillis(5)), 4L << 20))) {
+            EventStore store = runtime.store();
+            BaseSubscriber<SubscriptionMessage> stalled = new BaseSubscriber<>() {
+                @Override
+                protected void hookOnSubscribe(Subscription subscription) {
+                    subscription.request(1);
+                }
+            };
+            store.subscribe(SubscribeOptions.fromStart().name("stalled-reader")).subscribe(stalled);
+            Thread load = new Thread(() -> {
+                while (loading.get()) {
+                    Stores.append(store, "load", 20, 10);
+                    sleep(20);
+                }
+            }, "dashboard-load");
+            load.start();
+            await().atMost(Duration.ofSeconds(20)).until(() -> new StatsHistory(runtime).samples() >= 3);
+
+            String url = "http://" + ServerRuntime.hostPort(runtime.httpAddress()) + "/";
+            String dom = dumpDom(browser.get(), url, Files.createDirectories(dir.resolve("chromium")));
+            String screenshot = System.getProperty("reel.dashboard.screenshot");
+            if (screenshot != null) {
+                run(browser.get(), Files.createDirectories(dir.resolve("chromium-shot")), "--screenshot=" + Path.of(screenshot).toAbsolutePath(), url);
+            }
+            loading.set(false);
+            load.join(10_000);
+            stalled.dispose();
+
+            Matcher m = CHART.matcher(dom);
+            int charts = 0;
+            while (m.find()) {
+                charts++;
+                String id = m.group(1);
+                int next = dom.indexOf("</section>", m.end());
+                assertThat(dom.substring(m.end(), next)).as("%s holds a uPlot canvas", id).contains("<canvas");
+                int points = Integer.parseInt(attribute(m.group(2), "data-points"));
+                assertThat(points).as("%s has points on its time axis", id).isGreaterThanOrEqualTo(3);
+                if (id.equals("chart-lag-events")) {
+                    assertThat(attribute(m.group(2), "data-series")).contains("subscription stalled-reader");
+                }
+            }
+            assertThat(charts).as("rate, head, lag (events) and lag (seconds) charts").isEqualTo(4);
+            assertThat(dom).contains("stalled-reader").contains("class=\"value ok\"");
+        }
+    }
+
+    /** The page's DOM after five seconds of (virtual) time: the dashboard has polled a few times by then. */
+    private static String dumpDom(String browser, String url, Path profile) throws Exception {
+        return run(browser, profile, "--dump-dom", url);
+    }
+
+    private static String run(String browser, Path profile, String action, String url) throws Exception {
+        Path out = profile.resolve("stdout.txt");
+        Process p = new ProcessBuilder(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile.resolve("profile"),
+            "--window-size=1280,1000", "--virtual-time-budget=5000", action, url)
+            .redirectOutput(out.toFile())
+            .redirectError(profile.resolve("stderr.txt").toFile())
+            .start();
+        try {
+            assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("chromium finished").isTrue();
+            assertThat(p.exitValue()).as("chromium's exit code; its stderr is in %s", profile.resolve("stderr.txt")).isZero();
+            return Files.readString(out, StandardCharsets.UTF_8);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static String attribute(String attributes, String name) {
+        Matcher m = Pattern.compile(name + "=\"([^\"]*)\"").matcher(attributes);
+        if (!m.find()) {
+            throw new AssertionError(name + " missing in " + attributes);
+        }
+        return m.group(1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How many samples the runtime's sampler holds, read through its HTTP API as the page reads it. */
+    private record StatsHistory(ServerRuntime runtime) {
+        int samples() {
+            return ((List<?>) Json.parse(Http.get(ServerRuntime.hostPort(runtime.httpAddress()), "/api/history").body())).size();
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.reel.ops;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code reel server} in a child JVM, started as a user would start it (the test class path stands in for
+ * the jar): waits for the listener lines and {@code ready}, and stops it with SIGTERM.
+ */
+final class ServerProcess implements AutoCloseable {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+    private final Map<String, String> listeners = new LinkedHashMap<>();
+
+    private ServerProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    /** Starts {@code reel server --data DATA --rsocket-port 0 --ws-port 0 --http-port 0 EXTRA...} and waits for {@code ready}. */
+    static ServerProcess start(Path data, Path logs, String... extra) {
+        try {
+            Files.createDirectories(logs);
+            Path out = Files.createTempFile(logs, "server", ".out");
+            Path err = Files.createTempFile(logs, "server", ".err");
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), ReelCommand.class.getName(), "server",
+                "--data", data.toString(), "--rsocket-port", "0", "--ws-port", "0", "--http-port", "0"));
+            command.addAll(List.of(extra));
+            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ServerProcess server = new ServerProcess(p, out, err);
+            server.awaitReady(Duration.ofSeconds(60));
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<String> lines = stdoutLines();
+            if (lines.contains("ready")) {
+                for (String line : lines.subList(0, lines.indexOf("ready"))) {
+                    String[] parts = line.split(" ");
+                    listeners.put(parts[0], parts[1]);
+                }
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("the server exited with " + process.exitValue() + " before 'ready':\n" + stderr());
+            }
+            sleep(50);
+        }
+        process.destroyForcibly();
+        throw new AssertionError("the server printed no 'ready' within " + timeout + ":\n" + stdoutLines() + "\n" + stderr());
+    }
+
+    /** Listener name ({@code rsocket-tcp}, {@code rsocket-ws}, {@code http}) to {@code HOST:PORT}, as printed. */
+    Map<String, String> listeners() {
+        return listeners;
+    }
+
+    String http() {
+        return listeners.get("http");
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Sends SIGTERM and waits for the exit code. */
+    int terminate(Duration timeout) {
+        process.toHandle().destroy();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("the server did not stop within " + timeout + " of SIGTERM:\n" + stderr());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return process.exitValue();
+    }
+
+    List<String> stdoutLines() {
+        try {
+            return Files.readAllLines(stdout, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String stderr() {
+        try {
+            return Files.readString(stderr, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills the process if a test left it running. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
