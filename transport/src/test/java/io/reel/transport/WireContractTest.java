@@ -198,9 +198,11 @@ abstract class WireContractTest {
     void subscribeSendsExactlyWhatWasRequestedAcrossTheSwitchToLive() {
         append("s", 15);
         byte[] request = SubscribeRequest.newBuilder().setStart(true).build().toByteArray();
-        List<Long> seen = new ArrayList<>();
-        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition()), 0)
-            .recordWith(() -> seen)
+        // recorded in the Flux itself: a recordWith step placed before the first request hangs the verifier, and
+        // placed after it can miss what the request delivered at once
+        List<Long> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition())
+                .doOnNext(seen::add), 0)
             .thenRequest(10)
             .expectNextCount(10)
             .expectNoEvent(Duration.ofMillis(300))
