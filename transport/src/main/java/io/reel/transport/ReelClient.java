@@ -75,6 +75,9 @@ import reactor.util.retry.Retry;
  * checkpoint and the records already delivered are skipped). Errors the server sends are {@link ReelException}s
  * with the server's code.
  *
+ * <p>Persistent subscription groups (competing consumers) are in {@link #groups()}: a joined consumer rejoins
+ * by itself after a lost connection, and what it held unanswered is delivered again (at-least-once).
+ *
  * <p>Thread-safe. Nothing blocks the calling thread; signals arrive on Netty threads, so do not block in them.
  */
 public final class ReelClient implements EventSource, AutoCloseable {
