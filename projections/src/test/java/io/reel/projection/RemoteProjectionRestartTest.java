@@ -85,9 +85,13 @@ class RemoteProjectionRestartTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             errors.delete();
         }
     }
