@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.reel.projection.EventTypeCounts;
-import io.reel.projection.ProjectionStatus;
 import io.reel.projection.Projections;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
@@ -21,15 +20,11 @@ import io.reel.transport.ServerSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Everything {@code reel server} runs, wired together: the store (with its meters in a Prometheus registry),
@@ -41,8 +36,6 @@ import reactor.core.scheduler.Schedulers;
  */
 final class ServerRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
-    private static final Duration SUPERVISION_INTERVAL = Duration.ofSeconds(2);
-    private static final long RESUME_FREE_BYTES = 1L << 20;
 
     /**
      * What the server is told on its command line, checked once before anything starts.
@@ -161,9 +154,6 @@ final class ServerRuntime implements AutoCloseable {
         projections = Projections.embedded(store);
         started.add(projections);
         projections.start(EventTypeCounts.projection());
-        Disposable supervision = Flux.interval(SUPERVISION_INTERVAL, Schedulers.boundedElastic())
-            .subscribe(tick -> resumeProjectionsStoppedByTheDisk(), e -> LOG.error("projection supervision stopped: {}", e.toString()));
-        started.add(supervision::dispose);
         rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections)));
         started.add(rsocket);
         EventStore opened = store;
@@ -176,22 +166,6 @@ final class ServerRuntime implements AutoCloseable {
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
         started.add(http);
         LOG.info("dashboard http://{}:{}/", config.host(), http.address().getPort());
-    }
-
-    /**
-     * A projection whose state could not be saved because the disk was full (or failed) stops as FAILED; it
-     * is resumed from where it stopped once the data directory's file system has room again, as the store's
-     * writes resume by themselves. A projection that failed for any other reason stays FAILED.
-     */
-    private void resumeProjectionsStoppedByTheDisk() {
-        for (ProjectionStatus status : projections.list()) {
-            boolean byTheDisk = status.error().contains(ErrorCode.STORAGE_FULL.name()) || status.error().contains(ErrorCode.IO_ERROR.name());
-            if (status.phase() == ProjectionStatus.Phase.FAILED && byTheDisk && StatsSampler.diskFree(store.directory()) >= RESUME_FREE_BYTES) {
-                LOG.info("resuming projection '{}', stopped by: {}", status.name(), status.error());
-                projections.runner(status.name()).ifPresent(r -> r.resume().subscribe(null,
-                    e -> LOG.warn("resuming projection '{}' failed: {}", status.name(), e.toString())));
-            }
-        }
     }
 
     EventStore store() {

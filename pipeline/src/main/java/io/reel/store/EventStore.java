@@ -300,13 +300,13 @@ public final class EventStore implements EventSource, AutoCloseable {
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
-                new LogSubscription(actual, log, recent, projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name).start();
+                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name).start();
             }
         };
     }
 
     private void subscribeInternal(CoreSubscriber<SubscriptionMessage> subscriber, long from, String name) {
-        new LogSubscription(subscriber, log, recent, projector, from, EventFilter.none(), 0, name).start();
+        new LogSubscription(subscriber, log, recent, settings.clock(), projector, from, EventFilter.none(), 0, name).start();
     }
 
     @Override

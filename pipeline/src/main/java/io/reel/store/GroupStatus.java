@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param checkpoint the lowest position not yet done: every record below it was acknowledged, skipped or parked
  * @param lagEvents  records between the checkpoint and the head
- * @param lagSeconds commit-time distance between the oldest outstanding record and the head (0 when none)
+ * @param lagSeconds age of the oldest outstanding record (now minus its commit time), 0 when none
  * @param inFlight   deliveries awaiting acknowledgement
  * @param parked     events parked
  * @param consumers  the consumers joined now

@@ -32,6 +32,8 @@ final class LogSubscription implements Subscription, Runnable {
 
     private final CoreSubscriber<? super SubscriptionMessage> actual;
     private final Log log;
+    private final RecentRecords recent;
+    private final java.time.Clock clock;
     private final ProjectorStage projector;
     private final Scheduler.Worker worker;
     private final EventFilter filter;
@@ -47,8 +49,6 @@ final class LogSubscription implements Subscription, Runnable {
     private volatile boolean cancelled;
     private volatile ReelException failure;
     private volatile long nextPosition;
-    /** The last record scanned, for the lag in seconds; its timestamp is decoded only when someone asks. */
-    private volatile RecordedEvent lastScanned;
     private volatile boolean caughtUp;
 
     /* Worker only. */
@@ -56,10 +56,12 @@ final class LogSubscription implements Subscription, Runnable {
     private long scannedSinceMessage;
     private boolean done;
 
-    LogSubscription(CoreSubscriber<? super SubscriptionMessage> actual, Log log, RecentRecords recent, ProjectorStage projector,
-                    long fromPosition, EventFilter filter, int checkpointInterval, String name) {
+    LogSubscription(CoreSubscriber<? super SubscriptionMessage> actual, Log log, RecentRecords recent, java.time.Clock clock,
+                    ProjectorStage projector, long fromPosition, EventFilter filter, int checkpointInterval, String name) {
         this.actual = actual;
         this.log = log;
+        this.recent = recent;
+        this.clock = clock;
         this.projector = projector;
         this.worker = projector.readers().createWorker();
         this.filter = filter;
@@ -162,7 +164,6 @@ final class LogSubscription implements Subscription, Runnable {
                 continue;
             }
             nextPosition = record.position() + 1;
-            lastScanned = record;
             if (filter.matches(record)) {
                 scannedSinceMessage = 0;
                 actual.onNext(new SubscriptionMessage.Event(record));
@@ -213,11 +214,27 @@ final class LogSubscription implements Subscription, Runnable {
         }
     }
 
+    /**
+     * Position and lag. The lag in seconds is the age of the oldest record not yet delivered (now minus its
+     * commit time), 0 when caught up: it keeps growing while a subscriber is stuck, as Kafka's time lag does.
+     * Reads that one record (from the cache, usually): call it from a thread that may do file I/O.
+     */
     SubscriptionStatus status(Log.Head head) {
         long position = nextPosition;
         long lagEvents = Math.max(0, head.position() - position);
-        RecordedEvent last = lastScanned;
-        double lagSeconds = lagEvents == 0 || last == null ? 0 : Math.max(0, (head.timestampMicros() - last.timestampMicros()) / 1e6);
-        return new SubscriptionStatus(name, filter.toString(), position, lagEvents, lagSeconds, caughtUp);
+        return new SubscriptionStatus(name, filter.toString(), position, lagEvents, lagEvents == 0 ? 0 : ageOfRecordAt(position, head),
+            caughtUp);
+    }
+
+    private double ageOfRecordAt(long position, Log.Head head) {
+        java.util.ArrayList<RecordedEvent> next = new java.util.ArrayList<>(1);
+        try (LogCursor cursor = new LogCursor(log, recent, position)) {
+            if (cursor.read(next, 1, head) == 0) {
+                return 0;
+            }
+        } catch (IOException | ReelException e) {
+            return 0;
+        }
+        return Math.max(0, (WriterStage.micros(clock.instant()) - next.get(0).timestampMicros()) / 1e6);
     }
 }

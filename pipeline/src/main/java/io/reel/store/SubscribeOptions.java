@@ -47,7 +47,11 @@ public final class SubscribeOptions {
         return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval);
     }
 
-    /** Names the subscription: it then resumes from its stored checkpoint (see {@link EventStore#checkpoint}). */
+    /**
+     * Names the subscription: it then resumes from its stored checkpoint (see {@link EventStore#checkpoint}) and
+     * shows under this name in {@link EventStore#subscriptions()} and the lag meters. Names starting with
+     * {@code $} belong to Reel's own consumers (the indexer, projection runners) and are not listed.
+     */
     public SubscribeOptions name(String newName) {
         if (newName != null && newName.isBlank()) {
             throw ReelException.invalidArgument("subscription name is blank; give a name or none");

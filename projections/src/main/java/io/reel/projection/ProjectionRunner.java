@@ -380,7 +380,9 @@ public final class ProjectionRunner<S> {
         feed = f;
         condition = new Condition(Phase.CATCHING_UP, condition.error());
         EventFilter filter = projection.filter();
-        SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter);
+        // A '$' name keeps the runner out of the store's subscription list (its lag is the projection's own); the
+        // runner never stores a checkpoint under that name, so its position is always its own file's.
+        SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter).name("$projection-" + name);
         if (!filter.isNone()) {
             options = options.checkpointInterval(settings.checkpointInterval());
         }
@@ -604,7 +606,9 @@ public final class ProjectionRunner<S> {
     /**
      * Encodes the state here (a consistent pair with the position) and writes it on another thread, so the
      * handlers go on during the file write and its forces. One save at a time: a save due while one is in flight
-     * starts when that one completes. A failed save stops the projection as FAILED.
+     * starts when that one completes. A failed save (a full disk, an I/O error) does not stop the projection: its
+     * state in memory is still exact, the status carries the error, and the next timed save tries again, so the
+     * projection recovers by itself once the disk does; only the window re-applied after a crash grows.
      */
     private void saveInBackground() {
         long p = position;
@@ -637,12 +641,22 @@ public final class ProjectionRunner<S> {
         }
         if (error == null) {
             savedPosition = Math.max(savedPosition, p);
+            Condition c = condition;
+            if (c.error().startsWith(SAVE_FAILED)) {
+                LOG.info("projection '{}' saved its state again at position {}", name, p);
+                condition = new Condition(c.phase(), "");
+            }
             if (eventsSinceSave >= settings.saveEvery() && !closed && phase() != Phase.FAILED) {
                 saveInBackground();
             }
         } else if (!closed && phase() != Phase.FAILED) {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            fail("cannot save its state and checkpoint at position " + p + ": " + cause.getMessage(), cause, false);
+            String note = SAVE_FAILED + " at position " + p + " (" + cause.getMessage() + "); it goes on and tries again every "
+                + settings.saveInterval().toMillis() + " ms";
+            if (!condition.error().startsWith(SAVE_FAILED)) {
+                LOG.warn("projection '{}' {}", name, note);
+            }
+            condition = new Condition(phase(), note);
         }
     }
 
@@ -724,6 +738,8 @@ public final class ProjectionRunner<S> {
     }
 
     /** Phase and error, replaced together so that a status never pairs one phase with another's error. */
+    private static final String SAVE_FAILED = "cannot save its state and checkpoint";
+
     private record Condition(Phase phase, String error) {
     }
 

@@ -218,6 +218,10 @@ final class BatchingFlux extends Flux<Payload> {
                 }
                 boolean full = gather();
                 SubscriptionMessage head = queue.peek();
+                if (!full && head instanceof SubscriptionMessage.Event) {
+                    // an event arrived after gather() found the queue empty: gather it, it is not a signal
+                    continue;
+                }
                 if (!batch.isEmpty()) {
                     replenish(r - emitted);
                     boolean exhausted = outstanding.get() == 0;

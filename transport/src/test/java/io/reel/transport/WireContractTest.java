@@ -198,11 +198,8 @@ abstract class WireContractTest {
     void subscribeSendsExactlyWhatWasRequestedAcrossTheSwitchToLive() {
         append("s", 15);
         byte[] request = SubscribeRequest.newBuilder().setStart(true).build().toByteArray();
-        // recorded in the Flux itself: a recordWith step placed before the first request hangs the verifier, and
-        // placed after it can miss what the request delivered at once
-        List<Long> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition())
-                .doOnNext(seen::add), 0)
+        List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StepVerifier.create(client.stream("subscribe", request).map(p -> parse(EventRecord.parser(), p).getPosition()).doOnNext(seen::add), 0)
             .thenRequest(10)
             .expectNextCount(10)
             .expectNoEvent(Duration.ofMillis(300))
