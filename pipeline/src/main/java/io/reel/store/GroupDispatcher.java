@@ -546,7 +546,9 @@ final class GroupDispatcher {
                         u.dispose();
                     }
                     for (ConsumerHandle c : List.copyOf(consumers)) {
-                        c.actual.onError(error);
+                        if (!c.cancelled) {     // a consumer that cancelled is leaving: it gets no more signals
+                            c.actual.onError(error);
+                        }
                     }
                     consumers.clear();
                     if (save) {

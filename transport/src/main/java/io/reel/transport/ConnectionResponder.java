@@ -6,10 +6,15 @@ import io.reel.proto.AppendRequest;
 import io.reel.proto.Checkpoint;
 import io.reel.proto.DeleteStreamRequest;
 import io.reel.proto.Expectation;
+import io.reel.proto.GroupJoin;
+import io.reel.proto.GroupList;
+import io.reel.proto.GroupRef;
+import io.reel.proto.GroupSettings;
 import io.reel.proto.ProjectionList;
 import io.reel.proto.ProjectionQuery;
 import io.reel.proto.ReadAllRequest;
 import io.reel.proto.ReadStreamRequest;
+import io.reel.proto.ReplayParkedResult;
 import io.reel.proto.SubscribeRequest;
 import io.reel.store.AppendResult;
 import io.reel.store.Direction;
@@ -19,6 +24,7 @@ import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.GroupCodec;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
@@ -30,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -45,7 +52,7 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Runs on the connection's Netty event loop and never blocks it: the store's {@code Mono}s and
  * {@code Flux}es complete on the store's own threads, and {@code info} (which asks the file system for sizes)
- * runs on {@code boundedElastic}. A request that fails, for whatever reason, fails alone: its error is an
+ * and the group changes (which write and force the group's file) run on {@code boundedElastic}. A request that fails, for whatever reason, fails alone: its error is an
  * RSocket application error whose text is {@code "CODE: sentence"}, and the connection goes on.
  */
 final class ConnectionResponder implements RSocket {
@@ -72,9 +79,8 @@ final class ConnectionResponder implements RSocket {
             MetadataCodec.RequestMetadata md = MetadataCodec.decodeRequest(payload.hasMetadata() ? payload.sliceMetadata() : null);
             Route route = Route.named(md.route());
             if (route == null) {
-                throw new ReelException(ErrorCode.NOT_FOUND, "there is no route '" + md.route()
-                    + "'; the routes are append, read.stream, read.all, subscribe, checkpoint, stream.metadata.get, "
-                    + "stream.metadata.set, stream.delete, info, projection.list and projection.state");
+                throw new ReelException(ErrorCode.NOT_FOUND, "there is no route '" + md.route() + "'; the routes are "
+                    + Route.names());
             }
             if (route.interaction != interaction) {
                 throw new ReelException(ErrorCode.NOT_FOUND, "route '" + route.routeName + "' is called as "
@@ -108,8 +114,11 @@ final class ConnectionResponder implements RSocket {
             case CHECKPOINT -> Checkpoint.getDefaultInstance();
             case STREAM_METADATA_GET, STREAM_METADATA_SET -> io.reel.proto.StreamMetadata.getDefaultInstance();
             case STREAM_DELETE -> DeleteStreamRequest.getDefaultInstance();
-            case INFO, PROJECTION_LIST -> Empty.getDefaultInstance();
+            case INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
             case PROJECTION_STATE -> ProjectionQuery.getDefaultInstance();
+            case GROUP_CREATE, GROUP_UPDATE -> GroupSettings.getDefaultInstance();
+            case GROUP_DELETE, GROUP_PARKED, GROUP_REPLAY_PARKED -> GroupRef.getDefaultInstance();
+            case GROUP_JOIN -> GroupJoin.getDefaultInstance();
         };
     }
 
@@ -169,8 +178,30 @@ final class ConnectionResponder implements RSocket {
                 yield server.settings().projections().state(name).switchIfEmpty(Mono.error(() -> new ReelException(
                     ErrorCode.NOT_FOUND, "there is no projection '" + name + "'; projection.list shows them")));
             }
+            // create, update and delete write (and force) the group's file, and delete waits for the group to stop
+            case GROUP_CREATE -> store.groups().create(GroupCodec.fromProto((GroupSettings) request.message()))
+                .subscribeOn(Schedulers.boundedElastic()).thenReturn(Empty.getDefaultInstance());
+            case GROUP_UPDATE -> store.groups().update(GroupCodec.fromProto((GroupSettings) request.message()))
+                .subscribeOn(Schedulers.boundedElastic()).thenReturn(Empty.getDefaultInstance());
+            case GROUP_DELETE -> store.groups().delete(groupName(request))
+                .subscribeOn(Schedulers.boundedElastic()).thenReturn(Empty.getDefaultInstance());
+            case GROUP_LIST -> Mono.fromSupplier(() -> {
+                GroupList.Builder list = GroupList.newBuilder();
+                store.groups().list().forEach(g -> list.addGroups(GroupCodec.toProto(g)));
+                return list.build();
+            });
+            case GROUP_REPLAY_PARKED -> store.groups().replayParked(groupName(request))
+                .map(n -> ReplayParkedResult.newBuilder().setReplayed(n).build());
             default -> throw new IllegalStateException("route " + request.route() + " is not request-response");
         };
+    }
+
+    private String groupName(Request request) {
+        String name = ((GroupRef) request.message()).getName();
+        if (name.isEmpty()) {
+            return fail(WireErrors.invalid(request.route().routeName + " needs the group's name in GroupRef.name; group.list shows the groups"));
+        }
+        return name;
     }
 
     private ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
@@ -227,11 +258,16 @@ final class ConnectionResponder implements RSocket {
         } catch (RuntimeException e) {
             return Flux.error(WireErrors.toApplicationError(e));
         }
+        return limited(stream);
+    }
+
+    /** {@code stream}, counted against {@link ServerSettings#maxStreamsPerConnection()} while it is open. */
+    private Flux<Payload> limited(Flux<Payload> stream) {
         Flux<Payload> limited = Flux.defer(() -> {
             if (openStreams.incrementAndGet() > server.settings().maxStreamsPerConnection()) {
                 openStreams.decrementAndGet();
                 return Flux.error(rejectedNow(new ReelException(ErrorCode.OVERLOADED, "this connection already has "
-                    + server.settings().maxStreamsPerConnection() + " reads and subscriptions open, the limit "
+                    + server.settings().maxStreamsPerConnection() + " reads, subscriptions and group consumers open, the limit "
                     + "(maxStreamsPerConnection); cancel one or open another connection")));
             }
             server.metrics().streams.incrementAndGet();
@@ -288,6 +324,9 @@ final class ConnectionResponder implements RSocket {
                 return messages.filter(m -> m instanceof SubscriptionMessage.Event)
                     .map(m -> MessageCodec.record(f, ((SubscriptionMessage.Event) m).event()));
             }
+            case GROUP_PARKED -> {
+                return records(store.groups().parked(groupName(request)), f, 1);
+            }
             default -> throw new IllegalStateException("route " + request.route() + " is not request-stream");
         }
     }
@@ -315,12 +354,8 @@ final class ConnectionResponder implements RSocket {
         return value;
     }
 
-    private EventFilter filter(io.reel.proto.Filter f) {
-        if (f == null) {
-            return EventFilter.none();
-        }
-        return EventFilter.builder().streamPrefixes(f.getStreamPrefixesList()).eventTypes(f.getEventTypesList())
-            .streamRegex(f.getStreamRegex()).typeRegex(f.getTypeRegex()).build();
+    private static EventFilter filter(io.reel.proto.Filter f) {
+        return f == null ? EventFilter.none() : GroupCodec.fromProto(f);
     }
 
     // ------------------------------------------------------------------------------ fire-and-forget
@@ -345,16 +380,35 @@ final class ConnectionResponder implements RSocket {
         }
     }
 
-    // ------------------------------------------------------------------------------ the rest
+    // ------------------------------------------------------------------------------ request-channel
 
+    /**
+     * {@code group.join}: the first payload routes the channel and is the {@code GroupJoin}; the client's
+     * later payloads are {@code GroupAck}s (see {@link GroupJoinChannel}).
+     */
     @Override
     public Flux<Payload> requestChannel(Publisher<Payload> payloads) {
-        server.metrics().rejected(ErrorCode.NOT_FOUND);
-        ReelException notFound = new ReelException(ErrorCode.NOT_FOUND,
-            "Reel has no request-channel routes; see the wire contract for the routes and how each is called");
-        return Flux.from(payloads).take(1).doOnNext(Payload::release)
-            .thenMany(Flux.error(WireErrors.toApplicationError(notFound)));
+        // rsocket-java ends the client's side with a CancellationException once our side has failed; by then
+        // the channel is over, so that is the end of the acknowledgements, not an error to report again
+        return Flux.from(payloads).onErrorResume(CancellationException.class, e -> Flux.empty()).switchOnFirst((first, all) -> {
+            if (!first.hasValue()) {
+                return first.isOnError() ? Flux.error(first.getThrowable()) : Flux.empty();
+            }
+            Flux<Payload> channel;
+            try {
+                Request request = decode(first.get(), Route.Interaction.REQUEST_CHANNEL);
+                channel = GroupJoinChannel.serve(server, request.format(), (GroupJoin) request.message(), all.skip(1));
+            } catch (ReelException e) {
+                server.metrics().rejected(e.code());
+                return Flux.error(WireErrors.toApplicationError(e));
+            } catch (RuntimeException e) {
+                return Flux.error(WireErrors.toApplicationError(e));
+            }
+            return limited(channel);
+        });
     }
+
+    // ------------------------------------------------------------------------------ the rest
 
     @Override
     public Mono<Void> metadataPush(Payload payload) {

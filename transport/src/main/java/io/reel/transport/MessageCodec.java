@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.reel.proto.EventBatch;
 import io.reel.proto.EventRecord;
+import io.reel.proto.GroupDelivery;
 import io.reel.proto.SubscriptionItem;
 import io.reel.store.ErrorCode;
 import io.reel.store.RecordedEvent;
@@ -30,6 +31,7 @@ import java.util.List;
  *
  * <pre>
  * EventBatch        = { 0x0A varint(len) EventRecord }*                  (field 1, repeated)
+ * GroupDelivery     = 0x0A varint(len) EventRecord [0x10 varint(retry)] (fields 1: record, 2: retry_count, left out when 0)
  * SubscriptionItem  = 0x0A varint(len) EventRecord                       (field 1: event)
  *                   | 0x12 varint(len) EventBatch                        (field 2: batch)
  *                   | 0x18 varint(next position)                         (field 3: caught_up)
@@ -47,6 +49,7 @@ final class MessageCodec {
     private static final int TAG_BATCH = 0x12;
     private static final int TAG_CAUGHT_UP = 0x18;
     private static final int TAG_CHECKPOINT = 0x20;
+    private static final int TAG_RETRY_COUNT = 0x10;
 
     private MessageCodec() {
     }
@@ -156,6 +159,23 @@ final class MessageCodec {
         return ByteBufPayload.create(buf);
     }
 
+    /** One {@code GroupDelivery} payload: the stored record and how often it was delivered before. */
+    static Payload delivery(WireFormat format, RecordedEvent record, int retryCount) {
+        if (format == WireFormat.JSON) {
+            return payload(format, GroupDelivery.newBuilder().setRecord(parseRecord(record)).setRetryCount(retryCount).build());
+        }
+        int size = 1 + varintSize(record.encodedLength()) + record.encodedLength() + (retryCount == 0 ? 0 : 1 + varintSize(retryCount));
+        ByteBuf buf = ByteBufAllocator.DEFAULT.buffer(size);
+        buf.writeByte(TAG_EVENT);
+        writeVarint(buf, record.encodedLength());
+        buf.writeBytes(record.encoded());
+        if (retryCount != 0) {
+            buf.writeByte(TAG_RETRY_COUNT);
+            writeVarint(buf, retryCount);
+        }
+        return ByteBufPayload.create(buf);
+    }
+
     private static EventRecord parseRecord(RecordedEvent record) {
         try {
             return EventRecord.parseFrom(record.encoded());
@@ -235,6 +255,38 @@ final class MessageCodec {
                 }
             }
             return out;
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(e);
+        }
+    }
+
+    /** A delivery as the client sees it: the record and its retry count. */
+    record ReceivedDelivery(RecordedEvent record, int retryCount) {
+    }
+
+    /** The delivery of a {@code GroupDelivery} payload. */
+    static ReceivedDelivery delivery(WireFormat format, ByteBuf data) {
+        try {
+            if (format == WireFormat.JSON) {
+                GroupDelivery.Builder b = GroupDelivery.newBuilder();
+                JSON_IN.merge(data.toString(StandardCharsets.UTF_8), b);
+                return new ReceivedDelivery(RecordedEvent.fromEncoded(b.getRecord().toByteArray()), b.getRetryCount());
+            }
+            CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
+            byte[] record = null;
+            int retryCount = 0;
+            while (!in.isAtEnd()) {
+                int tag = in.readTag();
+                switch (tag) {
+                    case TAG_EVENT -> record = in.readByteArray();
+                    case TAG_RETRY_COUNT -> retryCount = in.readUInt32();
+                    default -> in.skipField(tag);
+                }
+            }
+            if (record == null) {
+                throw new IOException("a GroupDelivery without a record");
+            }
+            return new ReceivedDelivery(RecordedEvent.fromEncoded(record), retryCount);
         } catch (IOException | RuntimeException e) {
             throw unreadable(e);
         }

@@ -22,6 +22,7 @@ import io.reel.store.EventData;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.GroupCodec;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
@@ -46,6 +47,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
+import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -73,6 +75,9 @@ import reactor.util.retry.Retry;
  * checkpoint and the records already delivered are skipped). Errors the server sends are {@link ReelException}s
  * with the server's code.
  *
+ * <p>Persistent subscription groups (competing consumers) are in {@link #groups()}: a joined consumer rejoins
+ * by itself after a lost connection, and what it held unanswered is delivered again (at-least-once).
+ *
  * <p>Thread-safe. Nothing blocks the calling thread; signals arrive on Netty threads, so do not block in them.
  */
 public final class ReelClient implements EventSource, AutoCloseable {
@@ -80,6 +85,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     private final SslContext ssl;
     private final Map<Route, byte[]> routes = new EnumMap<>(Route.class);
     private final Mono<RSocket> connection;
+    private final RemoteGroups groups = new RemoteGroups(this);
     private volatile boolean closed;
 
     private ReelClient(ClientSettings settings) {
@@ -116,6 +122,14 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     public ClientSettings settings() {
         return settings;
+    }
+
+    /**
+     * The persistent subscription groups of the server's store (competing consumers): create, change, list and
+     * join them, as {@code store.groups()} does embedded.
+     */
+    public RemoteGroups groups() {
+        return groups;
     }
 
     private ClientTransport transport() {
@@ -254,7 +268,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     public Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter) {
         Objects.requireNonNull(direction, "direction");
         Objects.requireNonNull(filter, "filter");
-        Filter wireFilter = filter(filter);
+        Filter wireFilter = GroupCodec.toProto(filter);
         return Flux.defer(() -> {
             ReadResume resume = new ReadResume(fromPosition, maxCount, direction);
             return resumable(resume, () -> ReadAllRequest.newBuilder().setFilter(wireFilter).setMaxCount(resume.remaining)
@@ -311,17 +325,6 @@ public final class ReelClient implements EventSource, AutoCloseable {
         }
     }
 
-    static Filter filter(EventFilter filter) {
-        Filter.Builder b = Filter.newBuilder().addAllStreamPrefixes(filter.streamPrefixes()).addAllEventTypes(filter.eventTypes());
-        if (filter.streamRegex() != null) {
-            b.setStreamRegex(filter.streamRegex());
-        }
-        if (filter.typeRegex() != null) {
-            b.setTypeRegex(filter.typeRegex());
-        }
-        return b.build();
-    }
-
     // ------------------------------------------------------------------------------------- subscriptions
 
     /**
@@ -335,7 +338,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     @Override
     public Flux<SubscriptionMessage> subscribe(SubscribeOptions options) {
         Objects.requireNonNull(options, "options");
-        Filter wireFilter = filter(options.filter());
+        Filter wireFilter = GroupCodec.toProto(options.filter());
         return Flux.defer(() -> {
             SubscriptionResume resume = new SubscriptionResume();
             return Flux.defer(() -> {
@@ -413,7 +416,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     // ------------------------------------------------------------------------------------- plumbing
 
-    private <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
+    <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
         return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(payload(route, request))))
             .map(p -> decode(p, data -> MessageCodec.decode(settings.format(), data, prototype, "the answer to " + route.routeName)))
             .retryWhen(retry())
@@ -421,12 +424,22 @@ public final class ReelClient implements EventSource, AutoCloseable {
             .onErrorMap(this::toReel);
     }
 
-    private Payload payload(Route route, Message message) {
+    /** A request stream over the current connection (not resumed: the caller decides whether a retry makes sense). */
+    Flux<Payload> stream(Route route, Message request) {
+        return connection.flatMapMany(rs -> rs.requestStream(payload(route, request)));
+    }
+
+    /** A request channel over the current connection; {@code payloads} starts with the routed first payload. */
+    Flux<Payload> channel(Publisher<Payload> payloads) {
+        return connection.flatMapMany(rs -> rs.requestChannel(payloads));
+    }
+
+    Payload payload(Route route, Message message) {
         return ByteBufPayload.create(Unpooled.wrappedBuffer(MessageCodec.encode(settings.format(), message)),
             Unpooled.wrappedBuffer(routes.get(route)));
     }
 
-    private static <T> T decode(Payload payload, Function<ByteBuf, T> decoder) {
+    static <T> T decode(Payload payload, Function<ByteBuf, T> decoder) {
         try {
             return decoder.apply(payload.sliceData());
         } finally {
@@ -434,7 +447,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
         }
     }
 
-    private Retry retry() {
+    Retry retry() {
         return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
             .transientErrors(true).filter(this::retryable);
     }
@@ -458,7 +471,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return false;
     }
 
-    private Throwable toReel(Throwable error) {
+    Throwable toReel(Throwable error) {
         if (error instanceof ReelException) {
             return error;
         }

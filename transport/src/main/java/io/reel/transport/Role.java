@@ -2,11 +2,14 @@ package io.reel.transport;
 
 /** What a bearer token grants. Each role includes the ones before it: {@code write} ⊇ {@code read}, {@code admin} ⊇ both. */
 enum Role {
-    /** Reads, subscriptions, checkpoints of named subscriptions, stream metadata, info, projections. */
+    /** Reads, subscriptions, checkpoints of named subscriptions, stream metadata, info, projections, group status and parked events. */
     READ,
-    /** Appends, and everything {@link #READ} may do. */
+    /** Appends, joining a group (acknowledging takes events off it), replaying parked events, and everything {@link #READ} may do. */
     WRITE,
-    /** Stream deletion and stream metadata changes (both hide events for good), and everything {@link #WRITE} may do. */
+    /**
+     * Stream deletion and stream metadata changes (both hide events for good), creating, changing and deleting
+     * groups, and everything {@link #WRITE} may do.
+     */
     ADMIN;
 
     boolean grants(Role needed) {

@@ -18,7 +18,14 @@ enum Route {
     STREAM_DELETE("stream.delete", Interaction.REQUEST_RESPONSE, Role.ADMIN),
     INFO("info", Interaction.REQUEST_RESPONSE, Role.READ),
     PROJECTION_LIST("projection.list", Interaction.REQUEST_RESPONSE, Role.READ),
-    PROJECTION_STATE("projection.state", Interaction.REQUEST_RESPONSE, Role.READ);
+    PROJECTION_STATE("projection.state", Interaction.REQUEST_RESPONSE, Role.READ),
+    GROUP_CREATE("group.create", Interaction.REQUEST_RESPONSE, Role.ADMIN),
+    GROUP_UPDATE("group.update", Interaction.REQUEST_RESPONSE, Role.ADMIN),
+    GROUP_DELETE("group.delete", Interaction.REQUEST_RESPONSE, Role.ADMIN),
+    GROUP_LIST("group.list", Interaction.REQUEST_RESPONSE, Role.READ),
+    GROUP_PARKED("group.parked", Interaction.REQUEST_STREAM, Role.READ),
+    GROUP_REPLAY_PARKED("group.replay-parked", Interaction.REQUEST_RESPONSE, Role.WRITE),
+    GROUP_JOIN("group.join", Interaction.REQUEST_CHANNEL, Role.WRITE);
 
     /** The RSocket interaction models a route can be called with. */
     enum Interaction {
@@ -50,6 +57,16 @@ enum Route {
         this.routeName = routeName;
         this.interaction = interaction;
         this.role = role;
+    }
+
+    /** Every route's name, in the order above, for error messages. */
+    static String names() {
+        StringBuilder b = new StringBuilder();
+        Route[] all = values();
+        for (int i = 0; i < all.length; i++) {
+            b.append(i == 0 ? "" : i == all.length - 1 ? " and " : ", ").append(all[i].routeName);
+        }
+        return b.toString();
     }
 
     /** The route of that name, or null. */

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The server's meters, in the store's registry: {@code reel.connections} (open RSocket connections),
- * {@code reel.connections.accepted}, {@code reel.transport.streams} (open reads and subscriptions) and
+ * {@code reel.connections.accepted}, {@code reel.transport.streams} (open reads, subscriptions and group consumers) and
  * {@code reel.transport.rejected{code}} (requests and SETUPs the transport itself refused: bad input,
  * unknown route, missing token, limits). Rejections by the store are counted by the store as {@code reel.rejected}.
  */
@@ -30,7 +30,7 @@ final class TransportMetrics implements AutoCloseable {
         meters.add(Gauge.builder("reel.connections", connections, AtomicInteger::get)
             .description("Open RSocket connections").register(registry));
         meters.add(Gauge.builder("reel.transport.streams", streams, AtomicInteger::get)
-            .description("Open remote reads and subscriptions").register(registry));
+            .description("Open remote reads, subscriptions and group consumers").register(registry));
         accepted = Counter.builder("reel.connections.accepted").description("RSocket connections accepted").register(registry);
         meters.add(accepted);
         for (ErrorCode code : ErrorCode.values()) {

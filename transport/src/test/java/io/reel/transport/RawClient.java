@@ -125,6 +125,12 @@ final class RawClient implements AutoCloseable {
         return rsocket.requestStream(payload(route(route), data)).map(RawClient::data);
     }
 
+    /** A request-channel: {@code first} routed to {@code route}, then {@code rest} as plain data payloads. */
+    Flux<byte[]> channel(String route, byte[] first, Flux<byte[]> rest) {
+        return rsocket.requestChannel(Flux.just(payload(route(route), first)).concatWith(rest.map(DefaultPayload::create)))
+            .map(RawClient::data);
+    }
+
     Mono<Void> fireAndForget(String route, byte[] data) {
         return rsocket.fireAndForget(payload(route(route), data));
     }
