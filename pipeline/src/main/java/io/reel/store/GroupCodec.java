@@ -56,7 +56,7 @@ public final class GroupCodec {
         if (s.getAckTimeoutMs() != 0) {
             o = o.ackTimeout(Duration.ofMillis(Integer.toUnsignedLong(s.getAckTimeoutMs())));
         }
-        if (s.getMaxRetries() != 0) {
+        if (s.hasMaxRetries()) {
             o = o.maxRetries(uint32("max_retries", s.getMaxRetries()));
         }
         return o;

@@ -187,6 +187,24 @@ class ConsumerGroupsTest {
     }
 
     @Test
+    void zeroRetriesSurvivesARestart() {
+        try (EventStore store = EventStore.open(dir, SETTINGS)) {
+            store.groups().create(GroupOptions.named("strict").maxRetries(0)).block();
+        }
+        try (EventStore store = EventStore.open(dir, SETTINGS)) {
+            store.append("x", ExpectedRevision.ANY, EventData.of("E", new byte[1])).block();
+            List<Integer> deliveries = new CopyOnWriteArrayList<>();
+            Disposable c = store.groups().join("strict").subscribe(d -> {
+                deliveries.add(d.retryCount());
+                d.nack(Nack.RETRY, "no");
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> store.groups().list().get(0).parked() == 1);
+            assertThat(deliveries).containsExactly(0);
+            c.dispose();
+        }
+    }
+
+    @Test
     void badRequestsAreClearErrors() {
         try (EventStore store = EventStore.open(dir, SETTINGS)) {
             store.groups().create(GroupOptions.named("g")).block();
