@@ -16,9 +16,9 @@ final class FrameReader {
     enum Status {
         /** A whole frame with a good checksum: see {@link #frameOffset()}, {@link #bodyOffset()}, {@link #bodyLength()}. */
         FRAME,
-        /** The end of written data: a zero length word, or {@code endOffset} reached at a frame boundary. */
+        /** The end of written data: {@code endOffset} reached at a frame boundary, or a zero length word when scanning to the end of the file. */
         END,
-        /** The length word is malformed (reserved bit set). */
+        /** The length word is malformed (reserved bit set, or zero where data is known to continue). */
         BAD_LENGTH,
         /** The frame runs past the end of the data. */
         TRUNCATED,
@@ -28,6 +28,8 @@ final class FrameReader {
 
     private final Segment segment;
     private final long endOffset;
+    /** The caller knows where the data ends: a zero length word before that is damage, not the end. */
+    private final boolean dataEndKnown;
     private final int chunkSize;
     private final boolean freshChunks;
 
@@ -42,13 +44,16 @@ final class FrameReader {
     private boolean continued;
 
     /**
-     * Reads frames from {@code startOffset} up to {@code endOffset}, or to the end of the file when that is
-     * {@code Long.MAX_VALUE}: a damaged length word can then never make the reader allocate for a frame the file
-     * cannot hold.
+     * Reads frames from {@code startOffset} up to {@code endOffset}, where the caller knows the data ends (the
+     * head, or a sealed segment's size): a zero length word before it is then damage. With
+     * {@code Long.MAX_VALUE} it scans to the end of the file and a zero length word ends the data, as in the
+     * preallocated tail of the active segment; a damaged length word can never make it allocate for a frame
+     * the file cannot hold.
      */
     FrameReader(Segment segment, long startOffset, long endOffset, int chunkSize, boolean freshChunks) throws IOException {
         this.segment = segment;
-        this.endOffset = endOffset == Long.MAX_VALUE ? segment.size() : endOffset;
+        this.dataEndKnown = endOffset != Long.MAX_VALUE;
+        this.endOffset = dataEndKnown ? endOffset : segment.size();
         this.chunkSize = chunkSize;
         this.freshChunks = freshChunks;
         this.chunk = new byte[0];
@@ -70,7 +75,7 @@ final class FrameReader {
         }
         int word = Bytes.getInt(chunk, cursor);
         if (word == 0) {
-            return Status.END;
+            return dataEndKnown ? Status.BAD_LENGTH : Status.END;
         }
         if ((word & LogFormat.RESERVED_FLAG) != 0) {
             return Status.BAD_LENGTH;

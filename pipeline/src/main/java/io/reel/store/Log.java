@@ -173,6 +173,46 @@ final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * A read that started from an offset-index entry met a frame that does not check out. The index is derived
+     * data, so rebuild it from the segment, which checks every frame: true when the segment is sound and the
+     * index was wrong (now replaced, in memory and on disk); false when the index was right (the active
+     * segment's, or one that matches the rebuild). Throws {@code CORRUPTED} when the segment itself is damaged.
+     */
+    boolean healIndex(Segment segment) throws IOException {
+        if (segment.basePosition() >= head.segmentBase()) {
+            return false;
+        }
+        synchronized (segment) {
+            OffsetIndex current = segment.offsetIndex();
+            OffsetIndex rebuilt = rebuildIndex(segment);
+            if (current != null && sameEntries(current, rebuilt)) {
+                return false;
+            }
+            segment.offsetIndex(rebuilt);
+            Path file = dir.resolve(LogFormat.indexFileName(segment.basePosition()));
+            LOG.warn("the offset index {} pointed at a position where no frame starts; rebuilt it from its segment, which is sound", file);
+            try {
+                rebuilt.write(file);
+            } catch (IOException e) {
+                LOG.warn("could not write the rebuilt offset index {}: {}", file, e.toString());
+            }
+            return true;
+        }
+    }
+
+    private static boolean sameEntries(OffsetIndex a, OffsetIndex b) {
+        if (a.count() != b.count()) {
+            return false;
+        }
+        for (int i = 0; i < a.count(); i++) {
+            if (a.positionAt(i) != b.positionAt(i) || a.offsetAt(i) != b.offsetAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Scans a sealed segment, checking every frame, and builds its offset index. */
     static OffsetIndex rebuildIndex(Segment segment) throws IOException {
         OffsetIndex index = OffsetIndex.empty(segment.basePosition());

@@ -74,6 +74,10 @@ final class LogCursor implements AutoCloseable {
                 continue;
             }
             if (status != FrameReader.Status.END) {
+                if (log.healIndex(segment)) {
+                    openAt(position, head);
+                    continue;
+                }
                 throw Segment.damaged(segment.path(), frames.frameOffset(), position,
                     "frame " + status.name().toLowerCase().replace('_', ' ') + " while reading");
             }

@@ -67,7 +67,7 @@ final class LogRecovery {
             if (settings.repair()) {
                 for (int i = 0; i < segments.size() - 1; i++) {
                     long upper = segments.get(i + 1).basePosition();
-                    SegmentScan scan = SegmentScan.scan(segments.get(i), Long.MAX_VALUE, upper, true, true);
+                    SegmentScan scan = SegmentScan.scan(segments.get(i), segments.get(i).size(), upper, true, true);
                     if (!scan.problems.isEmpty()) {
                         long missing = countMissing(scan, segments.get(i).basePosition(), upper);
                         segments.set(i, rewrite(dataDir, segments.get(i), scan, -1, repairs, missing));

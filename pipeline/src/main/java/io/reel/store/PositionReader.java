@@ -55,6 +55,10 @@ final class PositionReader implements AutoCloseable {
                 return null;
             }
             if (status != FrameReader.Status.FRAME) {
+                if (log.healIndex(segment)) {
+                    reader = null;
+                    return read(position, head);
+                }
                 throw Segment.damaged(segment.path(), reader.frameOffset(), position,
                     "frame " + status.name().toLowerCase().replace('_', ' ') + " while reading");
             }
@@ -90,6 +94,9 @@ final class PositionReader implements AutoCloseable {
                 FrameReader.Status status;
                 while ((status = frames.next()) != FrameReader.Status.END) {
                     if (status != FrameReader.Status.FRAME) {
+                        if (log.healIndex(s)) {
+                            return blockBackwards(position, head);
+                        }
                         throw Segment.damaged(s.path(), frames.frameOffset(), target,
                             "frame " + status.name().toLowerCase().replace('_', ' ') + " while reading backwards");
                     }

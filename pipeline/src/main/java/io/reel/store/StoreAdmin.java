@@ -87,7 +87,7 @@ public final class StoreAdmin {
                         problems.add(new Problem(file, 0, segment.basePosition(), "the segment starts at position " + segment.basePosition()
                             + " but the previous one holds positions up to " + (previousEnd - 1)));
                     }
-                    SegmentScan scan = SegmentScan.scan(segment, size, upper, true, false);
+                    SegmentScan scan = SegmentScan.scan(segment, last ? Long.MAX_VALUE : size, upper, true, false);
                     records += scan.records;
                     boolean tailNoted = false;
                     for (SegmentScan.Problem p : scan.problems) {
@@ -195,7 +195,7 @@ public final class StoreAdmin {
             long activeEnd;
             Segment segment = Segment.open(active, false);
             try {
-                SegmentScan scan = SegmentScan.scan(segment, segment.size(), Long.MAX_VALUE, false, false);
+                SegmentScan scan = SegmentScan.scan(segment, Long.MAX_VALUE, Long.MAX_VALUE, false, false);
                 head = scan.nextPosition;
                 activeEnd = scan.dataEnd;
             } finally {
@@ -254,7 +254,7 @@ public final class StoreAdmin {
             if (!files.isEmpty()) {
                 Segment active = Segment.open(files.get(files.size() - 1), false);
                 try {
-                    head = SegmentScan.scan(active, active.size(), Long.MAX_VALUE, false, false).nextPosition;
+                    head = SegmentScan.scan(active, Long.MAX_VALUE, Long.MAX_VALUE, false, false).nextPosition;
                 } finally {
                     active.release();
                 }
