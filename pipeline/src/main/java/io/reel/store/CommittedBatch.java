@@ -8,15 +8,18 @@ package io.reel.store;
 final class CommittedBatch {
     final long firstPosition;
     final int count;
+    /** The arena the frames were encoded into (shared with other batches); {@link #length} bytes of it are this batch's. */
     final byte[] bytes;
+    final int length;
     final int[] bodyOffsets;
     final int[] bodyLengths;
     final long timestampMicros;
 
-    CommittedBatch(long firstPosition, int count, byte[] bytes, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+    CommittedBatch(long firstPosition, int count, byte[] bytes, int length, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
         this.firstPosition = firstPosition;
         this.count = count;
         this.bytes = bytes;
+        this.length = length;
         this.bodyOffsets = bodyOffsets;
         this.bodyLengths = bodyLengths;
         this.timestampMicros = timestampMicros;

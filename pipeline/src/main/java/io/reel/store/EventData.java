@@ -108,11 +108,11 @@ public final class EventData {
         return metadata;
     }
 
-    /** The type as UTF-8, encoded once (a benign race may encode it twice). */
+    /** The type as UTF-8, shared between events of the same type (a benign race may look it up twice). */
     byte[] typeUtf8() {
         byte[] b = typeUtf8;
         if (b == null) {
-            b = type.getBytes(StandardCharsets.UTF_8);
+            b = Utf8.of(type);
             typeUtf8 = b;
         }
         return b;
@@ -121,7 +121,7 @@ public final class EventData {
     byte[] contentTypeUtf8() {
         byte[] b = contentTypeUtf8;
         if (b == null) {
-            b = contentType.getBytes(StandardCharsets.UTF_8);
+            b = Utf8.of(contentType);
             contentTypeUtf8 = b;
         }
         return b;

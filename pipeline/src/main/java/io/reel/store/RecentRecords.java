@@ -30,9 +30,9 @@ final class RecentRecords {
         }
         long next = published;
         long first = oldest;
-        bytes += batch.bytes.length;
+        bytes += batch.length;
         while (first < next && (next - first >= ring.length || bytes > byteBudget)) {
-            bytes -= ring[(int) (first & mask)].bytes.length;
+            bytes -= ring[(int) (first & mask)].length;
             first++;
         }
         oldest = first;

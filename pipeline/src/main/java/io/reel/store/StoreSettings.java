@@ -166,7 +166,7 @@ public final class StoreSettings {
         private int maxBatchBytes = 4 * 1024 * 1024;
         private long recentCacheBytes = 64L * 1024 * 1024;
         private long indexCheckpointEvents = 1_000_000;
-        private int idempotencyWindow = 262_144;
+        private int idempotencyWindow = 65_536;
         private Duration checkpointFlushInterval = Duration.ofMillis(100);
         private Duration retainAge;
         private long retainBytes;

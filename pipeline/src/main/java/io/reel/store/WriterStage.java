@@ -66,6 +66,7 @@ final class WriterStage {
     private long dirtyFrom = -1;
     private long dirtyTo = -1;
     private final List<AppendCommand> batch = new ArrayList<>();
+    private final BatchArena arena = new BatchArena();
     private final StreamIndex streamIndex;
     private final PositionReader committed;
 
@@ -283,30 +284,32 @@ final class WriterStage {
         if (batch.isEmpty()) {
             return;
         }
-        byte[] buffer = new byte[(int) bytes];
+        byte[] buffer = arena.reserve((int) bytes);
+        int start = arena.start();
         int[] bodyOffsets = new int[frames];
         int[] bodyLengths = new int[frames];
         long timestampMicros = commitTimestamp(batchTimestampMicros);
-        encode(buffer, bodyOffsets, bodyLengths, timestampMicros);
+        encode(buffer, start, bodyOffsets, bodyLengths, timestampMicros);
         long firstPosition = nextPosition;
         long at = writeOffset;
         long forceNanos;
         try {
-            log.active().write(ByteBuffer.wrap(buffer), at);
+            log.active().write(ByteBuffer.wrap(buffer, start, (int) bytes), at);
             forceNanos = forceIfDue(at + bytes);
         } catch (IOException e) {
             writeFailed(e, at, at + bytes);
             return;
         }
+        arena.commit((int) bytes);
         writeOffset = at + bytes;
         nextPosition = firstPosition + frames;
         heads.commit();
         OffsetIndex offsets = log.active().offsetIndex();
         for (int i = 0; i < frames; i++) {
-            long frameOffset = at + bodyOffsets[i] - LogFormat.FRAME_HEADER_SIZE;
-            offsets.onFrame(firstPosition + i, frameOffset, at + bodyOffsets[i] + bodyLengths[i], timestampMicros);
+            long frameOffset = at + bodyOffsets[i] - start - LogFormat.FRAME_HEADER_SIZE;
+            offsets.onFrame(firstPosition + i, frameOffset, frameOffset + LogFormat.FRAME_HEADER_SIZE + bodyLengths[i], timestampMicros);
         }
-        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, bodyOffsets, bodyLengths, timestampMicros);
+        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, (int) bytes, bodyOffsets, bodyLengths, timestampMicros);
         recent.add(committed);
         log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
         metrics.batch(frames, bytes, forceNanos);
@@ -574,8 +577,8 @@ final class WriterStage {
         return n;
     }
 
-    private void encode(byte[] buffer, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
-        int p = 0;
+    private void encode(byte[] buffer, int start, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+        int p = start;
         int frame = 0;
         for (AppendCommand c : batch) {
             List<EventData> events = c.writtenEvents;
@@ -597,8 +600,8 @@ final class WriterStage {
                 p = bodyEnd;
             }
         }
-        if (p != buffer.length) {
-            throw new IllegalStateException("encoded " + p + " bytes, sized " + buffer.length);
+        if (p != arena.start() + arena.reserved()) {
+            throw new IllegalStateException("encoded " + (p - start) + " bytes, sized " + arena.reserved());
         }
     }
 
