@@ -37,8 +37,21 @@ public final class RecordedEvent {
 
     private String stream;
     private String type;
-    /** Set (last) once the fields are located; volatile so that a record shared between threads is never seen half-located. */
-    private volatile boolean located;
+    /**
+     * Set (last, with release semantics) once the fields are located, and read with acquire semantics: a record
+     * shared between threads is never seen half-located. Release/acquire rather than volatile: on x86 that is a
+     * plain store, where a volatile store is a full fence on every record's first field access.
+     */
+    private boolean located;
+    private static final java.lang.invoke.VarHandle LOCATED;
+
+    static {
+        try {
+            LOCATED = java.lang.invoke.MethodHandles.lookup().findVarHandle(RecordedEvent.class, "located", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /**
      * A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}, as Reel
@@ -53,9 +66,21 @@ public final class RecordedEvent {
 
     /** Decodes a record from any protobuf encoding of {@code EventRecord} (a copy is taken). */
     public static RecordedEvent fromEncoded(byte[] encoded) {
-        byte[] copy = encoded.clone();
-        RecordedEvent r = new RecordedEvent(copy, 0, copy.length);
-        r.locate();
+        return fromEncoded(encoded.clone(), 0, encoded.length);
+    }
+
+    /**
+     * A record over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf},
+     * without a copy: the bytes must not change afterwards (a client decoding a received batch shares one
+     * array among its records). Decoded lazily when the position leads, as Reel writes records; any other
+     * field order is decoded at once.
+     */
+    public static RecordedEvent fromEncoded(byte[] buf, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, buf.length);
+        RecordedEvent r = new RecordedEvent(buf, offset, length);
+        if (length > 0 && buf[offset] != 0x08) {
+            r.locate();
+        }
         return r;
     }
 
@@ -81,9 +106,9 @@ public final class RecordedEvent {
     }
 
     private void locate() {
-        if (!located) {
+        if (!(boolean) LOCATED.getAcquire(this)) {
             locateFields();
-            located = true;
+            LOCATED.setRelease(this, true);
         }
     }
 
@@ -219,10 +244,10 @@ public final class RecordedEvent {
         return Arrays.copyOfRange(buf, dataOffset, dataOffset + dataLength);
     }
 
-    /** The event's data without a copy, read-only. */
+    /** The event's data without a copy, read-only, from the buffer's position to its limit. */
     public ByteBuffer dataBuffer() {
         locate();
-        return ByteBuffer.wrap(buf, dataOffset, dataLength).slice().asReadOnlyBuffer();
+        return ByteBuffer.wrap(buf, dataOffset, dataLength).asReadOnlyBuffer();
     }
 
     /** A copy of the event's metadata (empty when it has none). */
@@ -241,9 +266,12 @@ public final class RecordedEvent {
         return Instant.ofEpochSecond(timestampMicros / 1_000_000, (timestampMicros % 1_000_000) * 1_000);
     }
 
-    /** The stored protobuf {@code EventRecord} bytes, read-only, without a copy: also the wire message. */
+    /**
+     * The stored protobuf {@code EventRecord} bytes, read-only, without a copy, from the buffer's position to its
+     * limit: also the wire message.
+     */
     public ByteBuffer encoded() {
-        return ByteBuffer.wrap(buf, offset, length).slice().asReadOnlyBuffer();
+        return ByteBuffer.wrap(buf, offset, length).asReadOnlyBuffer();
     }
 
     /** Size of the encoded record in bytes. */

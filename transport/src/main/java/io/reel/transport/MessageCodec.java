@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.reel.proto.EventBatch;
@@ -207,11 +208,11 @@ final class MessageCodec {
                 return out;
             }
             if (!batch) {
-                byte[] bytes = new byte[data.readableBytes()];
-                data.getBytes(data.readerIndex(), bytes);
-                return List.of(RecordedEvent.fromEncoded(bytes));
+                byte[] bytes = ByteBufUtil.getBytes(data);
+                return List.of(RecordedEvent.fromEncoded(bytes, 0, bytes.length));
             }
-            return batchRecords(CodedInputStream.newInstance(data.nioBuffer()));
+            byte[] bytes = ByteBufUtil.getBytes(data);
+            return batchRecords(bytes, 0, bytes.length);
         } catch (IOException | RuntimeException e) {
             throw unreadable(e);
         }
@@ -238,16 +239,23 @@ final class MessageCodec {
                     case ITEM_NOT_SET -> List.of();
                 };
             }
-            CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
+            byte[] bytes = ByteBufUtil.getBytes(data);
+            CodedInputStream in = CodedInputStream.newInstance(bytes);
             List<SubscriptionMessage> out = new ArrayList<>();
             while (!in.isAtEnd()) {
                 int tag = in.readTag();
                 switch (tag) {
-                    case TAG_EVENT -> out.add(new SubscriptionMessage.Event(RecordedEvent.fromEncoded(in.readByteArray())));
-                    case TAG_BATCH -> {
-                        for (RecordedEvent r : batchRecords(CodedInputStream.newInstance(in.readByteBuffer()))) {
-                            out.add(new SubscriptionMessage.Event(r));
+                    case TAG_EVENT, TAG_BATCH -> {
+                        int length = in.readRawVarint32();
+                        int at = in.getTotalBytesRead();
+                        if (tag == TAG_EVENT) {
+                            out.add(new SubscriptionMessage.Event(RecordedEvent.fromEncoded(bytes, at, length)));
+                        } else {
+                            for (RecordedEvent r : batchRecords(bytes, at, at + length)) {
+                                out.add(new SubscriptionMessage.Event(r));
+                            }
                         }
+                        in.skipRawBytes(length);
                     }
                     case TAG_CAUGHT_UP -> out.add(new SubscriptionMessage.CaughtUp(in.readUInt64()));
                     case TAG_CHECKPOINT -> out.add(new SubscriptionMessage.Checkpoint(in.readUInt64()));
@@ -292,18 +300,27 @@ final class MessageCodec {
         }
     }
 
-    private static List<RecordedEvent> batchRecords(CodedInputStream in) throws IOException {
+    /**
+     * The records of an {@code EventBatch} at {@code [offset, end)} of {@code buf}, as views into it: one copy
+     * per received payload, none per record.
+     */
+    private static List<RecordedEvent> batchRecords(byte[] buf, int offset, int end) throws IOException {
         List<RecordedEvent> out = new ArrayList<>();
+        CodedInputStream in = CodedInputStream.newInstance(buf, offset, end - offset);
         while (!in.isAtEnd()) {
             int tag = in.readTag();
             if (tag == TAG_EVENT) {
-                out.add(RecordedEvent.fromEncoded(in.readByteArray()));
+                int length = in.readRawVarint32();
+                int at = offset + in.getTotalBytesRead();
+                out.add(RecordedEvent.fromEncoded(buf, at, length));
+                in.skipRawBytes(length);
             } else {
                 in.skipField(tag);
             }
         }
         return out;
     }
+
 
     private static ReelException unreadable(Exception e) {
         return new ReelException(ErrorCode.INTERNAL, "a payload from the server does not decode: " + e.getMessage(), e);

@@ -99,7 +99,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
             .dataMimeType(settings.format().mimeType())
             .metadataMimeType(MetadataCodec.COMPOSITE)
             .keepAlive(settings.keepAliveInterval(), settings.keepAliveTimeout())
-            .payloadDecoder(PayloadDecoder.DEFAULT)
+            // zero copy: every payload is decoded (one copy into the records' array) and released where it arrives
+            .payloadDecoder(PayloadDecoder.ZERO_COPY)
             .maxInboundPayloadSize(settings.maxFrameSize())
             .setupPayload(Mono.fromSupplier(() -> DefaultPayload.create(new byte[0], setup)))
             .reconnect(Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())

@@ -70,7 +70,8 @@ public final class RemoteGroups {
     /** The parked events of a group, oldest first. Not resumed across a lost connection: call it again. */
     public Flux<RecordedEvent> parked(String name) {
         return Flux.defer(() -> client.stream(Route.GROUP_PARKED, ref(name)))
-            .concatMapIterable(p -> ReelClient.decode(p, data -> MessageCodec.records(client.settings().format(), data, false)))
+            .map(p -> ReelClient.decode(p, data -> MessageCodec.records(client.settings().format(), data, false)))
+            .concatMapIterable(records -> records)
             .onErrorMap(client::toReel);
     }
 
