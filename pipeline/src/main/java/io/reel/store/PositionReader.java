@@ -12,7 +12,7 @@ import java.util.List;
  * sequential read. One thread at a time.
  */
 final class PositionReader implements AutoCloseable {
-    private static final int CHUNK = 16 * 1024;
+    private static final int CHUNK = 8 * 1024;
 
     private final Log log;
     private final RecentRecords recent;
