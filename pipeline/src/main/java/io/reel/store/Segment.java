@@ -35,6 +35,9 @@ final class Segment {
      * Creates a segment from a preallocated zero-filled file (moved into place) or, when {@code preallocated}
      * is null, by writing {@code size} bytes of zeros. The header is written and forced before it returns.
      */
+    /** How many bytes of zeros preallocation writes between forces. */
+    static final long PREALLOCATE_FORCE_BYTES = 4L << 20;
+
     static Segment create(Path dir, long basePosition, long size, Path preallocated) throws IOException {
         Path path = dir.resolve(LogFormat.segmentFileName(basePosition));
         Path source = preallocated != null ? preallocated : preallocate(dir.resolve(path.getFileName() + ".tmp"), size);
@@ -56,15 +59,26 @@ final class Segment {
         return segment;
     }
 
-    /** Writes {@code size} bytes of zeros to a new file and forces it, so later appends change no metadata. */
+    /**
+     * Writes {@code size} bytes of zeros to a new file and forces it, so later appends change no metadata. The
+     * zeros are forced every {@link #PREALLOCATE_FORCE_BYTES}: one force of a whole segment's worth of dirty
+     * pages would queue the writer's own forces behind hundreds of megabytes of write-back.
+     */
     static Path preallocate(Path file, long size) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
             ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            long unforced = 0;
             for (long p = 0; p < size; ) {
                 zeros.clear();
                 zeros.limit((int) Math.min(zeros.capacity(), size - p));
-                p += ch.write(zeros, p);
+                int written = ch.write(zeros, p);
+                p += written;
+                unforced += written;
+                if (unforced >= PREALLOCATE_FORCE_BYTES) {
+                    ch.force(false);
+                    unforced = 0;
+                }
             }
             ch.force(true);
         } catch (IOException e) {

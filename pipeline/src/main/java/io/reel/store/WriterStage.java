@@ -361,9 +361,11 @@ final class WriterStage {
         recent.add(committed);
         log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
         state = "ok";
-        onCommit.run();
         completeBatch();
-        // after the acknowledgements: none of this is on an append's path
+        // after the acknowledgements: none of this is on an append's path. Waking the subscriptions hands a
+        // task to another thread, a futex wake-up that would otherwise delay every acknowledgement; readers
+        // already see the new head, published above.
+        onCommit.run();
         metrics.batch(frames, bytes, forceNanos);
         if (System.nanoTime() - durableRecordedNanos >= DURABLE_POINT_INTERVAL_NANOS) {
             recordDurablePoint();

@@ -166,10 +166,8 @@ public final class Bench {
         Path dir = freshDir("read");
         try (EventStore store = EventStore.open(dir, settings())) {
             populate(store, options.events());
-            long t0 = System.nanoTime();
-            long n = store.readAll(0, 0, Direction.FORWARDS, EventFilter.none()).count().block();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            return scanResult("read", dir, n, seconds);
+            Pass best = bestOfThree(() -> store.readAll(0, 0, Direction.FORWARDS, EventFilter.none()).count().block());
+            return scanResult("read", dir, best);
         } finally {
             deleteTree(dir);
         }
@@ -180,13 +178,11 @@ public final class Bench {
         Path dir = freshDir("subscribe");
         try (EventStore store = EventStore.open(dir, settings())) {
             populate(store, options.events());
-            long t0 = System.nanoTime();
-            long n = store.subscribe(SubscribeOptions.fromStart())
+            Pass best = bestOfThree(() -> store.subscribe(SubscribeOptions.fromStart())
                 .takeUntil(m -> m instanceof SubscriptionMessage.CaughtUp)
                 .filter(m -> m instanceof SubscriptionMessage.Event)
-                .count().block();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            return scanResult("subscribe", dir, n, seconds);
+                .count().block());
+            return scanResult("subscribe", dir, best);
         } finally {
             deleteTree(dir);
         }
@@ -204,13 +200,11 @@ public final class Bench {
                  .maxBatch(options.maxBatch()).prefetch(Math.min(1024, Math.max(64, 4096 / options.maxBatch()))).build()).block()) {
             populate(store, options.events());
             long head = store.headPosition();
-            long t0 = System.nanoTime();
-            long n = client.subscribe(SubscribeOptions.fromStart())
+            Pass best = bestOfThree(() -> client.subscribe(SubscribeOptions.fromStart())
                 .filter(m -> m instanceof SubscriptionMessage.Event)
                 .take(head)
-                .count().block();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            BenchResult r = scanResult("subscribe-remote", dir, n, seconds);
+                .count().block());
+            BenchResult r = scanResult("subscribe-remote", dir, best);
             r.details().put("max_batch", options.maxBatch());
             return r;
         } finally {
@@ -327,12 +321,41 @@ public final class Bench {
         }
     }
 
-    private BenchResult scanResult(String workload, Path dir, long n, double seconds) throws IOException {
+    /** One timed pass over the log. */
+    private record Pass(long events, double seconds, double firstPassEventsPerSec) {
+    }
+
+    /**
+     * The fastest of three passes over the same store, as the floor's scan is the best of three: the first
+     * pass also pays for JIT compilation and for the stages still settling after the populate, so its rate
+     * is reported beside the best as {@code first_pass_events_per_sec}.
+     */
+    private Pass bestOfThree(Supplier<Long> pass) {
+        Pass best = null;
+        double first = 0;
+        for (int i = 0; i < 3; i++) {
+            long t0 = System.nanoTime();
+            long n = pass.get();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (i == 0) {
+                first = n / seconds;
+            }
+            if (best == null || n / seconds > best.events() / best.seconds()) {
+                best = new Pass(n, seconds, first);
+            }
+        }
+        return new Pass(best.events(), best.seconds(), first);
+    }
+
+    private BenchResult scanResult(String workload, Path dir, Pass best) throws IOException {
+        long n = best.events();
         double floor = FloorBench.scan(dir, (int) Math.min(n, 5_000_000), options.payload());
-        double rate = n / seconds;
+        double rate = n / best.seconds();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("payload_bytes", options.payload());
-        return new BenchResult(workload, n, seconds, rate, rate * options.payload() / 1e6, null, null, null, floor, rate / floor, details);
+        details.put("passes", 3);
+        details.put("first_pass_events_per_sec", Math.round(best.firstPassEventsPerSec()));
+        return new BenchResult(workload, n, best.seconds(), rate, rate * options.payload() / 1e6, null, null, null, floor, rate / floor, details);
     }
 
     /**
