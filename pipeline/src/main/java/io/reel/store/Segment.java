@@ -31,13 +31,13 @@ final class Segment {
         this.channel = channel;
     }
 
+    /** How many bytes of zeros preallocation writes between forces. */
+    private static final long PREALLOCATE_FORCE_BYTES = 4L << 20;
+
     /**
      * Creates a segment from a preallocated zero-filled file (moved into place) or, when {@code preallocated}
      * is null, by writing {@code size} bytes of zeros. The header is written and forced before it returns.
      */
-    /** How many bytes of zeros preallocation writes between forces. */
-    static final long PREALLOCATE_FORCE_BYTES = 4L << 20;
-
     static Segment create(Path dir, long basePosition, long size, Path preallocated) throws IOException {
         Path path = dir.resolve(LogFormat.segmentFileName(basePosition));
         Path source = preallocated != null ? preallocated : preallocate(dir.resolve(path.getFileName() + ".tmp"), size);

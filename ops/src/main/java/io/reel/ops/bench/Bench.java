@@ -372,7 +372,7 @@ public final class Bench {
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process probe = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), RestartProbe.class.getName(), dir.toString())
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String line;
         try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(probe.getInputStream()))) {
             line = out.readLine();
