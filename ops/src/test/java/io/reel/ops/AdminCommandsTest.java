@@ -1,6 +1,7 @@
 package io.reel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.reel.store.Durability;
 import io.reel.store.EventStore;
@@ -47,12 +48,10 @@ class AdminCommandsTest {
                 }
             }, "backup-load");
             load.start();
-            while (acknowledged.get() < 4000) {
-                Thread.sleep(5);
-            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.get() >= 4000);
             Cli.Result backedUp = Cli.run("backup", "--data", data.toString(), "--to", backup.toString());
             long headDuringBackup = store.headPosition();
-            Thread.sleep(100);
+            await().atMost(Duration.ofSeconds(30)).until(() -> store.headPosition() > headDuringBackup);
             loading.set(false);
             load.join(30_000);
             long finalHead = store.headPosition();
