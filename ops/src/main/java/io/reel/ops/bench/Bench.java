@@ -1,5 +1,6 @@
 package io.reel.ops.bench;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reel.store.Direction;
 import io.reel.store.Durability;
 import io.reel.store.EventData;
@@ -103,7 +104,10 @@ public final class Bench {
         AtomicLong sample = new AtomicLong();
         AtomicLong done = new AtomicLong();
         double seconds;
-        try (EventStore store = EventStore.open(dir, settings()); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        double recordBytes;
+        StoreSettings metered = StoreSettings.builder().durability(options.durability()).meterRegistry(meters).build();
+        try (EventStore store = EventStore.open(dir, metered); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
             // compiled the floor's few lines when the floor is measured
             int warmup = (int) Math.min(2000, Math.max(producers, appends / 10));
@@ -143,6 +147,8 @@ public final class Bench {
                 throw new IllegalStateException("an append failed: " + failure.get().getMessage(), failure.get());
             }
             seconds = (System.nanoTime() - t0) / 1e9;
+            // bytes on disk per event (frame header and EventRecord), read before the store closes its meters
+            recordBytes = meters.counter("reel.append.bytes").count() / meters.counter("reel.append.events").count();
         }
         long events = done.get() * batch;
         FloorBench.Figures floor = floor(dir, (int) Math.min(events, 2_000_000));
@@ -153,6 +159,8 @@ public final class Bench {
         details.put("producers", producers);
         details.put("payload_bytes", options.payload());
         details.put("durability", options.durability().toString());
+        details.put("record_bytes", Math.round(recordBytes * 10) / 10.0);
+        details.put("floor_record_bytes", 8 + options.payload());
         details.put("floor_force_p50_us", floor.forceP50Micros());
         details.put("floor_force_p99_us", floor.forceP99Micros());
         double rate = events / seconds;
