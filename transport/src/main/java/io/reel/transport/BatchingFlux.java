@@ -216,6 +216,12 @@ final class BatchingFlux extends Flux<Payload> {
                     actual.onError(error);
                     return;
                 }
+                // Read before gather(): every event before the caught-up signal is queued before live is set, and
+                // every message is queued before outstanding drops, so what these saw is already in the queue for
+                // gather() to take. Read after it, they may speak of events still on their way, and a catch-up
+                // batch would go out short.
+                boolean wasLive = live;
+                boolean allArrived = outstanding.get() == 0;
                 boolean full = gather();
                 SubscriptionMessage head = queue.peek();
                 if (!full && head instanceof SubscriptionMessage.Event) {
@@ -224,8 +230,8 @@ final class BatchingFlux extends Flux<Payload> {
                 }
                 if (!batch.isEmpty()) {
                     replenish(r - emitted);
-                    boolean exhausted = outstanding.get() == 0;
-                    if (full || head != null || live || d || exhausted) {
+                    boolean exhausted = allArrived && outstanding.get() == 0;
+                    if (full || head != null || wasLive || d || exhausted) {
                         if (emitted == r) {
                             break;
                         }
