@@ -467,7 +467,8 @@ public final class EventStore implements EventSource, AutoCloseable {
 
     /**
      * Stops taking appends, writes and forces everything already queued, checkpoints the index and the
-     * named subscriptions, ends every subscription with {@code CLOSED} and releases the directory's lock.
+     * named subscriptions, ends every subscription with {@code CLOSED} (returning once each subscriber has
+     * been told, or after 5 s for one busy in its own code) and releases the directory's lock.
      */
     @Override
     public void close() {
@@ -478,7 +479,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         groups.close();
         writer.close();
         indexer.close(log.head().position());
-        projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"));
+        projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"), Duration.ofSeconds(5));
         lagRefresh.dispose();
         for (MultiGauge g : List.of(lagEvents, lagSeconds, groupLagEvents, groupLagSeconds, groupInFlight, groupParked, consumerInFlight)) {
             g.register(List.of(), true);

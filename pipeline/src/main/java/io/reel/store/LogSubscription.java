@@ -50,6 +50,7 @@ final class LogSubscription implements Subscription, Runnable {
     private volatile ReelException failure;
     private volatile long nextPosition;
     private volatile boolean caughtUp;
+    private volatile Thread drainer;
 
     /* Worker only. */
     private boolean caughtUpPending;
@@ -114,17 +115,27 @@ final class LogSubscription implements Subscription, Runnable {
 
     @Override
     public void run() {
-        int missed = 1;
-        while (true) {
-            if (done) {
-                return;
+        drainer = Thread.currentThread();
+        try {
+            int missed = 1;
+            while (true) {
+                if (done) {
+                    return;
+                }
+                drain();
+                missed = WIP.addAndGet(this, -missed);
+                if (missed == 0) {
+                    return;
+                }
             }
-            drain();
-            missed = WIP.addAndGet(this, -missed);
-            if (missed == 0) {
-                return;
-            }
+        } finally {
+            drainer = null;
         }
+    }
+
+    /** True while {@code thread} is delivering this subscription's signals (a subscriber that closes the store). */
+    boolean deliveringOn(Thread thread) {
+        return drainer == thread;
     }
 
     private void drain() {
@@ -137,8 +148,12 @@ final class LogSubscription implements Subscription, Runnable {
             }
             ReelException error = failure;
             if (error != null) {
-                cleanUp();
-                actual.onError(error);
+                // told first, released after: a closing store waits for its subscriptions to be released
+                try {
+                    actual.onError(error);
+                } finally {
+                    cleanUp();
+                }
                 return;
             }
             if (emitted == r) {

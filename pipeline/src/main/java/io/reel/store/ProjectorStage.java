@@ -1,11 +1,15 @@
 package io.reel.store;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -23,6 +27,8 @@ import reactor.core.scheduler.Schedulers;
  * first and wakes after. Whichever comes second sees the other.
  */
 final class ProjectorStage implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProjectorStage.class);
+
     private final ConcurrentLinkedQueue<LogSubscription> parked = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean fanOutScheduled = new AtomicBoolean();
     private final Scheduler fanOut = Schedulers.newSingle("reel-projector", true);
@@ -73,10 +79,28 @@ final class ProjectorStage implements AutoCloseable {
         }
     }
 
-    /** Ends every subscription with {@code error} (the store is closing). */
-    void failAll(ReelException error) {
+    /**
+     * Ends every subscription with {@code error} (the store is closing) and waits, up to {@code timeout}, until
+     * each has delivered it: the readers are disposed next, and a signal still queued for them would be lost,
+     * leaving a subscriber that never hears the store closed.
+     */
+    void failAll(ReelException error, Duration timeout) {
         for (LogSubscription s : active.values()) {
             s.fail(error);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Thread self = Thread.currentThread();
+        while (true) {
+            List<String> waiting = active.values().stream().filter(s -> !s.deliveringOn(self)).map(LogSubscription::name).toList();
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                LOG.warn("closing: {} subscription(s) did not take their CLOSED error within {} ms, their subscribers are busy: {}",
+                    waiting.size(), timeout.toMillis(), waiting);
+                return;
+            }
+            LockSupport.parkNanos(1_000_000);
         }
     }
 

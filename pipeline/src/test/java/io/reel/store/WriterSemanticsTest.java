@@ -246,6 +246,7 @@ class WriterSemanticsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the open store is the lock holder; the block needs no reference to it
     void aSecondOpenOfTheSameDirectoryIsLocked() {
         try (EventStore store = EventStore.open(dir, SMALL)) {
             assertThatThrownBy(() -> EventStore.open(dir, SMALL))
@@ -278,8 +279,25 @@ class WriterSemanticsTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 2);
         Mono<AppendResult> late = store.append("x", ExpectedRevision.ANY, event("Y"));
         store.close();
+        assertThat(ended.get()).as("told before close() returns").isInstanceOfSatisfying(ReelException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.CLOSED));
+        assertThatThrownBy(late::block).isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CLOSED));
+    }
+
+    @Test
+    void aSubscriberMayCloseTheStoreFromItsOwnCallback() {
+        EventStore store = EventStore.open(dir, SMALL);
+        store.append("x", ExpectedRevision.ANY, event("X")).block();
+        java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean closedInCallback = new java.util.concurrent.atomic.AtomicBoolean();
+        store.subscribe(SubscribeOptions.fromStart()).subscribe(m -> {
+            if (m instanceof SubscriptionMessage.CaughtUp) {
+                store.close();
+                closedInCallback.set(true);
+            }
+        }, ended::set);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilTrue(closedInCallback);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ended.get() != null);
         assertThat(((ReelException) ended.get()).code()).isEqualTo(ErrorCode.CLOSED);
-        assertThatThrownBy(late::block).isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CLOSED));
     }
 }

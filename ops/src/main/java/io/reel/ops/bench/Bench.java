@@ -95,6 +95,7 @@ public final class Bench {
      * Durable appends: {@code producers} closed-loop producers, each appending {@code batch} events at a time and
      * waiting for the acknowledgement before the next. Latency is per append, submit to acknowledgement.
      */
+    @SuppressWarnings("try") // Progress prints while the block runs; the block needs no reference to it
     private BenchResult append() throws IOException {
         Path dir = freshDir("append");
         int batch = options.batch();
@@ -410,6 +411,7 @@ public final class Bench {
      * Fills a store with {@code events} events in 1,000-event appends over {@code streams} streams, plus five
      * streams of exactly 1,000 events spread through the whole log.
      */
+    @SuppressWarnings("try") // Progress prints while the block runs; the block needs no reference to it
     private void populate(EventStore store, long events) {
         long appends = Math.max(1, events / 1000);
         long every = Math.max(1, appends / 1000);
