@@ -189,6 +189,19 @@ class AdminCommandsTest {
         assertThat(unknown.err()).contains("append, read, subscribe");
     }
 
+    @Test
+    void benchCommandReportsAParkingAndASpinningCaller() {
+        Cli.Result bench = Cli.run("bench", "command", "--events", "400", "--durability", "batched:5", "--json",
+            "--data", dir.resolve("bench").toString());
+        assertThat(bench.exitCode()).as(bench.toString()).isZero();
+        java.util.Map<String, Object> result = HttpEndpointTest.object(bench.out().trim());
+        assertThat(result.get("workload")).isEqualTo("command");
+        assertThat(((Number) result.get("events")).longValue()).isEqualTo(400);
+        for (String field : List.of("p50_us", "append_p50_us", "spinning_caller_append_p50_us", "spinning_caller_command_p50_us")) {
+            assertThat(((Number) result.get(field)).doubleValue()).as(field).isPositive();
+        }
+    }
+
     private static long number(String text, String regex) {
         Matcher m = Pattern.compile(regex).matcher(text);
         if (!m.find()) {

@@ -32,6 +32,8 @@ import reactor.core.publisher.Mono;
  * <p>Run alone: {@code java -cp ... io.reel.aggregate.CommandBenchmark DIR [fsync|batched:MS] [COMMANDS] [LOAD_EVENTS]}.
  */
 public final class CommandBenchmark {
+    private static final long CALLER_SPIN_NANOS = 1_000_000;
+
     private CommandBenchmark() {
     }
 
@@ -54,32 +56,16 @@ public final class CommandBenchmark {
     }
 
     /**
-     * Sends {@code commands} commands, one at a time, to {@code aggregates} counters in turn (after as many
-     * unmeasured warm-up commands as {@code warmup}).
-     */
-    public static Latency commands(EventStore store, int warmup, int commands, int aggregates) {
-        AggregateRepository<CounterAggregate.Counter, CounterAggregate.Add> repository =
-            AggregateRepository.create(store, new CounterAggregate());
-        CounterAggregate.Add add = new CounterAggregate.Add(1);
-        String[] ids = ids("bench-" + System.nanoTime() + "-", aggregates);
-        return closedLoop("command", warmup, commands, i -> repository.handle(ids[i % ids.length], add));
-    }
-
-    /** The same loop with plain single-event appends of the same event, to show what the aggregate adds. */
-    public static Latency appends(EventStore store, int warmup, int appends, int streams) {
-        String[] names = ids("append-" + System.nanoTime() + "-", streams);
-        byte[] data = Int64Value.of(1).toByteArray();
-        return closedLoop("append", warmup, appends,
-            i -> store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added",
-                EventData.PROTOBUF, data, null)));
-    }
-
-    /**
      * The command workload and the plain-append baseline in one loop, alternating one of each, so that both see
      * the same machine: on a shared disk the difference of two separate runs is mostly noise. Returns
      * {@code [append, command]}.
+     *
+     * <p>A parking caller waits for each result as {@code block()} does, asleep in the kernel: the writer's
+     * acknowledgement then wakes it with a futex call, which on a small VM costs the writer 10–20 µs and delays
+     * the next append by as much. A spinning caller (as a latency-critical application would, or Aeron's
+     * busy-spin idle strategy) polls for up to a millisecond first, so its figure is the store's own path.
      */
-    public static Latency[] commandsBesideAppends(EventStore store, int warmup, int commands, int aggregates) {
+    public static Latency[] commandsBesideAppends(EventStore store, int warmup, int commands, int aggregates, boolean spinningCaller) {
         AggregateRepository<CounterAggregate.Counter, CounterAggregate.Add> repository =
             AggregateRepository.create(store, new CounterAggregate());
         CounterAggregate.Add add = new CounterAggregate.Add(1);
@@ -87,7 +73,8 @@ public final class CommandBenchmark {
         String[] ids = ids("pair-" + run, aggregates);
         String[] names = ids("append-pair-" + run, aggregates);
         byte[] data = Int64Value.of(1).toByteArray();
-        Latency[] both = closedLoop(new String[] {"append", "command"}, warmup, commands, (i, which) -> which == 0
+        long callerSpinNanos = spinningCaller ? CALLER_SPIN_NANOS : 0;
+        Latency[] both = closedLoop(new String[] {"append", "command"}, warmup, commands, callerSpinNanos, (i, which) -> which == 0
             ? store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added", EventData.PROTOBUF, data, null))
             : repository.handle(ids[i % ids.length], add));
         return both;
@@ -150,20 +137,12 @@ public final class CommandBenchmark {
         return ids;
     }
 
-    private interface Operation {
-        Mono<?> start(int i);
-    }
-
     private interface Alternating {
         Mono<?> start(int i, int which);
     }
 
-    private static Latency closedLoop(String workload, int warmup, int count, Operation operation) {
-        return closedLoop(new String[] {workload}, warmup, count, (i, which) -> operation.start(i))[0];
-    }
-
     /** Runs {@code count} rounds of every workload in turn (after {@code warmup} rounds); one latency per workload. */
-    private static Latency[] closedLoop(String[] workloads, int warmup, int count, Alternating operation) {
+    private static Latency[] closedLoop(String[] workloads, int warmup, int count, long callerSpinNanos, Alternating operation) {
         int n = workloads.length;
         long[][] samples = new long[n][count];
         long[] busy = new long[n];
@@ -173,9 +152,15 @@ public final class CommandBenchmark {
                 probe.reset();
                 long t0 = System.nanoTime();
                 operation.start(i + warmup, w).subscribe(probe);
+                long spinUntil = System.nanoTime() + callerSpinNanos;
+                while (!probe.done && System.nanoTime() - spinUntil < 0) {
+                    Thread.yield(); // on two cores, a thread the result waits for may need this one
+                }
+                probe.parked = true;
                 while (!probe.done) {
                     LockSupport.park(probe);
                 }
+                probe.parked = false;
                 if (probe.error != null) {
                     throw new IllegalStateException(workloads[w] + " " + i + " failed: " + probe.error, probe.error);
                 }
@@ -204,6 +189,8 @@ public final class CommandBenchmark {
         volatile boolean done;
         volatile long end;
         volatile Throwable error;
+        /** Set by the caller before it parks: only then does the result need the unpark (a futex call). */
+        volatile boolean parked;
 
         Probe(Thread caller) {
             this.caller = caller;
@@ -228,13 +215,17 @@ public final class CommandBenchmark {
         public void onError(Throwable t) {
             error = t;
             done = true;
-            LockSupport.unpark(caller);
+            if (parked) {
+                LockSupport.unpark(caller);
+            }
         }
 
         @Override
         public void onComplete() {
             done = true;
-            LockSupport.unpark(caller);
+            if (parked) {
+                LockSupport.unpark(caller);
+            }
         }
     }
 
@@ -251,13 +242,14 @@ public final class CommandBenchmark {
         }
         try (EventStore store = EventStore.open(dir, StoreSettings.builder().durability(durability).segmentSize(64L << 20).build())) {
             int warmup = Math.max(2000, commands / 5);
-            Latency[] pair = commandsBesideAppends(store, warmup, commands, 16);
-            Latency append = pair[0];
-            Latency command = pair[1];
             System.out.printf(Locale.ROOT, "durability %s%n", durability);
-            print(append);
-            print(command);
-            System.out.printf(Locale.ROOT, "command - append at p50: %.1f us%n", command.p50Us() - append.p50Us());
+            for (boolean spinning : new boolean[] {false, true}) {
+                Latency[] pair = commandsBesideAppends(store, warmup, commands, 16, spinning);
+                System.out.println(spinning ? "spinning caller" : "parking caller");
+                print(pair[0]);
+                print(pair[1]);
+                System.out.printf(Locale.ROOT, "command - append at p50: %.1f us%n", pair[1].p50Us() - pair[0].p50Us());
+            }
             if (loadEvents > 0) {
                 LoadTimes load = load(store, loadEvents);
                 System.out.printf(Locale.ROOT, "load of a %d-event aggregate: %.1f ms from events, %.2f ms from a snapshot%n",

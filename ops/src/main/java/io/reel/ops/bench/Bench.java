@@ -286,8 +286,11 @@ public final class Bench {
         Path dir = freshDir("command");
         int commands = (int) Math.min(options.events(), 200_000);
         io.reel.aggregate.CommandBenchmark.Latency[] both;
+        io.reel.aggregate.CommandBenchmark.Latency[] spinning;
         try (EventStore store = EventStore.open(dir, settings())) {
-            both = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, Math.min(2000, commands / 5), commands, 100);
+            int warmup = Math.min(2000, commands / 5);
+            both = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, warmup, commands, 100, false);
+            spinning = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, warmup, commands, 100, true);
         }
         FloorBench.Figures floor = floor(dir, 100_000);
         deleteTree(dir);
@@ -300,6 +303,10 @@ public final class Bench {
         details.put("floor_force_p50_us", floor.forceP50Micros());
         details.put("floor_force_p99_us", floor.forceP99Micros());
         details.put("command_minus_force_p50_us", command.p50Us() - floor.forceP50Micros());
+        // the same loop with a caller that spins for its result instead of sleeping: no futex wake-up per round
+        details.put("spinning_caller_append_p50_us", spinning[0].p50Us());
+        details.put("spinning_caller_command_p50_us", spinning[1].p50Us());
+        details.put("spinning_caller_command_p99_us", spinning[1].p99Us());
         return new BenchResult("command", command.operations(), command.seconds(), command.perSecond(), 0, command.p50Us(),
             command.p99Us(), command.p999Us(), null, null, details);
     }
