@@ -64,6 +64,7 @@ final class LogRecovery {
                 boolean last = i == files.size() - 1;
                 segments.add(openSegment(files.get(i), last));
             }
+            sealInterruptedRoll(segments, settings.segmentSize());
             if (settings.repair()) {
                 for (int i = 0; i < segments.size() - 1; i++) {
                     long upper = segments.get(i + 1).basePosition();
@@ -190,6 +191,53 @@ final class LogRecovery {
     }
 
     /** Zeroes the bytes after {@code dataEnd} up to the first megabyte of zeros; returns how many were not zero. */
+    /**
+     * A roll creates the next segment, then seals the previous one by truncating it to its data. A crash
+     * between the two leaves the previous segment at its preallocated size, zeros after its data, where a
+     * sealed segment's reader expects frames up to the end of the file. Such a segment (the one before the
+     * last, at the full segment size) is scanned and sealed now, when its data runs whole up to the next
+     * segment's base; otherwise it is left for reads, {@code reel verify} and repair to report.
+     */
+    private static void sealInterruptedRoll(List<Segment> segments, long segmentSize) throws IOException {
+        if (segments.size() < 2) {
+            return;
+        }
+        Segment previous = segments.get(segments.size() - 2);
+        if (previous.size() != segmentSize) {
+            return;
+        }
+        long nextBase = segments.get(segments.size() - 1).basePosition();
+        SegmentScan scan = SegmentScan.scan(previous, Long.MAX_VALUE, nextBase, false, false);
+        if (scan.problems.isEmpty() && isUnsealedRoll(previous, scan, nextBase)) {
+            try (FileChannel ch = FileChannel.open(previous.path(), StandardOpenOption.WRITE)) {   // opened read-only as sealed
+                ch.truncate(scan.dataEnd);
+                ch.force(true);
+            }
+            LOG.warn("recovery sealed {} at offset {}: the last roll was interrupted before it was sealed", previous.path(), scan.dataEnd);
+        }
+    }
+
+    /** The segment holds every position up to {@code nextBase}, and only zeros after them: a roll never sealed. */
+    static boolean isUnsealedRoll(Segment segment, SegmentScan scan, long nextBase) throws IOException {
+        long size = segment.size();
+        if (scan.nextPosition != nextBase || scan.dataEnd >= size) {
+            return false;
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        for (long p = scan.dataEnd; p < size; p += chunk.capacity()) {
+            chunk.clear();
+            chunk.limit((int) Math.min(chunk.capacity(), size - p));
+            int n = segment.read(chunk, p);
+            byte[] a = chunk.array();
+            for (int i = 0; i < n; i++) {
+                if (a[i] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     static long cutTail(Segment segment, long dataEnd) throws IOException {
         long size = segment.size();
         ByteBuffer chunk = ByteBuffer.allocate(1 << 20);

@@ -90,7 +90,12 @@ public final class StoreAdmin {
                     SegmentScan scan = SegmentScan.scan(segment, last ? Long.MAX_VALUE : size, upper, true, false);
                     records += scan.records;
                     boolean tailNoted = false;
-                    for (SegmentScan.Problem p : scan.problems) {
+                    boolean unsealedRoll = i == files.size() - 2 && LogRecovery.isUnsealedRoll(segment, scan, upper);
+                    if (unsealedRoll) {
+                        notes.add(file.getFileName() + ": the last roll stopped before sealing it (zeros after its data at offset "
+                            + scan.dataEnd + "); the next open seals it");
+                    }
+                    for (SegmentScan.Problem p : unsealedRoll ? List.<SegmentScan.Problem>of() : scan.problems) {
                         boolean unacknowledged = last && (durable == null || p.position() >= durable.position());
                         if (!unacknowledged) {
                             problems.add(new Problem(file, p.offset(), p.position(), p.what()));

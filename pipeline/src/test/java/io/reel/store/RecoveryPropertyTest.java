@@ -77,6 +77,37 @@ class RecoveryPropertyTest {
         }
     }
 
+    @net.jqwik.api.Example
+    void aRollInterruptedBeforeSealingIsSealedOnOpen() throws Exception {
+        Path dir = TempDirs.create("reel-roll");
+        try {
+            StoreSettings small = StoreSettings.builder().segmentSize(256 * 1024).maxEventSize(4096).build();
+            List<Written> written = new ArrayList<>();
+            try (EventStore store = EventStore.open(dir, small)) {
+                appendRandom(store, new Random(7), 2000).forEach(written::addAll);
+            }
+            List<Path> files = LogRecovery.segmentFiles(dir.resolve("log"));
+            assertThat(files).as("the appends rolled the log").hasSizeGreaterThan(1);
+            Path previous = files.get(files.size() - 2);
+            long dataEnd = Files.size(previous);
+            // the state a crash between creating the next segment and sealing this one leaves: the
+            // preallocated zeros after the data are still there
+            try (FileChannel ch = FileChannel.open(previous, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(1), 256 * 1024 - 1);
+            }
+            StoreAdmin.VerifyReport report = StoreAdmin.verify(dir);
+            assertThat(report.problems()).as("not damage: nothing acknowledged is affected").isEmpty();
+            assertThat(report.notes()).anySatisfy(note -> assertThat(note).contains(previous.getFileName().toString())
+                .contains("the next open seals it"));
+            try (EventStore store = EventStore.open(dir, small)) {
+                assertHolds(store, written);
+            }
+            assertThat(Files.size(previous)).as("sealed again at its data's end").isEqualTo(dataEnd);
+        } finally {
+            TempDirs.delete(dir);
+        }
+    }
+
     @Property(tries = 40)
     void tornTailPastTheDurablePointIsCut(@ForAll long seed, @ForAll @IntRange(min = 0, max = 1000) int cutPermille,
                                           @ForAll boolean alsoDamage) throws Exception {
