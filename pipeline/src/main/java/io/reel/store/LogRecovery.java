@@ -190,7 +190,6 @@ final class LogRecovery {
         }
     }
 
-    /** Zeroes the bytes after {@code dataEnd} up to the first megabyte of zeros; returns how many were not zero. */
     /**
      * A roll creates the next segment, then seals the previous one by truncating it to its data. A crash
      * between the two leaves the previous segment at its preallocated size, zeros after its data, where a
@@ -238,6 +237,7 @@ final class LogRecovery {
         return true;
     }
 
+    /** Zeroes the bytes after {@code dataEnd} up to the first megabyte of zeros; returns how many were not zero. */
     static long cutTail(Segment segment, long dataEnd) throws IOException {
         long size = segment.size();
         ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
