@@ -1,9 +1,11 @@
 package io.reel.store;
 
+import java.util.Arrays;
+
 /**
  * The frames of one group commit as they were written: a contiguous run of positions, the bytes exactly as on
- * disk, and where each record's body lies in them. Immutable once published; shared by the recent-records
- * cache and every live reader (records are views over {@link #bytes}).
+ * disk (one format-2 frame per append), and where each frame starts in them. Immutable once published; shared
+ * by the recent-records cache and every live reader, which decode a frame when they first read from it.
  */
 final class CommittedBatch {
     final long firstPosition;
@@ -11,17 +13,24 @@ final class CommittedBatch {
     /** The arena the frames were encoded into (shared with other batches); {@link #length} bytes of it are this batch's. */
     final byte[] bytes;
     final int length;
-    final int[] bodyOffsets;
-    final int[] bodyLengths;
+    /** Where each frame starts in {@link #bytes}. */
+    final int[] frameOffsets;
+    /** The first position of each frame, less {@link #firstPosition}. */
+    final int[] frameStarts;
     final long timestampMicros;
+    /** The frame decoded last: readers of a batch mostly read its records in order. A benign race. */
+    private DecodedFrame last;
 
-    CommittedBatch(long firstPosition, int count, byte[] bytes, int length, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+    private record DecodedFrame(int frame, FrameCodec.Decoded records) {
+    }
+
+    CommittedBatch(long firstPosition, int count, byte[] bytes, int length, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
         this.firstPosition = firstPosition;
         this.count = count;
         this.bytes = bytes;
         this.length = length;
-        this.bodyOffsets = bodyOffsets;
-        this.bodyLengths = bodyLengths;
+        this.frameOffsets = frameOffsets;
+        this.frameStarts = frameStarts;
         this.timestampMicros = timestampMicros;
     }
 
@@ -34,7 +43,17 @@ final class CommittedBatch {
     }
 
     RecordedEvent record(long position) {
-        int i = (int) (position - firstPosition);
-        return new RecordedEvent(bytes, bodyOffsets[i], bodyLengths[i]);
+        int relative = (int) (position - firstPosition);
+        int frame = Arrays.binarySearch(frameStarts, relative);
+        if (frame < 0) {
+            frame = -frame - 2;
+        }
+        DecodedFrame decoded = last;
+        if (decoded == null || decoded.frame != frame) {
+            int at = frameOffsets[frame];
+            decoded = new DecodedFrame(frame, FrameCodec.decode(bytes, at + LogFormat.FRAME_HEADER_SIZE, Bytes.getInt(bytes, at)));
+            last = decoded;
+        }
+        return decoded.records.record(relative - frameStarts[frame]);
     }
 }

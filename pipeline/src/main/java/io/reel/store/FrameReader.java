@@ -6,6 +6,11 @@ import java.nio.ByteBuffer;
 /**
  * Reads the frames of one segment sequentially, in chunks, checking each frame's length and CRC32C.
  *
+ * <p>Record by record, whatever the segment's format: in a format-2 segment ({@link FrameCodec}) a frame holds
+ * a whole append, and {@link #next()} returns {@code FRAME} once for each of its records, all with the frame's
+ * {@link #frameOffset()} and {@link #frameEnd()}; {@link #continued()} is true for all but the last, as for the
+ * frames of an append in format 1.
+ *
  * <p>Reads never go past {@code endOffset}: for the active segment that is the end of the data below the head,
  * so a reader never sees a frame the writer is still writing. With {@code freshChunks} every refill reads into
  * a new array, so that records handed out as views over a chunk stay valid after the reader moves on.
@@ -23,7 +28,9 @@ final class FrameReader {
         /** The frame runs past the end of the data. */
         TRUNCATED,
         /** The body does not match its checksum. */
-        BAD_CRC
+        BAD_CRC,
+        /** A format-2 frame with a good checksum whose records do not decode. */
+        BAD_RECORD
     }
 
     private final Segment segment;
@@ -32,6 +39,7 @@ final class FrameReader {
     private final boolean dataEndKnown;
     private final int chunkSize;
     private final boolean freshChunks;
+    private final boolean framePerAppend;
 
     private byte[] chunk;
     private long chunkFileOffset;
@@ -42,6 +50,9 @@ final class FrameReader {
     private int bodyOffset;
     private int bodyLength;
     private boolean continued;
+    /** The records of the current format-2 frame, and which of them {@link #record()} returns. */
+    private FrameCodec.Decoded decoded;
+    private int recordIndex;
 
     /**
      * Reads frames from {@code startOffset} up to {@code endOffset}, where the caller knows the data ends (the
@@ -56,11 +67,19 @@ final class FrameReader {
         this.endOffset = dataEndKnown ? endOffset : segment.size();
         this.chunkSize = chunkSize;
         this.freshChunks = freshChunks;
+        this.framePerAppend = segment.formatVersion() >= LogFormat.FORMAT_V2;
         this.chunk = new byte[0];
         this.chunkFileOffset = startOffset;
     }
 
     Status next() throws IOException {
+        if (decoded != null) {
+            if (++recordIndex < decoded.count()) {
+                continued = recordIndex < decoded.count() - 1;
+                return Status.FRAME;
+            }
+            decoded = null;
+        }
         frameOffset = chunkFileOffset + cursor;
         if (frameOffset >= endOffset) {
             return Status.END;
@@ -77,7 +96,7 @@ final class FrameReader {
         if (word == 0) {
             return dataEndKnown ? Status.BAD_LENGTH : Status.END;
         }
-        if ((word & LogFormat.RESERVED_FLAG) != 0) {
+        if ((word & LogFormat.RESERVED_FLAG) != 0 || (framePerAppend && (word & LogFormat.CONTINUED_FLAG) != 0)) {
             return Status.BAD_LENGTH;
         }
         int length = word & LogFormat.LENGTH_MASK;
@@ -96,6 +115,15 @@ final class FrameReader {
         continued = (word & LogFormat.CONTINUED_FLAG) != 0;
         if (Crc.of(chunk, bodyOffset, length) != storedCrc) {
             return Status.BAD_CRC;
+        }
+        if (framePerAppend) {
+            try {
+                decoded = FrameCodec.decode(chunk, bodyOffset, length);
+            } catch (ReelException e) {
+                return Status.BAD_RECORD;
+            }
+            recordIndex = 0;
+            continued = decoded.count() > 1;
         }
         cursor = bodyOffset + length;
         return Status.FRAME;
@@ -123,6 +151,7 @@ final class FrameReader {
     /** Skips the frame just returned with a bad checksum, to look at the frame after it. */
     void skipBadFrame() {
         cursor = bodyOffset + bodyLength;
+        decoded = null;
     }
 
     Segment segment() {
@@ -159,6 +188,6 @@ final class FrameReader {
     }
 
     RecordedEvent record() {
-        return new RecordedEvent(chunk, bodyOffset, bodyLength);
+        return decoded != null ? decoded.record(recordIndex) : new RecordedEvent(chunk, bodyOffset, bodyLength);
     }
 }

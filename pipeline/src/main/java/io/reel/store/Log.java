@@ -299,6 +299,34 @@ final class Log implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes sure new appends go to a segment of the current format: an active segment of an older format (a
+     * store written by an earlier release) is sealed where its data ends, and a new segment starts at the head;
+     * one that holds no record yet is replaced by an empty segment of the current format. Before the writer starts.
+     */
+    void upgradeActive() throws IOException {
+        Segment old = active();
+        if (old.formatVersion() == LogFormat.FORMAT_VERSION) {
+            return;
+        }
+        Head h = head;
+        if (h.endOffset() > LogFormat.SEGMENT_HEADER_SIZE) {
+            roll(h.position(), h.endOffset());
+            head = new Head(h.position(), active().basePosition(), LogFormat.SEGMENT_HEADER_SIZE, h.timestampMicros());
+            LOG.info("{} was written in format {}: sealed it; new appends go to {} in format {}", old, old.formatVersion(), active(),
+                LogFormat.FORMAT_VERSION);
+            return;
+        }
+        Segment[] current = segments;
+        Path file = old.path();
+        old.release();
+        Files.delete(file);
+        Segment fresh = Segment.create(dir, old.basePosition(), segmentSize, null);
+        Segment[] next = current.clone();
+        next[next.length - 1] = fresh;
+        segments = next;
+    }
+
     /** Puts a rewritten copy of a sealed segment in its place (scavenge); readers of the old one finish on it. */
     synchronized void replaceSegment(Segment old, Segment replacement) {
         Segment[] current = segments;

@@ -33,7 +33,11 @@ import java.nio.file.Path;
  */
 final class LogFormat {
     static final long SEGMENT_MAGIC = 0x5245454C5345474DL;
-    static final int FORMAT_VERSION = 1;
+    /** One protobuf {@code EventRecord} per frame: written by Reel 0.1.0, still read. */
+    static final int FORMAT_V1 = 1;
+    /** One frame per append ({@link FrameCodec}): what new segments are written in. */
+    static final int FORMAT_V2 = 2;
+    static final int FORMAT_VERSION = FORMAT_V2;
     static final int SEGMENT_HEADER_SIZE = 64;
     static final int HEADER_CRC_OFFSET = 60;
     static final int FRAME_HEADER_SIZE = 8;

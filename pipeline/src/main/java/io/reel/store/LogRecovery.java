@@ -127,6 +127,7 @@ final class LogRecovery {
             }
             Log log = new Log(logDir, settings.segmentSize(), segments.toArray(new Segment[0]),
                 new Log.Head(headPosition, active.basePosition(), scan.dataEnd, timestamp));
+            log.upgradeActive();
             for (String repair : repairs) {
                 LOG.warn("repair: {}", repair);
             }
@@ -164,7 +165,7 @@ final class LogRecovery {
     private static Segment openSegment(Path file, boolean last) throws IOException {
         if (last && headerNeverWritten(file)) {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                ByteBuffer header = ByteBuffer.wrap(Segment.header(LogFormat.baseOf(file), System.currentTimeMillis()));
+                ByteBuffer header = ByteBuffer.wrap(Segment.header(LogFormat.baseOf(file), System.currentTimeMillis(), LogFormat.FORMAT_VERSION));
                 while (header.hasRemaining()) {
                     ch.write(header, header.position());
                 }
@@ -289,9 +290,14 @@ final class LogRecovery {
         Path copy = original.resolveSibling(original.getFileName() + ".repair.tmp");
         try (FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
-            out.write(ByteBuffer.wrap(Segment.header(damaged.basePosition(), System.currentTimeMillis())), 0);
+            out.write(ByteBuffer.wrap(Segment.header(damaged.basePosition(), System.currentTimeMillis(), damaged.formatVersion())), 0);
             long at = LogFormat.SEGMENT_HEADER_SIZE;
+            long copiedFrame = -1;
             for (SegmentScan.Frame f : scan.kept) {
+                if (f.offset() == copiedFrame) {
+                    continue;   // another record of a format-2 frame already copied whole
+                }
+                copiedFrame = f.offset();
                 ByteBuffer frame = ByteBuffer.allocate((int) (f.end() - f.offset()));
                 damaged.read(frame, f.offset());
                 frame.flip();

@@ -90,11 +90,16 @@ final class Scavenger {
     private record Rewrite(long removed, long reclaimed) {
     }
 
+    /**
+     * Rewrites a sealed segment without its unreadable records, in the current format: one frame per append
+     * holding the records of the append that survive, each keeping its position (format 2's deltas). Two
+     * passes, so that memory holds one append at a time: the first decides, the second writes.
+     */
     private Rewrite rewrite(Segment segment, long nowMicros) throws IOException {
         long size = segment.size();
-        FrameReader reader = new FrameReader(segment, LogFormat.SEGMENT_HEADER_SIZE, size, 1 << 20, false);
-        List<long[]> kept = new ArrayList<>();
+        java.util.BitSet dropped = new java.util.BitSet();
         long removed = 0;
+        FrameReader reader = new FrameReader(segment, LogFormat.SEGMENT_HEADER_SIZE, size, 1 << 20, false);
         while (true) {
             FrameReader.Status status = reader.next();
             if (status == FrameReader.Status.END) {
@@ -105,9 +110,8 @@ final class Scavenger {
                     + status.name().toLowerCase().replace('_', ' '));
             }
             RecordedEvent record = reader.record();
-            if (readable(record, nowMicros)) {
-                kept.add(new long[] {reader.frameOffset(), reader.frameEnd(), record.position(), record.timestampMicros()});
-            } else {
+            if (!readable(record, nowMicros)) {
+                dropped.set((int) (record.position() - segment.basePosition()));
                 removed++;
             }
         }
@@ -120,22 +124,34 @@ final class Scavenger {
         long end = LogFormat.SEGMENT_HEADER_SIZE;
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
-            out.write(ByteBuffer.wrap(Segment.header(segment.basePosition(), System.currentTimeMillis())), 0);
-            for (int k = 0; k < kept.size(); k++) {
-                long[] f = kept.get(k);
-                ByteBuffer frame = ByteBuffer.allocate((int) (f[1] - f[0]));
-                segment.read(frame, f[0]);
-                int word = frame.getInt(0);
-                boolean nextKeptIsSuccessor = k + 1 < kept.size() && kept.get(k + 1)[2] == f[2] + 1;
-                if ((word & LogFormat.CONTINUED_FLAG) != 0 && !nextKeptIsSuccessor) {
-                    frame.putInt(0, word & ~LogFormat.CONTINUED_FLAG);
+            out.write(ByteBuffer.wrap(Segment.header(segment.basePosition(), System.currentTimeMillis(), LogFormat.FORMAT_VERSION)), 0);
+            reader = new FrameReader(segment, LogFormat.SEGMENT_HEADER_SIZE, size, 1 << 20, true);
+            List<RecordedEvent> append = new ArrayList<>();
+            FrameReader.Status status;
+            while ((status = reader.next()) != FrameReader.Status.END) {
+                if (status != FrameReader.Status.FRAME) {
+                    throw Segment.damaged(segment.path(), reader.frameOffset(), -1, "cannot scavenge a damaged segment: frame "
+                        + status.name().toLowerCase().replace('_', ' '));
                 }
-                frame.clear();
+                RecordedEvent record = reader.record();
+                if (!dropped.get((int) (record.position() - segment.basePosition()))) {
+                    append.add(record);
+                }
+                if (reader.continued() || append.isEmpty()) {
+                    continue;
+                }
+                ByteBuffer frame = ByteBuffer.wrap(FrameCodec.encodeRecords(append));
                 long at = end;
                 while (frame.hasRemaining()) {
                     end += out.write(frame, end);
                 }
-                newIndex.onFrame(f[2], at, end, f[3]);
+                RecordedEvent first = append.get(0);
+                RecordedEvent last = append.get(append.size() - 1);
+                newIndex.onFrame(first.position(), at, end, first.timestampMicros());
+                if (last != first) {
+                    newIndex.onFrame(last.position(), at, end, last.timestampMicros());
+                }
+                append.clear();
             }
             out.force(true);
         }

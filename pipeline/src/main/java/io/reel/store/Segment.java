@@ -22,13 +22,16 @@ final class Segment {
     private final Path path;
     private final long basePosition;
     private final FileChannel channel;
+    /** {@link LogFormat#FORMAT_V1} (one protobuf record per frame) or {@link LogFormat#FORMAT_V2} (one frame per append). */
+    private final int formatVersion;
     private final AtomicInteger references = new AtomicInteger(1);
     private volatile OffsetIndex offsetIndex;
 
-    private Segment(Path path, long basePosition, FileChannel channel) {
+    private Segment(Path path, long basePosition, FileChannel channel, int formatVersion) {
         this.path = path;
         this.basePosition = basePosition;
         this.channel = channel;
+        this.formatVersion = formatVersion;
     }
 
     /** How many bytes of zeros preallocation writes between forces. */
@@ -44,7 +47,7 @@ final class Segment {
         Files.move(source, path, StandardCopyOption.ATOMIC_MOVE);
         FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            ByteBuffer header = ByteBuffer.wrap(header(basePosition, System.currentTimeMillis()));
+            ByteBuffer header = ByteBuffer.wrap(header(basePosition, System.currentTimeMillis(), LogFormat.FORMAT_VERSION));
             while (header.hasRemaining()) {
                 channel.write(header, header.position());
             }
@@ -54,7 +57,7 @@ final class Segment {
             channel.close();
             throw e;
         }
-        Segment segment = new Segment(path, basePosition, channel);
+        Segment segment = new Segment(path, basePosition, channel, LogFormat.FORMAT_VERSION);
         segment.offsetIndex = OffsetIndex.empty(basePosition);
         return segment;
     }
@@ -88,10 +91,10 @@ final class Segment {
         return file;
     }
 
-    static byte[] header(long basePosition, long createdMillis) {
+    static byte[] header(long basePosition, long createdMillis, int formatVersion) {
         byte[] h = new byte[LogFormat.SEGMENT_HEADER_SIZE];
         Bytes.putLong(h, 0, LogFormat.SEGMENT_MAGIC);
-        Bytes.putInt(h, 8, LogFormat.FORMAT_VERSION);
+        Bytes.putInt(h, 8, formatVersion);
         Bytes.putLong(h, 16, basePosition);
         Bytes.putLong(h, 24, createdMillis);
         Bytes.putInt(h, LogFormat.HEADER_CRC_OFFSET, Crc.of(h, 0, LogFormat.HEADER_CRC_OFFSET));
@@ -104,16 +107,18 @@ final class Segment {
         FileChannel channel = writable
             ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
             : FileChannel.open(path, StandardOpenOption.READ);
+        int version;
         try {
-            checkHeader(path, channel, nameBase);
+            version = checkHeader(path, channel, nameBase);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        return new Segment(path, nameBase, channel);
+        return new Segment(path, nameBase, channel, version);
     }
 
-    static void checkHeader(Path path, FileChannel channel, long expectedBase) throws IOException {
+    /** Checks the header and returns the segment's format version. */
+    static int checkHeader(Path path, FileChannel channel, long expectedBase) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(LogFormat.SEGMENT_HEADER_SIZE);
         while (buf.hasRemaining() && channel.read(buf, buf.position()) > 0) {
             // keep reading until the header is complete or the file ends
@@ -129,14 +134,16 @@ final class Segment {
             throw damaged(path, 0, expectedBase, "the header checksum does not match");
         }
         int version = Bytes.getInt(h, 8);
-        if (version != LogFormat.FORMAT_VERSION) {
+        if (version != LogFormat.FORMAT_V1 && version != LogFormat.FORMAT_V2) {
             throw new ReelException(ErrorCode.CORRUPTED, path + " has segment format version " + version
-                + ", this Reel reads version " + LogFormat.FORMAT_VERSION + "; open it with the Reel version that wrote it");
+                + ", this Reel reads versions " + LogFormat.FORMAT_V1 + " and " + LogFormat.FORMAT_V2
+                + "; open it with the Reel version that wrote it");
         }
         long base = Bytes.getLong(h, 16);
         if (base != expectedBase) {
             throw damaged(path, 0, expectedBase, "the header says base position " + base + " but the file name says " + expectedBase);
         }
+        return version;
     }
 
     static ReelException damaged(Path file, long offset, long position, String what) {
@@ -150,6 +157,10 @@ final class Segment {
 
     long basePosition() {
         return basePosition;
+    }
+
+    int formatVersion() {
+        return formatVersion;
     }
 
     FileChannel channel() {

@@ -114,6 +114,7 @@ final class SegmentScan {
             String what = switch (status) {
                 case BAD_LENGTH -> "the frame's length word is malformed";
                 case TRUNCATED -> "the frame runs past the end of the data";
+                case BAD_RECORD -> "the frame's checksum matches but its records do not decode";
                 default -> "the frame's checksum does not match its body";
             };
             return problem(reader, pending, what);
@@ -172,7 +173,9 @@ final class SegmentScan {
             return false;
         }
         try {
-            long position = new RecordedEvent(b, at + LogFormat.FRAME_HEADER_SIZE, length).position();
+            long position = segment.formatVersion() >= LogFormat.FORMAT_V2
+                ? FrameCodec.decode(b, at + LogFormat.FRAME_HEADER_SIZE, length).positions[0]
+                : new RecordedEvent(b, at + LogFormat.FRAME_HEADER_SIZE, length).position();
             return position >= nextPosition && position < upperBound;
         } catch (ReelException e) {
             return false;

@@ -304,6 +304,7 @@ final class WriterStage {
         batchTimestampMicros = micros(settings.clock().instant());
         long bytes = 0;
         int frames = 0;
+        int appendFrames = 0;
         AppendCommand command = first;
         while (command != null) {
             if (writeOffset + bytes + command.frameBytesBound > segmentSize) {
@@ -323,6 +324,7 @@ final class WriterStage {
                 batch.add(command);
                 bytes += command.frameBytes;
                 frames += command.eventCount();
+                appendFrames += command.eventCount() > 0 ? 1 : 0;
                 if (bytes >= settings.maxBatchBytes()) {
                     break;
                 }
@@ -334,10 +336,10 @@ final class WriterStage {
         }
         byte[] buffer = arena.reserve((int) bytes);
         int start = arena.start();
-        int[] bodyOffsets = new int[frames];
-        int[] bodyLengths = new int[frames];
+        int[] frameOffsets = new int[appendFrames];
+        int[] frameStarts = new int[appendFrames];
         long timestampMicros = commitTimestamp(batchTimestampMicros);
-        encode(buffer, start, bodyOffsets, bodyLengths, timestampMicros);
+        encode(buffer, start, frameOffsets, frameStarts, timestampMicros);
         long firstPosition = nextPosition;
         long at = writeOffset;
         long forceNanos;
@@ -353,11 +355,16 @@ final class WriterStage {
         nextPosition = firstPosition + frames;
         heads.commit();
         OffsetIndex offsets = log.active().offsetIndex();
-        for (int i = 0; i < frames; i++) {
-            long frameOffset = at + bodyOffsets[i] - start - LogFormat.FRAME_HEADER_SIZE;
-            offsets.onFrame(firstPosition + i, frameOffset, frameOffset + LogFormat.FRAME_HEADER_SIZE + bodyLengths[i], timestampMicros);
+        for (int i = 0; i < appendFrames; i++) {
+            long frameOffset = at + frameOffsets[i] - start;
+            long frameEnd = i + 1 < appendFrames ? at + frameOffsets[i + 1] - start : at + bytes;
+            long lastPosition = firstPosition + (i + 1 < appendFrames ? frameStarts[i + 1] : frames) - 1;
+            offsets.onFrame(firstPosition + frameStarts[i], frameOffset, frameEnd, timestampMicros);
+            if (lastPosition > firstPosition + frameStarts[i]) {
+                offsets.onFrame(lastPosition, frameOffset, frameEnd, timestampMicros);
+            }
         }
-        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, (int) bytes, bodyOffsets, bodyLengths, timestampMicros);
+        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, (int) bytes, frameOffsets, frameStarts, timestampMicros);
         recent.add(committed);
         log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
         state = "ok";
@@ -602,38 +609,25 @@ final class WriterStage {
         c.firstRevision = head.pendingRevision + 1;
         head.pendingRevision += events.size();
         heads.touch(head);
-        int size = 0;
-        for (int i = 0; i < events.size(); i++) {
-            EventData e = events.get(i);
-            size += LogFormat.FRAME_HEADER_SIZE + RecordCodec.bodySize(c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
-                e.typeUtf8(), e.contentTypeUtf8(), e.data().length, e.metadata().length, batchTimestampMicros);
-        }
-        c.frameBytes = size;
+        c.frameBytes = FrameCodec.frameSize(c.writtenStreamUtf8, events);
         c.result = new AppendResult(c.firstPosition, c.firstPosition + events.size() - 1, c.firstRevision + events.size() - 1);
     }
 
-    private void encode(byte[] buffer, int start, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+    /** Encodes one format-2 frame per append of the batch: no per-event allocation, one CRC per frame. */
+    private void encode(byte[] buffer, int start, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
         int p = start;
         int frame = 0;
+        int relative = 0;
         for (AppendCommand c : batch) {
             List<EventData> events = c.writtenEvents;
             if (events == null) {
                 continue;
             }
-            for (int i = 0; i < events.size(); i++) {
-                EventData e = events.get(i);
-                int bodyStart = p + LogFormat.FRAME_HEADER_SIZE;
-                int bodyEnd = RecordCodec.encode(buffer, bodyStart, c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
-                    e.eventId(), e.typeUtf8(), e.contentTypeUtf8(), e.data(), e.metadata(), timestampMicros);
-                int length = bodyEnd - bodyStart;
-                boolean continued = i < events.size() - 1;
-                Bytes.putInt(buffer, p, length | (continued ? LogFormat.CONTINUED_FLAG : 0));
-                Bytes.putInt(buffer, p + 4, Crc.of(buffer, bodyStart, length));
-                bodyOffsets[frame] = bodyStart;
-                bodyLengths[frame] = length;
-                frame++;
-                p = bodyEnd;
-            }
+            frameOffsets[frame] = p;
+            frameStarts[frame] = relative;
+            p = FrameCodec.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events);
+            relative += events.size();
+            frame++;
         }
         if (p != arena.start() + arena.reserved()) {
             throw new IllegalStateException("encoded " + (p - start) + " bytes, sized " + arena.reserved());
