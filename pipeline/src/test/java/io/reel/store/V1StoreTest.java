@@ -83,6 +83,39 @@ class V1StoreTest {
         }
     }
 
+    private static int formatOf(Path segmentFile) {
+        try {
+            byte[] header = new byte[LogFormat.SEGMENT_HEADER_SIZE];
+            try (var in = Files.newInputStream(segmentFile)) {
+                in.readNBytes(header, 0, header.length);
+            }
+            return Bytes.getInt(header, 8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void scavengeRewritesAFormatOneSegmentKeepingPositions() {
+        List<EventData> events = writtenEvents();
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            TestStores.await(store.append("order-9", ExpectedRevision.ANY, TestStores.event("Roll", 15000)));
+            ScavengeReport report = TestStores.await(store.scavenge());
+            assertThat(report.recordsRemoved()).isPositive();
+        }
+        assertThat(StoreAdmin.verify(dir).problems()).isEmpty();
+        assertThat(formatOf(LogRecovery.segmentFiles(dir.resolve("log")).get(0))).isEqualTo(2);
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            List<RecordedEvent> order3 = TestStores.await(store.readStream("order-3", 0, 0, Direction.FORWARDS));
+            assertThat(order3).hasSize(5);
+            for (RecordedEvent r : TestStores.await(store.readAll(0, events.size(), Direction.FORWARDS, EventFilter.none()))) {
+                if (r.position() < events.size()) {
+                    assertSameEvent(r, events.get((int) r.position()));
+                }
+            }
+        }
+    }
+
     @Test
     void verifiesCleanAndTakesNewAppendsAfterTheOldOnes() {
         assertThat(StoreAdmin.verify(dir).problems()).isEmpty();
@@ -95,6 +128,10 @@ class V1StoreTest {
             }
         }
         assertThat(StoreAdmin.verify(dir).problems()).isEmpty();
+        List<Path> segments = LogRecovery.segmentFiles(dir.resolve("log"));
+        assertThat(segments.subList(0, 2)).allSatisfy(f -> assertThat(formatOf(f)).as("old segments stay as written").isEqualTo(1));
+        assertThat(segments.subList(2, segments.size())).isNotEmpty()
+            .allSatisfy(f -> assertThat(formatOf(f)).as("new segments are format 2").isEqualTo(2));
         Path backup = TempDirs.create("v1-backup");
         try {
             StoreAdmin.BackupReport report = StoreAdmin.backup(dir, backup.resolve("b"));
