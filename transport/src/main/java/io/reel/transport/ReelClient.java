@@ -1,5 +1,9 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.MessageCodec;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Route;
+import io.reel.transport.internal.WireErrors;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
@@ -22,7 +26,7 @@ import io.reel.store.EventData;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupCodec;
+import io.reel.store.groups.GroupCodec;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
