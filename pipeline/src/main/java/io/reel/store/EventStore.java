@@ -608,7 +608,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.lowest = low;
             this.highest = end - 1;
             this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-                : WriterStage.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
+                : io.reel.store.internal.log.LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
             this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
         }
 

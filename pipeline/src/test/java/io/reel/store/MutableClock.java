@@ -21,7 +21,7 @@ final class MutableClock extends Clock {
     }
 
     long micros() {
-        return WriterStage.micros(now.get());
+        return io.reel.store.internal.log.LogFormat.micros(now.get());
     }
 
     @Override

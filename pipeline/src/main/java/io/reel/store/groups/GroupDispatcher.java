@@ -469,7 +469,7 @@ final class GroupDispatcher {
         long head = store.headPosition();
         long checkpoint = checkpoint();
         double lagSeconds = outstanding.isEmpty() ? 0
-            : Math.max(0, (WriterStage.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
+            : Math.max(0, (io.reel.store.internal.log.LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
         List<GroupStatus.Consumer> list = new ArrayList<>();
         for (ConsumerHandle c : consumers) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));

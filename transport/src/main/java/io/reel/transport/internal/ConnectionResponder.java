@@ -30,6 +30,7 @@ import io.reel.store.groups.GroupCodec;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
+import io.reel.store.wire.ProtoMapping;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.rsocket.Payload;
@@ -154,22 +155,22 @@ public final class ConnectionResponder implements RSocket {
             case APPEND -> {
                 AppendRequest r = (AppendRequest) request.message();
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
-                    r.getRevision(), r.getExpectation()), events(r)).map(ConnectionResponder::appendResult);
+                    r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
             }
             case STREAM_METADATA_GET -> {
                 String stream = ((io.reel.proto.StreamMetadata) request.message()).getStream();
-                yield store.streamMetadata(stream).map(m -> toProto(stream, m));
+                yield store.streamMetadata(stream).map(m -> ProtoMapping.toProto(stream, m));
             }
             case STREAM_METADATA_SET -> {
                 io.reel.proto.StreamMetadata m = (io.reel.proto.StreamMetadata) request.message();
-                yield store.setStreamMetadata(m.getStream(), fromProto(m)).map(ConnectionResponder::appendResult);
+                yield store.setStreamMetadata(m.getStream(), fromProto(m)).map(ProtoMapping::toProto);
             }
             case STREAM_DELETE -> {
                 DeleteStreamRequest r = (DeleteStreamRequest) request.message();
                 yield store.deleteStream(r.getStream(), expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
-                    r.getRevision(), r.getExpectation()), r.getHard()).map(ConnectionResponder::appendResult);
+                    r.getRevision(), r.getExpectation()), r.getHard()).map(ProtoMapping::toProto);
             }
-            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ConnectionResponder::toProto);
+            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ProtoMapping::toProto);
             case PROJECTION_LIST -> server.settings().projections().list()
                 .map(list -> ProjectionList.newBuilder().addAllProjections(list).build());
             case PROJECTION_STATE -> {
@@ -420,28 +421,13 @@ public final class ConnectionResponder implements RSocket {
 
     // ------------------------------------------------------------------------------ conversions
 
-    static io.reel.proto.AppendResult appendResult(AppendResult r) {
-        return io.reel.proto.AppendResult.newBuilder().setFirstPosition(r.firstPosition()).setLastPosition(r.lastPosition())
-            .setNextExpectedRevision(r.nextExpectedRevision()).build();
-    }
-
-    static io.reel.proto.StoreInfo toProto(StoreInfo info) {
-        return io.reel.proto.StoreInfo.newBuilder().setHead(info.head()).setSegments(info.segments()).setBytes(info.bytes())
-            .setVersion(info.version()).setDurability(info.durability()).build();
-    }
-
-    static io.reel.proto.StreamMetadata toProto(String stream, StreamMetadata m) {
-        return io.reel.proto.StreamMetadata.newBuilder().setStream(stream).setMaxCount(m.maxCount())
-            .setMaxAgeSeconds(m.maxAge() == null ? 0 : m.maxAge().toSeconds()).setTruncateBefore(m.truncateBefore())
-            .setSoftDeleted(m.softDeleted()).setHardDeleted(m.hardDeleted()).build();
-    }
-
     private StreamMetadata fromProto(io.reel.proto.StreamMetadata m) {
         if (m.getSoftDeleted() || m.getHardDeleted()) {
             return fail(WireErrors.invalid("stream.metadata.set cannot delete a stream; use the stream.delete route"));
         }
-        long maxAge = unsigned("max_age_seconds", m.getMaxAgeSeconds());
-        return new StreamMetadata(unsigned("max_count", m.getMaxCount()), maxAge == 0 ? null : Duration.ofSeconds(maxAge),
-            unsigned("truncate_before", m.getTruncateBefore()), false, false);
+        unsigned("max_count", m.getMaxCount());
+        unsigned("max_age_seconds", m.getMaxAgeSeconds());
+        unsigned("truncate_before", m.getTruncateBefore());
+        return ProtoMapping.fromProto(m);
     }
 }

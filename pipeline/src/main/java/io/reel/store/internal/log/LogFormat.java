@@ -74,4 +74,9 @@ public final class LogFormat {
             return -1;
         }
     }
+
+    /** A record's timestamp: microseconds since the epoch. */
+    public static long micros(java.time.Instant instant) {
+        return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+    }
 }

@@ -3,8 +3,8 @@ package io.reel.store.internal.log;
 import io.reel.store.EventData;
 import io.reel.store.RecordedEvent;
 import io.reel.store.StreamMetadata;
+import io.reel.store.wire.ProtoMapping;
 import com.google.protobuf.InvalidProtocolBufferException;
-import java.time.Duration;
 
 /**
  * Streams and event types Reel writes for itself. Names starting with {@code $} are reserved: a stream's
@@ -32,30 +32,14 @@ public final class SystemStreams {
     }
 
     public static EventData metadataEvent(String stream, StreamMetadata metadata) {
-        io.reel.proto.StreamMetadata message = toProto(stream, metadata);
+        io.reel.proto.StreamMetadata message = ProtoMapping.toProto(stream, metadata);
         return EventData.of(null, METADATA_TYPE, EventData.PROTOBUF, message.toByteArray(), null);
-    }
-
-    static io.reel.proto.StreamMetadata toProto(String stream, StreamMetadata metadata) {
-        return io.reel.proto.StreamMetadata.newBuilder()
-            .setStream(stream)
-            .setMaxCount(metadata.maxCount())
-            .setMaxAgeSeconds(metadata.maxAge() == null ? 0 : metadata.maxAge().toSeconds())
-            .setTruncateBefore(metadata.truncateBefore())
-            .setSoftDeleted(metadata.softDeleted())
-            .setHardDeleted(metadata.hardDeleted())
-            .build();
-    }
-
-    static StreamMetadata fromProto(io.reel.proto.StreamMetadata m) {
-        return new StreamMetadata(m.getMaxCount(), m.getMaxAgeSeconds() == 0 ? null : Duration.ofSeconds(m.getMaxAgeSeconds()),
-            m.getTruncateBefore(), m.getSoftDeleted(), m.getHardDeleted());
     }
 
     /** The metadata a {@code $metadata} record carries, or null when its data does not decode. */
     public static StreamMetadata decode(RecordedEvent record) {
         try {
-            return fromProto(io.reel.proto.StreamMetadata.parseFrom(record.dataBuffer()));
+            return ProtoMapping.fromProto(io.reel.proto.StreamMetadata.parseFrom(record.dataBuffer()));
         } catch (InvalidProtocolBufferException e) {
             return null;
         }

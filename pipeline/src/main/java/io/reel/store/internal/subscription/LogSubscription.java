@@ -287,6 +287,6 @@ public final class LogSubscription implements Subscription, Runnable {
         } catch (IOException | ReelException e) {
             return 0;
         }
-        return Math.max(0, (WriterStage.micros(clock.instant()) - next.get(0).timestampMicros()) / 1e6);
+        return Math.max(0, (io.reel.store.internal.log.LogFormat.micros(clock.instant()) - next.get(0).timestampMicros()) / 1e6);
     }
 }

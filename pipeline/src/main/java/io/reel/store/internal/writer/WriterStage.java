@@ -1,5 +1,6 @@
 package io.reel.store.internal.writer;
 
+import io.reel.store.internal.writer.AppendRules.Written;
 import io.reel.store.AppendResult;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
@@ -102,9 +103,6 @@ public final class WriterStage {
     private final PositionReader committed;
 
     /** An event as written, whether durable already or in the batch being built. */
-    private record Written(UUID id, String stream, long revision, boolean endsAppend, AppendCommand inBatch) {
-    }
-
     public WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
                 StoreSettings settings, StoreMetrics metrics) {
         this.log = log;
@@ -326,22 +324,21 @@ public final class WriterStage {
             return;
         }
         long segmentSize = log.segmentSize();
-        batchTimestampMicros = micros(settings.clock().instant());
+        batchTimestampMicros = LogFormat.micros(settings.clock().instant());
         long bytes = 0;
         int frames = 0;
         AppendCommand command = first;
         while (command != null) {
-            if (writeOffset + bytes + command.frameBytesBound > segmentSize) {
-                if (bytes > 0) {
-                    carry = command;
-                    break;
+            AppendRules.Fit fit = AppendRules.fit(writeOffset, bytes, command.frameBytesBound, segmentSize, LogFormat.SEGMENT_HEADER_SIZE);
+            if (fit == AppendRules.Fit.NEXT_BATCH) {
+                carry = command;
+                break;
+            } else if (fit == AppendRules.Fit.ROLL) {
+                if (!roll(command)) {
+                    return;
                 }
-                if (writeOffset > LogFormat.SEGMENT_HEADER_SIZE) {
-                    if (!roll(command)) {
-                        return;
-                    }
-                    continue;
-                }
+                continue;
+            } else if (fit == AppendRules.Fit.TOO_LARGE) {
                 fail(command, new ReelException(ErrorCode.TOO_LARGE, "the append to stream '" + command.stream + "' needs up to "
                     + command.frameBytesBound + " bytes, more than a whole segment (" + segmentSize + " bytes); split it or raise --segment-size"));
             } else if (prepare(command)) {
@@ -405,7 +402,7 @@ public final class WriterStage {
      * taken only when it encodes to as many bytes (always, except across a varint boundary of the clock).
      */
     private long commitTimestamp(long sizedWith) {
-        long now = micros(settings.clock().instant());
+        long now = LogFormat.micros(settings.clock().instant());
         return sizedWith != 0 && now > sizedWith && RecordCodec.varintSize(now) == RecordCodec.varintSize(sizedWith) ? now : sizedWith;
     }
 
@@ -473,7 +470,7 @@ public final class WriterStage {
                 if (retry) {
                     return true;
                 }
-                if (!expectationHolds(c.expected, head)) {
+                if (!AppendRules.expectationHolds(c.expected, head.pendingRevision, head.pendingSoftDeleted())) {
                     if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
                         StreamIndex.StreamEntry entry = streamIndex.get(c.stream);
                         long first = entry == null ? -1 : entry.position(c.expected.revision() + 1);
@@ -497,7 +494,7 @@ public final class WriterStage {
                     fail(c, deleted(c.stream));
                     return false;
                 }
-                if (c.kind != AppendCommand.Kind.SET_METADATA && !expectationHolds(c.expected, target)) {
+                if (c.kind != AppendCommand.Kind.SET_METADATA && !AppendRules.expectationHolds(c.expected, target.pendingRevision, target.pendingSoftDeleted())) {
                     fail(c, new WrongExpectedVersionException(c.stream, c.expected, target.pendingRevision));
                     return false;
                 }
@@ -542,7 +539,7 @@ public final class WriterStage {
             UUID id = events.get(i).eventId();
             long at = recentIds.find(id);
             Written w = at < 0 ? null : writtenAt(at);
-            if (w != null && w.id.equals(id) && w.stream.equals(c.stream)) {
+            if (w != null && w.id().equals(id) && w.stream().equals(c.stream)) {
                 fail(c, partialRepeat(c, i, id, at));
                 return null;
             }
@@ -556,29 +553,19 @@ public final class WriterStage {
      * {@code first} is not its first event at all.
      */
     private Boolean matchEarlierAppend(AppendCommand c, long first) {
-        List<EventData> events = c.events;
-        Written w0 = writtenAt(first);
-        if (w0 == null || !w0.id.equals(events.get(0).eventId()) || !w0.stream.equals(c.stream)) {
+        AppendRules.Repeat repeat = AppendRules.repeatOf(c.events, c.stream, first, this::writtenAt);
+        if (repeat instanceof AppendRules.NotARepeat) {
             return Boolean.FALSE;
         }
-        Written before = first == 0 ? null : writtenAt(first - 1);
-        boolean whole = before == null || before.endsAppend;
-        Written last = w0;
-        for (int i = 0; whole && i < events.size(); i++) {
-            Written w = i == 0 ? w0 : writtenAt(first + i);
-            whole = w != null && w.id.equals(events.get(i).eventId()) && w.stream.equals(c.stream)
-                && w.endsAppend == (i == events.size() - 1);
-            last = w;
-        }
-        if (!whole) {
-            fail(c, partialRepeat(c, 0, events.get(0).eventId(), first));
+        if (!(repeat instanceof AppendRules.WholeRepeat whole)) {
+            fail(c, partialRepeat(c, 0, c.events.get(0).eventId(), first));
             return null;
         }
-        if (w0.inBatch != null) {
-            c.duplicateOf = w0.inBatch;
+        if (whole.first().inBatch() != null) {
+            c.duplicateOf = whole.first().inBatch();
             return Boolean.TRUE;
         }
-        c.sink.success(new AppendResult(first, first + events.size() - 1, last.revision));
+        c.sink.success(new AppendResult(first, first + c.events.size() - 1, whole.last().revision()));
         return null;
     }
 
@@ -607,15 +594,6 @@ public final class WriterStage {
             LOG.warn("could not read position {} to check a retried append: {}", position, e.toString());
             return null;
         }
-    }
-
-    private static boolean expectationHolds(ExpectedRevision expected, StreamHeads.StreamHead head) {
-        return switch (expected.kind()) {
-            case ANY -> true;
-            case NO_STREAM -> head.pendingRevision < 0 || head.pendingSoftDeleted();
-            case STREAM_EXISTS -> head.pendingRevision >= 0 && !head.pendingSoftDeleted();
-            case EXACT -> head.pendingRevision == expected.revision();
-        };
     }
 
     private void assign(AppendCommand c, StreamHeads.StreamHead head, String stream, List<EventData> events) {
@@ -724,9 +702,5 @@ public final class WriterStage {
             writeFailed(e, -1, -1);
             return false;
         }
-    }
-
-    public static long micros(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
     }
 }
