@@ -2,6 +2,9 @@ package io.reel.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.LogRecovery;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -96,7 +99,7 @@ class V1StoreTest {
     }
 
     @Test
-    void scavengeRewritesAFormatOneSegmentKeepingPositions() {
+    void scavengeRewritesAFormatOneSegmentKeepingPositions() throws IOException {
         List<EventData> events = writtenEvents();
         try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
             TestStores.await(store.append("order-9", ExpectedRevision.ANY, TestStores.event("Roll", 15000)));
@@ -117,7 +120,7 @@ class V1StoreTest {
     }
 
     @Test
-    void verifiesCleanAndTakesNewAppendsAfterTheOldOnes() {
+    void verifiesCleanAndTakesNewAppendsAfterTheOldOnes() throws IOException {
         assertThat(StoreAdmin.verify(dir).problems()).isEmpty();
         List<EventData> more = new ArrayList<>();
         try (EventStore store = EventStore.open(dir, TestStores.small().build())) {

@@ -1,0 +1,500 @@
+package io.reel.store.internal.log;
+
+import io.reel.store.ErrorCode;
+import io.reel.store.EventData;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Format 2 of the log: one frame per append. Everything the events of an append share (first position and
+ * revision, commit time, count, stream name) is written once in the frame's header, and each event is a
+ * compact record after it; one CRC32C covers the whole frame. The writer encodes straight from
+ * {@link EventData} into its batch buffer ({@link #encode}); readers decode a frame into records
+ * ({@link #decode}) that carry the protobuf {@code EventRecord} the wire and the embedded API expect.
+ *
+ * <pre>
+ * Frame (integers big-endian; varint = unsigned LEB128):
+ *  0                    4                    8
+ *  +--------------------+--------------------+--------------------------------------------------------+
+ *  | 0 | 0 | length (30 bits) | CRC32C(rest) | rest: header, then count records                       |
+ *  +--------------------+--------------------+--------------------------------------------------------+
+ *  length counts the rest (not these 8 bytes); bits 31 and 30 are 0 (format 1's continued/reserved flags).
+ *
+ * Header:
+ *  +-------+----------------+----------------+------------------+---------+---------------+-------------+
+ *  | attrs | first_position | first_revision | timestamp_micros | count   | varint stream | stream      |
+ *  | u8    | u64            | u64            | i64              | u32     | length        | UTF-8       |
+ *  +-------+----------------+----------------+------------------+---------+---------------+-------------+
+ *  attrs bits 0-2: compression of the records (0 none, 1 LZ4 block: then u32 uncompressed length, then
+ *  the compressed records); bit 3: a cluster frame, u64 raft_term and u64 raft_index follow the stream
+ *  (reserved: not written yet); bits 4-7: 0.
+ *
+ * Record:
+ *  +--------------+---------------+--------------+------+--------------+-----------------+------+----------+
+ *  | varint delta | event id      | varint type  | type | content type | varint data     | data | varint   | metadata
+ *  |              | 16 bytes UUID | length       | UTF-8| u8 code      | length          |      | meta len |
+ *  +--------------+---------------+--------------+------+--------------+-----------------+------+----------+
+ *  content type code: 0 none, 1 application/x-protobuf, 2 application/json,
+ *  3 other (then varint length and the UTF-8 text), 4 application/octet-stream.
+ * </pre>
+ *
+ * The record at {@code delta} d has position {@code first_position + d} and revision {@code first_revision + d}.
+ * A fresh frame has deltas 0, 1, 2, …; scavenge drops records and keeps the deltas of the others, so
+ * positions never move. A frame holds at least one record; deltas rise strictly.
+ */
+public final class FrameCodec {
+    static final int FORMAT_VERSION = 2;
+    /** attrs, first position, first revision, timestamp, count. */
+    static final int FIXED_HEADER = 1 + 8 + 8 + 8 + 4;
+    static final int ATTR_COMPRESSION_MASK = 0x07;
+    static final int ATTR_CLUSTER = 0x08;
+    static final int COMPRESSION_NONE = 0;
+    static final int COMPRESSION_LZ4 = 1;
+    static final int UUID_BYTES = 16;
+
+    static final int CT_NONE = 0;
+    static final int CT_PROTOBUF = 1;
+    static final int CT_JSON = 2;
+    static final int CT_OTHER = 3;
+    static final int CT_OCTET_STREAM = 4;
+
+    private static final byte[] PROTOBUF_UTF8 = EventData.PROTOBUF.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] JSON_UTF8 = EventData.JSON.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] OCTET_STREAM_UTF8 = EventData.OCTET_STREAM.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] EMPTY = new byte[0];
+
+    private FrameCodec() {
+    }
+
+    static int contentTypeCode(String contentType) {
+        return switch (contentType) {
+            case "" -> CT_NONE;
+            case EventData.PROTOBUF -> CT_PROTOBUF;
+            case EventData.JSON -> CT_JSON;
+            case EventData.OCTET_STREAM -> CT_OCTET_STREAM;
+            default -> CT_OTHER;
+        };
+    }
+
+    /** The bytes of the header after the 8-byte length and CRC words. */
+    static int headerSize(byte[] stream) {
+        return FIXED_HEADER + varintSize(stream.length) + stream.length;
+    }
+
+    /** The bytes of one record at {@code delta}. */
+    static int recordSize(long delta, EventData e) {
+        byte[] type = e.typeUtf8();
+        int size = varintSize(delta) + UUID_BYTES + varintSize(type.length) + type.length + 1;
+        if (contentTypeCode(e.contentType()) == CT_OTHER) {
+            byte[] ct = e.contentTypeUtf8();
+            size += varintSize(ct.length) + ct.length;
+        }
+        int data = e.data().length;
+        int metadata = e.metadata().length;
+        return size + varintSize(data) + data + varintSize(metadata) + metadata;
+    }
+
+    /** The bytes of a fresh frame of {@code events}, the length and CRC words included. */
+    public static int frameSize(byte[] stream, List<EventData> events) {
+        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream);
+        for (int i = 0; i < events.size(); i++) {
+            size += recordSize(i, events.get(i));
+        }
+        return size;
+    }
+
+    /**
+     * Writes a fresh frame of {@code events} (deltas 0, 1, 2, …) at {@code p} of {@code dst}, checksum
+     * included, and returns the offset after it. No allocation: the caller sized {@code dst} with
+     * {@link #frameSize}.
+     */
+    public static int encode(byte[] dst, int p, long firstPosition, long firstRevision, long timestampMicros, byte[] stream,
+                      List<EventData> events) {
+        int start = p;
+        p = putHeader(dst, p + LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, timestampMicros, events.size(), stream);
+        for (int i = 0; i < events.size(); i++) {
+            EventData e = events.get(i);
+            p = putVarint(dst, p, i);
+            p = putUuid(dst, p, e.eventId());
+            byte[] type = e.typeUtf8();
+            p = putBytes(dst, p, type, 0, type.length);
+            int code = contentTypeCode(e.contentType());
+            dst[p++] = (byte) code;
+            if (code == CT_OTHER) {
+                byte[] ct = e.contentTypeUtf8();
+                p = putBytes(dst, p, ct, 0, ct.length);
+            }
+            byte[] data = e.data();
+            p = putBytes(dst, p, data, 0, data.length);
+            byte[] metadata = e.metadata();
+            p = putBytes(dst, p, metadata, 0, metadata.length);
+        }
+        seal(dst, start, p);
+        return p;
+    }
+
+    /**
+     * Writes a frame holding some records of one append, as scavenge and repair keep them: {@code records}
+     * belong to one stream, in position order, with revisions that step with their positions; each keeps its
+     * position and revision (the first one's are the header's, the others' are deltas from it).
+     */
+    public static byte[] encodeRecords(List<RecordedEvent> records) {
+        RecordedEvent first = records.get(0);
+        byte[] stream = first.stream().getBytes(StandardCharsets.UTF_8);
+        long firstPosition = first.position();
+        long firstRevision = first.revision();
+        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream);
+        for (RecordedEvent r : records) {
+            long delta = r.position() - firstPosition;
+            if (delta < 0 || r.revision() - firstRevision != delta || !r.stream().equals(first.stream())) {
+                throw new IllegalArgumentException("records of one frame must be one append's, in order: " + r);
+            }
+            byte[] type = r.type().getBytes(StandardCharsets.UTF_8);
+            size += varintSize(delta) + UUID_BYTES + varintSize(type.length) + type.length + 1;
+            if (contentTypeCode(r.contentType()) == CT_OTHER) {
+                int ct = r.contentType().getBytes(StandardCharsets.UTF_8).length;
+                size += varintSize(ct) + ct;
+            }
+            int data = r.dataBuffer().remaining();
+            int metadata = r.metadata().length;
+            size += varintSize(data) + data + varintSize(metadata) + metadata;
+        }
+        byte[] dst = new byte[size];
+        int p = putHeader(dst, LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, first.timestampMicros(), records.size(), stream);
+        for (RecordedEvent r : records) {
+            p = putVarint(dst, p, r.position() - firstPosition);
+            p = putUuid(dst, p, r.eventId());
+            byte[] type = r.type().getBytes(StandardCharsets.UTF_8);
+            p = putBytes(dst, p, type, 0, type.length);
+            int code = contentTypeCode(r.contentType());
+            dst[p++] = (byte) code;
+            if (code == CT_OTHER) {
+                byte[] ct = r.contentType().getBytes(StandardCharsets.UTF_8);
+                p = putBytes(dst, p, ct, 0, ct.length);
+            }
+            byte[] data = r.data();
+            p = putBytes(dst, p, data, 0, data.length);
+            byte[] metadata = r.metadata();
+            p = putBytes(dst, p, metadata, 0, metadata.length);
+        }
+        if (p != size) {
+            throw new IllegalStateException("encoded " + p + " bytes, sized " + size);
+        }
+        seal(dst, 0, p);
+        return dst;
+    }
+
+    private static int putHeader(byte[] dst, int p, long firstPosition, long firstRevision, long timestampMicros, int count,
+                                 byte[] stream) {
+        dst[p++] = 0;
+        Bytes.putLong(dst, p, firstPosition);
+        Bytes.putLong(dst, p + 8, firstRevision);
+        Bytes.putLong(dst, p + 16, timestampMicros);
+        Bytes.putInt(dst, p + 24, count);
+        return putBytes(dst, p + 28, stream, 0, stream.length);
+    }
+
+    /** Fills in the length and CRC words of the frame at {@code start} that ends at {@code end}. */
+    private static void seal(byte[] dst, int start, int end) {
+        int length = end - start - LogFormat.FRAME_HEADER_SIZE;
+        if ((length & ~LogFormat.LENGTH_MASK) != 0) {
+            throw new IllegalArgumentException("a frame of " + length + " bytes is larger than a frame can be");
+        }
+        Bytes.putInt(dst, start, length);
+        Bytes.putInt(dst, start + 4, Crc.of(dst, start + LogFormat.FRAME_HEADER_SIZE, length));
+    }
+
+    /** The position of the frame's first record, from the header and the first delta, without decoding the rest. */
+    static long firstPositionOf(byte[] buf, int bodyOffset, int bodyLength) {
+        int headerEnd = bodyOffset + FIXED_HEADER;
+        if (bodyLength < FIXED_HEADER + 1) {
+            throw malformed("a frame shorter than its header");
+        }
+        int[] cursor = {headerEnd};
+        int streamLength = checkedLength(buf, cursor, bodyOffset + bodyLength);
+        cursor[0] += streamLength;
+        long delta = getVarint(buf, cursor, bodyOffset + bodyLength);
+        return Bytes.getLong(buf, bodyOffset + 1) + delta;
+    }
+
+    /**
+     * The records of the frame whose body (everything after the length and CRC words) is {@code bodyLength}
+     * bytes at {@code bodyOffset}, each transcoded into a protobuf {@code EventRecord} behind a format-1 frame
+     * header (so that {@link RecordedEvent#endsAppend()} reads the last record of the frame as the end of its
+     * append). Throws {@code CORRUPTED} when the body does not decode.
+     */
+    static Decoded decode(byte[] buf, int bodyOffset, int bodyLength) {
+        int end = bodyOffset + bodyLength;
+        if (bodyLength < FIXED_HEADER + 1) {
+            throw malformed("a frame shorter than its header");
+        }
+        int attributes = buf[bodyOffset] & 0xFF;
+        if (attributes != 0) {
+            throw malformed("unknown frame attributes " + attributes);
+        }
+        long firstPosition = Bytes.getLong(buf, bodyOffset + 1);
+        long firstRevision = Bytes.getLong(buf, bodyOffset + 9);
+        long timestamp = Bytes.getLong(buf, bodyOffset + 17);
+        int count = Bytes.getInt(buf, bodyOffset + 25);
+        if (firstPosition < 0 || firstRevision < 0 || count <= 0 || count > bodyLength) {
+            throw malformed("header: first position " + firstPosition + ", first revision " + firstRevision + ", count " + count);
+        }
+        int[] cur = {bodyOffset + FIXED_HEADER};
+        int streamLength = checkedLength(buf, cur, end);
+        int streamOffset = cur[0];
+        cur[0] += streamLength;
+        // pass 1: locate the fields of every record and size the transcoded buffer
+        int[] fields = new int[count * FIELDS];
+        long[] positions = new long[count];
+        int size = 0;
+        long previousDelta = -1;
+        for (int i = 0; i < count; i++) {
+            int f = i * FIELDS;
+            long delta = getVarint(buf, cur, end);
+            if (delta <= previousDelta || delta > Long.MAX_VALUE - firstPosition || delta > Long.MAX_VALUE - firstRevision) {
+                throw malformed("record " + i + " has delta " + delta + " after " + previousDelta);
+            }
+            previousDelta = delta;
+            positions[i] = firstPosition + delta;
+            if (end - cur[0] < UUID_BYTES) {
+                throw malformed("record " + i + " ends in its event id");
+            }
+            fields[f + ID] = cur[0];
+            cur[0] += UUID_BYTES;
+            fields[f + TYPE_LENGTH] = checkedLength(buf, cur, end);
+            fields[f + TYPE] = cur[0];
+            cur[0] += fields[f + TYPE_LENGTH];
+            if (cur[0] >= end) {
+                throw malformed("record " + i + " ends before its content type");
+            }
+            int code = buf[cur[0]++];
+            fields[f + CT_CODE] = code;
+            if (code == CT_OTHER) {
+                fields[f + CT_LENGTH] = checkedLength(buf, cur, end);
+                fields[f + CT] = cur[0];
+                cur[0] += fields[f + CT_LENGTH];
+            } else if (code < 0 || code > CT_OCTET_STREAM) {
+                throw malformed("record " + i + " has content type code " + code);
+            } else {
+                fields[f + CT_LENGTH] = knownContentType(code).length;
+            }
+            fields[f + DATA_LENGTH] = checkedLength(buf, cur, end);
+            fields[f + DATA] = cur[0];
+            cur[0] += fields[f + DATA_LENGTH];
+            fields[f + META_LENGTH] = checkedLength(buf, cur, end);
+            fields[f + META] = cur[0];
+            cur[0] += fields[f + META_LENGTH];
+            int body = eventRecordSize(positions[i], streamLength, firstRevision + delta, fields[f + TYPE_LENGTH],
+                fields[f + CT_LENGTH], fields[f + DATA_LENGTH], fields[f + META_LENGTH], timestamp);
+            fields[f + BODY_LENGTH] = body;
+            size += LogFormat.FRAME_HEADER_SIZE + body;
+        }
+        if (cur[0] != end) {
+            throw malformed((end - cur[0]) + " bytes after the last record");
+        }
+        // pass 2: transcode
+        byte[] out = new byte[size];
+        int[] bodyOffsets = new int[count];
+        int[] bodyLengths = new int[count];
+        int p = 0;
+        for (int i = 0; i < count; i++) {
+            int f = i * FIELDS;
+            int body = fields[f + BODY_LENGTH];
+            Bytes.putInt(out, p, body | (i < count - 1 ? LogFormat.CONTINUED_FLAG : 0));
+            p += LogFormat.FRAME_HEADER_SIZE;
+            bodyOffsets[i] = p;
+            bodyLengths[i] = body;
+            int code = fields[f + CT_CODE];
+            byte[] ctSource = code == CT_OTHER ? buf : knownContentType(code);
+            int ctOffset = code == CT_OTHER ? fields[f + CT] : 0;
+            long position = positions[i];
+            if (position != 0) {
+                out[p++] = 0x08;
+                p = putVarint(out, p, position);
+            }
+            p = putField(out, p, 0x12, buf, streamOffset, streamLength);
+            long revision = firstRevision + (position - firstPosition);
+            if (revision != 0) {
+                out[p++] = 0x18;
+                p = putVarint(out, p, revision);
+            }
+            out[p++] = 0x22;
+            out[p++] = RecordCodec.UUID_TEXT_LENGTH;
+            p = putUuidText(out, p, Bytes.getLong(buf, fields[f + ID]), Bytes.getLong(buf, fields[f + ID] + 8));
+            p = putField(out, p, 0x2A, buf, fields[f + TYPE], fields[f + TYPE_LENGTH]);
+            p = putField(out, p, 0x32, ctSource, ctOffset, fields[f + CT_LENGTH]);
+            p = putField(out, p, 0x3A, buf, fields[f + DATA], fields[f + DATA_LENGTH]);
+            p = putField(out, p, 0x42, buf, fields[f + META], fields[f + META_LENGTH]);
+            if (timestamp != 0) {
+                out[p++] = 0x48;
+                p = putVarint(out, p, timestamp);
+            }
+        }
+        return new Decoded(positions, out, bodyOffsets, bodyLengths, timestamp);
+    }
+
+    private static final int FIELDS = 12;
+    private static final int ID = 0;
+    private static final int TYPE = 1;
+    private static final int TYPE_LENGTH = 2;
+    private static final int CT_CODE = 3;
+    private static final int CT = 4;
+    private static final int CT_LENGTH = 5;
+    private static final int DATA = 6;
+    private static final int DATA_LENGTH = 7;
+    private static final int META = 8;
+    private static final int META_LENGTH = 9;
+    private static final int BODY_LENGTH = 10;
+
+    private static byte[] knownContentType(int code) {
+        return switch (code) {
+            case CT_PROTOBUF -> PROTOBUF_UTF8;
+            case CT_JSON -> JSON_UTF8;
+            case CT_OCTET_STREAM -> OCTET_STREAM_UTF8;
+            default -> EMPTY;
+        };
+    }
+
+    /**
+     * The records of one frame, decoded: their positions, and each as a protobuf {@code EventRecord} body in
+     * {@link #bytes} (behind a format-1 frame header whose continued flag is set on all but the last).
+     * Immutable once built.
+     */
+    static final class Decoded {
+        final long[] positions;
+        final byte[] bytes;
+        final int[] bodyOffsets;
+        final int[] bodyLengths;
+        final long timestampMicros;
+
+        Decoded(long[] positions, byte[] bytes, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+            this.positions = positions;
+            this.bytes = bytes;
+            this.bodyOffsets = bodyOffsets;
+            this.bodyLengths = bodyLengths;
+            this.timestampMicros = timestampMicros;
+        }
+
+        int count() {
+            return positions.length;
+        }
+
+        RecordedEvent record(int i) {
+            return new RecordedEvent(bytes, bodyOffsets[i], bodyLengths[i]);
+        }
+
+        /** The index of the record at {@code position}, or -1 when the frame does not hold it. */
+        int indexOf(long position) {
+            int i = java.util.Arrays.binarySearch(positions, position);
+            return i < 0 ? -1 : i;
+        }
+    }
+
+    /** The size of the protobuf {@code EventRecord} of one record, as {@link RecordCodec} writes it. */
+    private static int eventRecordSize(long position, int stream, long revision, int type, int contentType, int data,
+                                       int metadata, long timestampMicros) {
+        int size = 0;
+        if (position != 0) {
+            size += 1 + varintSize(position);
+        }
+        size += RecordCodec.bytesFieldSize(stream);
+        if (revision != 0) {
+            size += 1 + varintSize(revision);
+        }
+        size += RecordCodec.bytesFieldSize(RecordCodec.UUID_TEXT_LENGTH);
+        size += RecordCodec.bytesFieldSize(type);
+        size += RecordCodec.bytesFieldSize(contentType);
+        size += RecordCodec.bytesFieldSize(data);
+        size += RecordCodec.bytesFieldSize(metadata);
+        if (timestampMicros != 0) {
+            size += 1 + varintSize(timestampMicros);
+        }
+        return size;
+    }
+
+    private static int putField(byte[] dst, int p, int tag, byte[] src, int offset, int length) {
+        if (length == 0) {
+            return p;
+        }
+        dst[p++] = (byte) tag;
+        p = putVarint(dst, p, length);
+        System.arraycopy(src, offset, dst, p, length);
+        return p + length;
+    }
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    private static int putUuidText(byte[] dst, int p, long hi, long lo) {
+        p = putHex(dst, p, hi >>> 32, 8);
+        dst[p++] = '-';
+        p = putHex(dst, p, hi >>> 16, 4);
+        dst[p++] = '-';
+        p = putHex(dst, p, hi, 4);
+        dst[p++] = '-';
+        p = putHex(dst, p, lo >>> 48, 4);
+        dst[p++] = '-';
+        return putHex(dst, p, lo, 12);
+    }
+
+    private static int putHex(byte[] dst, int p, long value, int digits) {
+        for (int i = digits - 1; i >= 0; i--) {
+            dst[p + i] = HEX[(int) (value & 0xF)];
+            value >>>= 4;
+        }
+        return p + digits;
+    }
+
+    static int varintSize(long value) {
+        return RecordCodec.varintSize(value);
+    }
+
+    static int putVarint(byte[] dst, int p, long value) {
+        return RecordCodec.putVarint(dst, p, value);
+    }
+
+    private static int putBytes(byte[] dst, int p, byte[] src, int offset, int length) {
+        p = putVarint(dst, p, length);
+        System.arraycopy(src, offset, dst, p, length);
+        return p + length;
+    }
+
+    private static int putUuid(byte[] dst, int p, UUID id) {
+        Bytes.putLong(dst, p, id.getMostSignificantBits());
+        Bytes.putLong(dst, p + 8, id.getLeastSignificantBits());
+        return p + UUID_BYTES;
+    }
+
+    private static long getVarint(byte[] buf, int[] cursor, int end) {
+        long v = 0;
+        int shift = 0;
+        int p = cursor[0];
+        byte b;
+        do {
+            if (p >= end || shift > 63) {
+                throw malformed("a varint runs past the frame");
+            }
+            b = buf[p++];
+            v |= (long) (b & 0x7F) << shift;
+            shift += 7;
+        } while (b < 0);
+        cursor[0] = p;
+        return v;
+    }
+
+    /** A varint length, checked to fit in what is left of the frame. */
+    private static int checkedLength(byte[] buf, int[] cursor, int end) {
+        long length = getVarint(buf, cursor, end);
+        if (length < 0 || length > end - cursor[0]) {
+            throw malformed("a length of " + length + " runs past the frame");
+        }
+        return (int) length;
+    }
+
+    static ReelException malformed(String what) {
+        return new ReelException(ErrorCode.CORRUPTED, "a stored frame does not decode (" + what
+            + "); run 'reel verify' on the data directory");
+    }
+}
