@@ -52,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, subscribe, e2e, command, projection or restart.")
+    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, read-stream, subscribe, e2e, command, projection or restart.")
     String workload;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the bench's stores (default: a new temporary one, deleted afterwards).")

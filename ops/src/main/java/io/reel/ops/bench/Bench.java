@@ -60,7 +60,7 @@ public final class Bench {
 
     /** The workloads this class runs. */
     public static List<String> workloads() {
-        return List.of("append", "read", "subscribe", "e2e", "command", "projection", "restart");
+        return List.of("append", "read", "read-stream", "subscribe", "e2e", "command", "projection", "restart");
     }
 
     public BenchResult run(String workload) {
@@ -68,6 +68,7 @@ public final class Bench {
             return switch (workload) {
                 case "append" -> append();
                 case "read" -> read();
+                case "read-stream" -> readStream();
                 case "subscribe" -> options.remote() ? remoteSubscribe() : subscribe();
                 case "e2e" -> e2e();
                 case "command" -> command();
@@ -160,7 +161,7 @@ public final class Bench {
         details.put("producers", producers);
         details.put("payload_bytes", options.payload());
         details.put("durability", options.durability().toString());
-        details.put("record_bytes", Math.round(recordBytes * 10) / 10.0);
+        details.put("bytes_per_event", Math.round(recordBytes * 10) / 10.0);
         details.put("floor_record_bytes", 8 + options.payload());
         details.put("floor_force_p50_us", floor.forceP50Micros());
         details.put("floor_force_p99_us", floor.forceP99Micros());
@@ -180,6 +181,50 @@ public final class Bench {
         } finally {
             deleteTree(dir);
         }
+    }
+
+    /**
+     * Whole-stream reads after a restart: {@code events} single-event appends spread round-robin over
+     * {@code streams} streams (so that each stream's events lie far apart in the log), the store closed and
+     * reopened so that its caches are cold, then every stream read whole, each read timed.
+     */
+    @SuppressWarnings("try") // Progress prints while the block runs; the block needs no reference to it
+    private BenchResult readStream() throws IOException {
+        Path dir = freshDir("read-stream");
+        int streams = options.streams();
+        long events = options.events();
+        AtomicLong done = new AtomicLong();
+        StoreSettings filling = StoreSettings.builder().durability(Durability.batched(Duration.ofMillis(10))).build();
+        try (EventStore store = EventStore.open(dir, filling); Progress p = new Progress("populate", events, done::get)) {
+            Flux.range(0, (int) events)
+                .flatMap(i -> store.append("read-stream-" + (i % streams), ExpectedRevision.ANY, EventData.of("BenchEvent", payload))
+                    .doOnNext(r -> done.incrementAndGet()), 256)
+                .blockLast();
+        }
+        long[] latencies = new long[streams];
+        long read = 0;
+        double seconds;
+        try (EventStore store = EventStore.open(dir, settings())) {
+            long t0 = System.nanoTime();
+            for (int s = 0; s < streams; s++) {
+                long start = System.nanoTime();
+                Long n = store.readStream("read-stream-" + s, 0, 0, Direction.FORWARDS).count().block();
+                latencies[s] = System.nanoTime() - start;
+                read += n == null ? 0 : n;
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        } finally {
+            deleteTree(dir);
+        }
+        Arrays.sort(latencies);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("streams", streams);
+        details.put("events_per_stream", events / streams);
+        details.put("payload_bytes", options.payload());
+        details.put("latency", "one whole-stream read");
+        double rate = read / seconds;
+        return new BenchResult("read-stream", read, seconds, rate, rate * options.payload() / 1e6, percentile(latencies, 0.5),
+            percentile(latencies, 0.99), percentile(latencies, 0.999), null, null, details);
     }
 
     /** An embedded subscription catching up from the start to the head, against the floor's scan. */

@@ -295,8 +295,16 @@ public final class FrameCodec {
         if (cur[0] != end) {
             throw malformed((end - cur[0]) + " bytes after the last record");
         }
-        // pass 2: transcode
-        byte[] out = new byte[size];
+        return new Decoded(buf, streamOffset, streamLength, firstPosition, firstRevision, timestamp, positions, fields, size);
+    }
+
+    /** Pass 2 of {@link #decode}: every record of the frame as a protobuf {@code EventRecord} behind a format-1 frame header. */
+    private static Transcoded transcode(Decoded d) {
+        byte[] buf = d.source;
+        int[] fields = d.fields;
+        long[] positions = d.positions;
+        int count = positions.length;
+        byte[] out = new byte[d.transcodedSize];
         int[] bodyOffsets = new int[count];
         int[] bodyLengths = new int[count];
         int p = 0;
@@ -315,8 +323,8 @@ public final class FrameCodec {
                 out[p++] = 0x08;
                 p = putVarint(out, p, position);
             }
-            p = putField(out, p, 0x12, buf, streamOffset, streamLength);
-            long revision = firstRevision + (position - firstPosition);
+            p = putField(out, p, 0x12, buf, d.streamOffset, d.streamLength);
+            long revision = d.firstRevision + (position - d.firstPosition);
             if (revision != 0) {
                 out[p++] = 0x18;
                 p = putVarint(out, p, revision);
@@ -328,12 +336,15 @@ public final class FrameCodec {
             p = putField(out, p, 0x32, ctSource, ctOffset, fields[f + CT_LENGTH]);
             p = putField(out, p, 0x3A, buf, fields[f + DATA], fields[f + DATA_LENGTH]);
             p = putField(out, p, 0x42, buf, fields[f + META], fields[f + META_LENGTH]);
-            if (timestamp != 0) {
+            if (d.timestampMicros != 0) {
                 out[p++] = 0x48;
-                p = putVarint(out, p, timestamp);
+                p = putVarint(out, p, d.timestampMicros);
             }
         }
-        return new Decoded(positions, out, bodyOffsets, bodyLengths, timestamp);
+        return new Transcoded(out, bodyOffsets, bodyLengths);
+    }
+
+    private record Transcoded(byte[] bytes, int[] bodyOffsets, int[] bodyLengths) {
     }
 
     private static final int FIELDS = 12;
@@ -359,37 +370,52 @@ public final class FrameCodec {
     }
 
     /**
-     * The records of one frame, decoded: their positions, and each as a protobuf {@code EventRecord} body in
-     * {@link #bytes} (behind a format-1 frame header whose continued flag is set on all but the last).
-     * Immutable once built.
+     * The records of one frame, located: their positions at once, and the protobuf {@code EventRecord} of each
+     * (behind a format-1 frame header whose continued flag is set on all but the last) when a record is first
+     * asked for, so that a reader looking for one position skips frames without copying them. The frame's
+     * bytes must not change while it is in use (readers decode from a chunk they do not refill until they
+     * move past the frame, or from a fresh one). A benign race may transcode a frame twice.
      */
-    static final class Decoded {
+    public static final class Decoded {
         final long[] positions;
-        final byte[] bytes;
-        final int[] bodyOffsets;
-        final int[] bodyLengths;
         final long timestampMicros;
+        private final byte[] source;
+        private final int streamOffset;
+        private final int streamLength;
+        private final long firstPosition;
+        private final long firstRevision;
+        private final int[] fields;
+        private final int transcodedSize;
+        private volatile Transcoded transcoded;
 
-        Decoded(long[] positions, byte[] bytes, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
-            this.positions = positions;
-            this.bytes = bytes;
-            this.bodyOffsets = bodyOffsets;
-            this.bodyLengths = bodyLengths;
+        Decoded(byte[] source, int streamOffset, int streamLength, long firstPosition, long firstRevision, long timestampMicros,
+                long[] positions, int[] fields, int transcodedSize) {
+            this.source = source;
+            this.streamOffset = streamOffset;
+            this.streamLength = streamLength;
+            this.firstPosition = firstPosition;
+            this.firstRevision = firstRevision;
             this.timestampMicros = timestampMicros;
+            this.positions = positions;
+            this.fields = fields;
+            this.transcodedSize = transcodedSize;
         }
 
-        int count() {
+        public int count() {
             return positions.length;
         }
 
-        RecordedEvent record(int i) {
-            return new RecordedEvent(bytes, bodyOffsets[i], bodyLengths[i]);
+        public long position(int i) {
+            return positions[i];
         }
 
-        /** The index of the record at {@code position}, or -1 when the frame does not hold it. */
-        int indexOf(long position) {
-            int i = java.util.Arrays.binarySearch(positions, position);
-            return i < 0 ? -1 : i;
+        public RecordedEvent record(int i) {
+            Transcoded t = transcoded;
+            if (t == null) {
+                t = transcode(this);
+                transcoded = t;
+            }
+            return new RecordedEvent(t.bytes, t.bodyOffsets[i], t.bodyLengths[i]);
         }
     }
 

@@ -150,6 +150,47 @@ public final class FrameReader {
         return chunkLength >= bytes;
     }
 
+    /**
+     * Format 2, between frames: moves past the frames that cannot hold {@code position} (the frame after them
+     * starts at or below it), by their length words and headers alone, without checking or decoding them, so a
+     * read of one position costs one checked frame. Stops at anything it cannot vouch for (a malformed
+     * length, data not in the chunk), where {@link #next()} then checks as usual.
+     */
+    public void skipFramesBefore(long position) throws IOException {
+        if (!framePerAppend || decoded != null) {
+            return;
+        }
+        while (true) {
+            long at = chunkFileOffset + cursor;
+            if (at + LogFormat.FRAME_HEADER_SIZE > endOffset || !available(LogFormat.FRAME_HEADER_SIZE)) {
+                return;
+            }
+            int length = Bytes.getInt(chunk, cursor);
+            if (length <= 0 || (length & ~LogFormat.LENGTH_MASK) != 0) {
+                return;
+            }
+            int next = LogFormat.FRAME_HEADER_SIZE + length;
+            if (at + next + LogFormat.FRAME_HEADER_SIZE > endOffset || !available(next + LogFormat.FRAME_HEADER_SIZE)) {
+                return;
+            }
+            int nextLength = Bytes.getInt(chunk, cursor + next);
+            if (nextLength <= 0 || (nextLength & ~LogFormat.LENGTH_MASK) != 0 || at + next + LogFormat.FRAME_HEADER_SIZE + nextLength > endOffset
+                || !available(next + LogFormat.FRAME_HEADER_SIZE + nextLength)) {
+                return;
+            }
+            long nextFirst;
+            try {
+                nextFirst = FrameCodec.firstPositionOf(chunk, cursor + next + LogFormat.FRAME_HEADER_SIZE, nextLength);
+            } catch (ReelException e) {
+                return;
+            }
+            if (nextFirst > position) {
+                return;
+            }
+            cursor += next;
+        }
+    }
+
     /** Skips the frame just returned with a bad checksum, to look at the frame after it. */
     void skipBadFrame() {
         cursor = bodyOffset + bodyLength;
@@ -187,6 +228,11 @@ public final class FrameReader {
     /** The file offset of the next frame to read. */
     public long nextOffset() {
         return chunkFileOffset + cursor;
+    }
+
+    /** The position of the record {@link #next()} returned, without decoding the rest of it in format 2. */
+    public long position() {
+        return decoded != null ? decoded.position(recordIndex) : record().position();
     }
 
     public RecordedEvent record() {

@@ -49,6 +49,7 @@ public final class PositionReader implements AutoCloseable {
             reader = new FrameReader(segment, floor, log.dataEnd(segment, head), CHUNK, true);
             readerLimit = head.position();
         }
+        reader.skipFramesBefore(position);
         while (true) {
             FrameReader.Status status = reader.next();
             if (status == FrameReader.Status.END) {
@@ -63,12 +64,12 @@ public final class PositionReader implements AutoCloseable {
                 throw Segment.damaged(segment.path(), reader.frameOffset(), position,
                     "frame " + status.name().toLowerCase().replace('_', ' ') + " while reading");
             }
-            RecordedEvent record = reader.record();
-            readerPosition = record.position() + 1;
-            if (record.position() == position) {
-                return record;
+            long at = reader.position();
+            readerPosition = at + 1;
+            if (at == position) {
+                return reader.record();
             }
-            if (record.position() > position) {
+            if (at > position) {
                 return null;
             }
         }
