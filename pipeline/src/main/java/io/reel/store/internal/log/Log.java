@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * and {@link Segment#retain()} what they read; the writer rolls, scavenge swaps. The head is one immutable
  * {@link Head}, published by the writer after each durable batch.
  *
- * <p>The next segment file is preallocated on a background thread once the active one is half full, so a
+ * <p>The next segment file is preallocated on a background thread once the active one is a quarter full, so a
  * roll only renames a ready file.
  */
 public final class Log implements AutoCloseable {
@@ -237,9 +237,14 @@ public final class Log implements AutoCloseable {
         }
     }
 
-    /** Starts preallocating the next segment file once the active one is half full. Writer thread. */
+    /**
+     * Starts preallocating the next segment file once the active one is a quarter full: the zeros are written
+     * (and forced a few megabytes at a time) while three quarters of a segment still fill, so a roll finds the
+     * file ready even when appends outrun the disk's write-back, and a steady append rate pays for them.
+     * Not at once: a store that never grows past a few megabytes should not write a segment of zeros. Writer thread.
+     */
     public void preallocateIfDue(long writeOffset) {
-        if (nextSegment == null && writeOffset > segmentSize / 2) {
+        if (nextSegment == null && writeOffset > segmentSize / 4) {
             Path file = dir.resolve(NEXT_SEGMENT_FILE);
             nextSegment = background.submit(() -> Segment.preallocate(file, segmentSize));
         }
