@@ -14,10 +14,12 @@ import java.nio.file.Path;
  *  0                   8          12         16                  24                  32              60         64
  *  +-------------------+----------+----------+-------------------+-------------------+---------------+----------+
  *  | magic "REELSEGM"  | version  | flags=0  | base position     | created, epoch ms | zeros         | CRC32C   |
- *  | u64               | u32 = 1  | u32      | u64               | u64               |               | of 0..60 |
+ *  | u64               | u32 1|2  | u32      | u64               | u64               |               | of 0..60 |
  *  +-------------------+----------+----------+-------------------+-------------------+---------------+----------+
  *
- * Frame:
+ * Frame, format 2 (version 2, what Reel writes): one frame per append, laid out in {@link FrameCodec}.
+ *
+ * Frame, format 1 (version 1, written by Reel 0.1.0, still read): one frame per event.
  *  0                                  4                     8
  *  +----------------------------------+---------------------+---------------------------------+
  *  | C | 0 |   body length (30 bits)  | CRC32C(body)        | body: protobuf reel.v1.EventRecord |
@@ -27,7 +29,7 @@ import java.nio.file.Path;
  *  Bit 30 is reserved and must be 0.
  * </pre>
  *
- * Positions are dense in a segment as written: the frame at index i holds position base + i. Scavenge
+ * Positions are dense in a segment as written: the i-th record holds position base + i. Scavenge
  * rewrites sealed segments without unreadable records, so a scavenged segment may skip positions; it never
  * reorders or renumbers them. Segment i covers positions [base(i), base(i+1)).
  */
