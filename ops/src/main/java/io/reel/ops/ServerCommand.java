@@ -1,6 +1,8 @@
 package io.reel.ops;
 
 import io.reel.store.Durability;
+import io.reel.store.ReelException;
+import io.reel.store.StoreSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -51,6 +53,10 @@ final class ServerCommand implements Callable<Integer> {
         description = "Size of a log segment file, e.g. 268435456, 64m, 1g (default: ${DEFAULT-VALUE}).")
     long segmentSize;
 
+    @Option(names = "--compression", paramLabel = "none|lz4", defaultValue = "none",
+        description = "Compress each append's frame with LZ4 (lz4) or not (none, the default). Reads handle both whatever this says.")
+    String compression;
+
     @Option(names = "--tokens", paramLabel = "FILE",
         description = "Require bearer tokens: one 'TOKEN ROLE' pair a line (roles read, write, admin; '#' starts a comment).")
     Path tokens;
@@ -71,8 +77,13 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        StoreSettings.Compression frames = switch (compression) {
+            case "none" -> StoreSettings.Compression.NONE;
+            case "lz4" -> StoreSettings.Compression.LZ4;
+            default -> throw ReelException.invalidArgument("--compression " + compression + " is not known; give none or lz4");
+        };
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            tlsCert, tlsKey, repair);
+            tlsCert, tlsKey, repair, frames);
         PrintWriter out = spec.commandLine().getOut();
         ServerRuntime runtime = ServerRuntime.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -49,8 +49,16 @@ final class ServerRuntime implements AutoCloseable {
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
-                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, StoreSettings.Compression compression) {
+        /** Frames stored uncompressed. */
+        Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
+               Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+            this(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens, tlsCertificate, tlsPrivateKey, repair,
+                StoreSettings.Compression.NONE);
+        }
+
         Config {
+            Objects.requireNonNull(compression, "compression");
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(durability, "durability");
@@ -84,7 +92,8 @@ final class ServerRuntime implements AutoCloseable {
         }
 
         StoreSettings storeSettings(PrometheusMeterRegistry registry) {
-            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).meterRegistry(registry).build();
+            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).compression(compression)
+                .meterRegistry(registry).build();
         }
 
         ServerSettings serverSettings(ProjectionDirectory projections) {

@@ -32,6 +32,15 @@ public final class StoreSettings {
     private final boolean repair;
     private final MeterRegistry meterRegistry;
     private final Clock clock;
+    private final Compression compression;
+
+    /** How each append's frame stores its records on disk. */
+    public enum Compression {
+        /** As they are (the default): nothing to undo on every read. */
+        NONE,
+        /** LZ4 blocks (lz4-java): for repetitive payloads such as JSON; a frame that does not shrink is stored as it is. */
+        LZ4
+    }
 
     private StoreSettings(Builder b) {
         durability = b.durability;
@@ -50,6 +59,7 @@ public final class StoreSettings {
         repair = b.repair;
         meterRegistry = b.meterRegistry;
         clock = b.clock;
+        compression = b.compression;
     }
 
     public static StoreSettings defaults() {
@@ -78,6 +88,7 @@ public final class StoreSettings {
         b.repair = repair;
         b.meterRegistry = meterRegistry;
         b.clock = clock;
+        b.compression = compression;
         return b;
     }
 
@@ -157,6 +168,11 @@ public final class StoreSettings {
         return clock;
     }
 
+    /** How frames store their records; {@link Compression#NONE} by default. Reads handle every kind whatever this says. */
+    public Compression compression() {
+        return compression;
+    }
+
     /** The settings of a store; {@link #build()} checks them, alone and against each other. */
     public static final class Builder {
         private Durability durability = Durability.fsync();
@@ -175,8 +191,14 @@ public final class StoreSettings {
         private boolean repair;
         private MeterRegistry meterRegistry = new CompositeMeterRegistry();
         private Clock clock = Clock.systemUTC();
+        private Compression compression = Compression.NONE;
 
         private Builder() {
+        }
+
+        public Builder compression(Compression value) {
+            compression = Objects.requireNonNull(value, "compression");
+            return this;
         }
 
         public Builder durability(Durability value) {

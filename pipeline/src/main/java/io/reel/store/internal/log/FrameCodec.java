@@ -52,7 +52,7 @@ public final class FrameCodec {
     static final int ATTR_COMPRESSION_MASK = 0x07;
     static final int ATTR_CLUSTER = 0x08;
     static final int COMPRESSION_NONE = 0;
-    static final int COMPRESSION_LZ4 = 1;
+    public static final int COMPRESSION_LZ4 = 1;
     static final int UUID_BYTES = 16;
 
     static final int CT_NONE = 0;
@@ -80,7 +80,7 @@ public final class FrameCodec {
     }
 
     /** The bytes of the header after the 8-byte length and CRC words. */
-    static int headerSize(byte[] stream) {
+    public static int headerSize(byte[] stream) {
         return FIXED_HEADER + varintSize(stream.length) + stream.length;
     }
 
@@ -198,7 +198,7 @@ public final class FrameCodec {
     }
 
     /** Fills in the length and CRC words of the frame at {@code start} that ends at {@code end}. */
-    private static void seal(byte[] dst, int start, int end) {
+    static void seal(byte[] dst, int start, int end) {
         int length = end - start - LogFormat.FRAME_HEADER_SIZE;
         if ((length & ~LogFormat.LENGTH_MASK) != 0) {
             throw new IllegalArgumentException("a frame of " + length + " bytes is larger than a frame can be");
@@ -216,6 +216,10 @@ public final class FrameCodec {
         int[] cursor = {headerEnd};
         int streamLength = checkedLength(buf, cursor, bodyOffset + bodyLength);
         cursor[0] += streamLength;
+        if ((buf[bodyOffset] & ATTR_COMPRESSION_MASK) != COMPRESSION_NONE) {
+            byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, cursor[0] - bodyOffset);
+            return firstPositionOf(body, 0, body.length);
+        }
         long delta = getVarint(buf, cursor, bodyOffset + bodyLength);
         return Bytes.getLong(buf, bodyOffset + 1) + delta;
     }
@@ -232,6 +236,13 @@ public final class FrameCodec {
             throw malformed("a frame shorter than its header");
         }
         int attributes = buf[bodyOffset] & 0xFF;
+        if (attributes == COMPRESSION_LZ4) {
+            int[] at = {bodyOffset + FIXED_HEADER};
+            int streamLength = checkedLength(buf, at, end);
+            int header = at[0] + streamLength - bodyOffset;
+            byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, header);
+            return decode(body, 0, body.length);
+        }
         if (attributes != 0) {
             throw malformed("unknown frame attributes " + attributes);
         }

@@ -17,6 +17,7 @@ import io.reel.store.internal.log.CommittedBatch;
 import io.reel.store.internal.log.Crc;
 import io.reel.store.internal.log.DurablePoint;
 import io.reel.store.internal.log.FrameCodec;
+import io.reel.store.internal.log.FrameCompression;
 import io.reel.store.internal.log.Log;
 import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.OffsetIndex;
@@ -100,6 +101,8 @@ public final class WriterStage {
     /** Frames the commands of {@link #batch} were given positions for: the next one's first position is nextPosition + this. */
     private int batchFrames;
     private final BatchArena arena = new BatchArena();
+    /** Null unless frames are compressed ({@code StoreSettings.compression}). */
+    private final FrameCompression compression;
     private final StreamIndex streamIndex;
     private final PositionReader committed;
 
@@ -115,6 +118,7 @@ public final class WriterStage {
         this.durablePoint = durablePoint;
         this.onCommit = onCommit;
         this.settings = settings;
+        this.compression = settings.compression() == StoreSettings.Compression.LZ4 ? new FrameCompression() : null;
         this.metrics = metrics;
         Log.Head head = log.head();
         this.writeOffset = head.endOffset();
@@ -362,7 +366,7 @@ public final class WriterStage {
         int[] frameOffsets = new int[appendFrames];
         int[] frameStarts = new int[appendFrames];
         long timestampMicros = commitTimestamp(batchTimestampMicros);
-        encode(buffer, start, frameOffsets, frameStarts, timestampMicros);
+        bytes = encode(buffer, start, frameOffsets, frameStarts, timestampMicros) - start;
         long firstPosition = nextPosition;
         long at = writeOffset;
         long forceNanos;
@@ -613,12 +617,14 @@ public final class WriterStage {
         c.firstRevision = head.pendingRevision + 1;
         head.pendingRevision += events.size();
         heads.touch(head);
-        c.frameBytes = FrameCodec.frameSize(c.writtenStreamUtf8, events);
+        c.frameBytes = compression == null ? FrameCodec.frameSize(c.writtenStreamUtf8, events)
+            : FrameCompression.frameBound(c.writtenStreamUtf8, events);
         c.result = new AppendResult(c.firstPosition, c.firstPosition + events.size() - 1, c.firstRevision + events.size() - 1);
     }
 
     /** Encodes one format-2 frame per append of the batch: no per-event allocation, one CRC per frame. */
-    private void encode(byte[] buffer, int start, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
+    /** Returns where the frames end: {@code start} plus the bytes sized, or fewer when compression shrank them. */
+    private int encode(byte[] buffer, int start, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
         int p = start;
         int frame = 0;
         int relative = 0;
@@ -629,13 +635,16 @@ public final class WriterStage {
             }
             frameOffsets[frame] = p;
             frameStarts[frame] = relative;
-            p = FrameCodec.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events);
+            p = compression == null
+                ? FrameCodec.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events)
+                : compression.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events);
             relative += events.size();
             frame++;
         }
-        if (p != arena.start() + arena.reserved()) {
+        if (compression == null ? p != arena.start() + arena.reserved() : p > arena.start() + arena.reserved()) {
             throw new IllegalStateException("encoded " + (p - start) + " bytes, sized " + arena.reserved());
         }
+        return p;
     }
 
     private void completeBatch() {

@@ -136,6 +136,41 @@ class FrameCodecTest {
         }
     }
 
+    @Property(tries = 200)
+    void anLz4FrameDecodesToTheSameRecordsAsAPlainOne(@ForAll("appends") Append a, @ForAll boolean repetitive) {
+        List<EventData> events = new ArrayList<>();
+        for (EventData e : a.events()) {
+            events.add(repetitive ? EventData.of(e.eventId(), e.type(), e.contentType(), ("{\"field\": \"value\", \"n\": 1}").repeat(4)
+                .getBytes(StandardCharsets.UTF_8), e.metadata()) : e);
+        }
+        Append same = new Append(a.stream(), a.firstPosition(), a.firstRevision(), a.timestamp(), events);
+        byte[] stream = same.stream().getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[FrameCompression.frameBound(stream, events) + 3];
+        int end = new FrameCompression().encode(out, 3, same.firstPosition(), same.firstRevision(), same.timestamp(), stream, events);
+        byte[] frame = java.util.Arrays.copyOfRange(out, 3, end);
+        byte[] plain = encode(same);
+        assertThat(frame.length).isLessThanOrEqualTo(plain.length);
+        if (repetitive && events.size() > 1) {
+            assertThat(frame.length).as("repetitive records shrink").isLessThan(plain.length);
+            assertThat(frame[LogFormat.FRAME_HEADER_SIZE]).isEqualTo((byte) FrameCodec.COMPRESSION_LZ4);
+        }
+        FrameCodec.Decoded compressed = decode(frame);
+        FrameCodec.Decoded expected = decode(plain);
+        assertThat(compressed.count()).isEqualTo(expected.count());
+        assertThat(FrameCodec.firstPositionOf(frame, LogFormat.FRAME_HEADER_SIZE, frame.length - LogFormat.FRAME_HEADER_SIZE))
+            .isEqualTo(same.firstPosition());
+        for (int i = 0; i < expected.count(); i++) {
+            assertThat(compressed.record(i).encoded()).isEqualTo(expected.record(i).encoded());
+        }
+        Random random = new Random(end);
+        frame[LogFormat.FRAME_HEADER_SIZE + random.nextInt(frame.length - LogFormat.FRAME_HEADER_SIZE)] ^= (byte) (1 + random.nextInt(255));
+        try {
+            FrameCodec.decode(frame, LogFormat.FRAME_HEADER_SIZE, frame.length - LogFormat.FRAME_HEADER_SIZE);
+        } catch (ReelException e) {
+            assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTED);
+        }
+    }
+
     @Property(tries = 100)
     void aHundredByteEventCostsWellUnderTheTarget(@ForAll @IntRange(min = 100, max = 1000) int count,
                                                   @ForAll @LongRange(min = 0, max = 1L << 40) long firstPosition) {
