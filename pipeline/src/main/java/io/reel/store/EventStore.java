@@ -403,6 +403,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         return list;
     }
 
+    /** The live subscriptions themselves, for tests of this package that look at what a subscription holds. */
+    List<LogSubscription> liveSubscriptions() {
+        return List.copyOf(projector.subscriptions());
+    }
+
     /** "ok", or the error that stopped writes (e.g. {@code STORAGE_FULL: ...}); reads go on either way. */
     public String writerState() {
         return writer.state();

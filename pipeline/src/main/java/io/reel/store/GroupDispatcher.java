@@ -297,7 +297,7 @@ final class GroupDispatcher {
         if (closed) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ackClockNanos();
         long timeout = options.ackTimeout().toNanos();
         while (!ready.isEmpty()) {
             String stream = ready.peek();
@@ -416,14 +416,21 @@ final class GroupDispatcher {
 
     // ------------------------------------------------------------------------------------ timers, state
 
+    /** Ack deadlines run on the store's clock ({@link StoreSettings#clock()}), so a test can move time instead of waiting. */
+    private long ackClockNanos() {
+        java.time.Instant now = store.settings().clock().instant();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
     private void tick() {
         if (closed) {
             return;
         }
         long now = System.nanoTime();
+        long ackNow = ackClockNanos();
         List<InFlight> expired = new ArrayList<>();
         for (InFlight f : inFlight.values()) {
-            if (f.deadlineNanos - now < 0) {
+            if (f.deadlineNanos - ackNow < 0) {
                 expired.add(f);
             }
         }
