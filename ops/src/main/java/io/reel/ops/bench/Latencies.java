@@ -35,9 +35,4 @@ final class Latencies {
     Double p999() {
         return micros(99.9);
     }
-
-    /** The largest sample in microseconds, or null when nothing was recorded. */
-    Double max() {
-        return count() == 0 ? null : histogram.getMaxValue() / 1e3;
-    }
 }
