@@ -8,16 +8,13 @@ import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.MutableClock;
 import io.reel.store.StoreSettings;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +30,7 @@ class ProjectionLagTest {
 
     @Test
     void lagInSecondsIsTheAgeOfTheOldestPendingRecordOnTheProjectionsClock() {
-        MovableClock clock = new MovableClock(Instant.parse("2026-03-01T12:00:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
         StoreSettings storeSettings = StoreSettings.builder().segmentSize(4 << 20).durability(Durability.batched(Duration.ofMillis(5)))
             .clock(clock).build();
         CountDownLatch release = new CountDownLatch(1);
@@ -58,34 +55,6 @@ class ProjectionLagTest {
             } finally {
                 release.countDown();
             }
-        }
-    }
-
-    /** A clock that stands still until the test moves it. */
-    private static final class MovableClock extends Clock {
-        private final AtomicReference<Instant> now;
-
-        MovableClock(Instant start) {
-            this.now = new AtomicReference<>(start);
-        }
-
-        void advance(Duration by) {
-            now.updateAndGet(i -> i.plus(by));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
         }
     }
 }
