@@ -1,8 +1,8 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import io.reel.store.RecordedEvent;
 import io.reel.store.SubscriptionMessage;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.util.ArrayList;
 import java.util.Queue;

@@ -1,7 +1,5 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.ServerSettings;
-import io.reel.transport.WireFormat;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import io.reel.proto.AppendRequest;
@@ -26,13 +24,15 @@ import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.groups.GroupCodec;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
-import io.reel.store.wire.ProtoMapping;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
+import io.reel.store.groups.GroupCodec;
+import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.ServerSettings;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import java.time.Duration;

@@ -1,12 +1,12 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import io.reel.proto.GroupAck;
 import io.reel.proto.GroupJoin;
+import io.reel.store.ReelException;
 import io.reel.store.groups.Delivery;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.groups.Nack;
-import io.reel.store.ReelException;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.util.LinkedHashMap;
 import java.util.Map;

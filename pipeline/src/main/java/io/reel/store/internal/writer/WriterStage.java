@@ -1,6 +1,5 @@
 package io.reel.store.internal.writer;
 
-import io.reel.store.internal.writer.AppendRules.Written;
 import io.reel.store.AppendResult;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
@@ -26,6 +25,7 @@ import io.reel.store.internal.log.Segment;
 import io.reel.store.internal.log.SystemStreams;
 import io.reel.store.internal.log.Utf8;
 import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.writer.AppendRules.Written;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
