@@ -1,7 +1,6 @@
 package io.reel.store;
 
 import io.reel.store.internal.log.LogFormat;
-import io.reel.store.internal.writer.WriterStage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

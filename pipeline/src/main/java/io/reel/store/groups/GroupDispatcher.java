@@ -12,7 +12,6 @@ import io.reel.store.ReelException;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.internal.log.LogFormat;
-import io.reel.store.internal.writer.WriterStage;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

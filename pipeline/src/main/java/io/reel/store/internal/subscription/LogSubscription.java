@@ -9,7 +9,6 @@ import io.reel.store.SubscriptionStatus;
 import io.reel.store.internal.log.Log;
 import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.RecentRecords;
-import io.reel.store.internal.writer.WriterStage;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
