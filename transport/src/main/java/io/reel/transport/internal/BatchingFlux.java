@@ -34,7 +34,7 @@ import reactor.util.concurrent.Queues;
  * <p>The source delivers on its own thread; payloads are built and sent on one worker of the transport's
  * scheduler, serialised by a work-in-progress counter as reactor-core's {@code publishOn} does.
  */
-public final class BatchingFlux extends Flux<Payload> {
+final class BatchingFlux extends Flux<Payload> {
     private final Flux<SubscriptionMessage> source;
     private final WireFormat format;
     private final int maxBatch;
