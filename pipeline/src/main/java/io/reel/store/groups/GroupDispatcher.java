@@ -1,5 +1,7 @@
 package io.reel.store.groups;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.reel.proto.GroupState;
 import io.reel.store.CheckpointStore;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
@@ -9,9 +11,7 @@ import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
-import io.reel.store.internal.writer.WriterStage;
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.reel.proto.GroupState;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -476,7 +476,7 @@ final class GroupDispatcher {
         long head = store.headPosition();
         long checkpoint = checkpoint();
         double lagSeconds = outstanding.isEmpty() ? 0
-            : Math.max(0, (io.reel.store.internal.log.LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
+            : Math.max(0, (LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
         List<GroupStatus.Consumer> list = new ArrayList<>();
         for (ConsumerHandle c : consumers) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));
