@@ -2,6 +2,7 @@ package io.reel.transport;
 
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
+import io.reel.proto.AppendBatch;
 import io.reel.proto.AppendRequest;
 import io.reel.proto.Checkpoint;
 import io.reel.proto.DeleteStreamRequest;
@@ -108,6 +109,7 @@ final class ConnectionResponder implements RSocket {
     private static Message prototype(Route route) {
         return switch (route) {
             case APPEND -> AppendRequest.getDefaultInstance();
+            case APPEND_BATCH -> AppendBatch.getDefaultInstance();
             case READ_STREAM -> ReadStreamRequest.getDefaultInstance();
             case READ_ALL -> ReadAllRequest.getDefaultInstance();
             case SUBSCRIBE -> SubscribeRequest.getDefaultInstance();
@@ -154,6 +156,7 @@ final class ConnectionResponder implements RSocket {
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                     r.getRevision(), r.getExpectation()), events(r)).map(ConnectionResponder::appendResult);
             }
+            case APPEND_BATCH -> BatchAppends.serve(server, (AppendBatch) request.message());
             case STREAM_METADATA_GET -> {
                 String stream = ((io.reel.proto.StreamMetadata) request.message()).getStream();
                 yield store.streamMetadata(stream).map(m -> toProto(stream, m));
@@ -204,7 +207,7 @@ final class ConnectionResponder implements RSocket {
         return name;
     }
 
-    private ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
+    static ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
         if (exact) {
             if (revision < 0) {
                 return fail(WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large"));
@@ -219,7 +222,7 @@ final class ConnectionResponder implements RSocket {
         };
     }
 
-    private List<EventData> events(AppendRequest r) {
+    static List<EventData> events(AppendRequest r) {
         List<EventData> events = new ArrayList<>(r.getEventsCount());
         for (int i = 0; i < r.getEventsCount(); i++) {
             io.reel.proto.EventData e = r.getEvents(i);

@@ -86,11 +86,13 @@ public final class ReelClient implements EventSource, AutoCloseable {
     private final Map<Route, byte[]> routes = new EnumMap<>(Route.class);
     private final Mono<RSocket> connection;
     private final RemoteGroups groups = new RemoteGroups(this);
+    private final AppendCoalescer appends;
     private volatile boolean closed;
 
     private ReelClient(ClientSettings settings) {
         this.settings = settings;
         this.ssl = settings.tls() ? sslContext(settings) : null;
+        this.appends = new AppendCoalescer(this);
         for (Route r : Route.values()) {
             routes.put(r, MetadataCodec.routeMetadata(r.routeName));
         }
@@ -169,7 +171,11 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return append(stream, expected, Arrays.asList(events));
     }
 
-    /** Appends events to a stream atomically, as {@code EventStore.append} does; retried safely across reconnections. */
+    /**
+     * Appends events to a stream atomically, as {@code EventStore.append} does; retried safely across reconnections.
+     * Appends made while earlier ones are on their way travel together in one {@code append.batch} request
+     * ({@link ClientSettings#coalesceAppends()}), each with its own outcome.
+     */
     public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(expected, "expected");
@@ -179,7 +185,12 @@ public final class ReelClient implements EventSource, AutoCloseable {
             request.addEvents(io.reel.proto.EventData.newBuilder().setEventId(e.eventId().toString()).setType(e.type())
                 .setContentType(e.contentType()).setData(ByteString.copyFrom(e.data())).setMetadata(ByteString.copyFrom(e.metadata())));
         }
-        return call(Route.APPEND, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
+        return settings.coalesceAppends() ? appends.append(request.build()) : plainAppend(request.build());
+    }
+
+    /** One append on the {@code append} route, a round trip of its own. */
+    Mono<AppendResult> plainAppend(AppendRequest request) {
+        return call(Route.APPEND, request, io.reel.proto.AppendResult.getDefaultInstance())
             .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
     }
 
@@ -486,7 +497,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return new ReelException(ErrorCode.IO_ERROR, "the connection to " + settings + " failed: " + error, error);
     }
 
-    private ReelException timedOut(Route route) {
+    ReelException timedOut(Route route) {
         return new ReelException(ErrorCode.IO_ERROR, "no answer to " + route.routeName + " from " + settings + " within "
             + settings.requestTimeout().toMillis() + " ms (requestTimeout); is the server running and reachable?",
             new TimeoutException());
