@@ -12,7 +12,6 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -70,8 +69,9 @@ final class AppendCommand implements Callable<Integer> {
     public Integer call() {
         ExpectedRevision expectation = expectation(expected);
         List<EventData> events = events();
-        try (ReelClient reel = client.connect()) {
-            AppendResult r = reel.append(stream, expectation, events).block(Duration.ofSeconds(60));
+        // one round trip: the append itself (no info first), which also checks the token and the connection
+        try (ReelClient reel = client.open()) {
+            AppendResult r = client.explained(() -> reel.append(stream, expectation, events).block(client.blockLimit()));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(new Json.Writer().beginObject().field("first_position", r.firstPosition()).field("last_position", r.lastPosition())

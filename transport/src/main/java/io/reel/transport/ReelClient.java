@@ -123,6 +123,16 @@ public final class ReelClient implements EventSource, AutoCloseable {
         });
     }
 
+    /**
+     * A client that connects on its first call, without the {@code info} round trip of {@link #connect}: for a
+     * caller that makes one call and wants it to be the only round trip. A refused token or an unreachable server
+     * then fails that first call.
+     */
+    public static ReelClient create(ClientSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        return new ReelClient(settings);
+    }
+
     public ClientSettings settings() {
         return settings;
     }
@@ -499,8 +509,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     ReelException timedOut(Route route) {
         return new ReelException(ErrorCode.IO_ERROR, "no answer to " + route.routeName + " from " + settings + " within "
-            + settings.requestTimeout().toMillis() + " ms (requestTimeout); is the server running and reachable?",
-            new TimeoutException());
+            + settings.requestTimeout().toMillis() + " ms (requestTimeout): the server is not running, cannot be reached, or is too"
+            + " busy to answer in time; check it, or raise ClientSettings.requestTimeout", new TimeoutException());
     }
 
     /** Closes the connection; reads and subscriptions end with {@code CLOSED}, nothing reconnects. */
