@@ -7,6 +7,8 @@ import io.reel.proto.AppendRequest;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
+import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.internal.Route;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -29,7 +31,7 @@ import reactor.core.publisher.MonoSink;
  * {@code Mono} completes with its {@code AppendResult} or fails with the error the {@code append} route would
  * have sent. A failure of the batch as a whole (lost connection past retrying, timeout, a frame the server
  * refused) fails every append in it. A lost connection is retried over the next one as the {@code append}
- * route is ({@link ReelClient#call}): resending a batch is safe because every append's event ids make it
+ * route is ({@code ReelClient.call}): resending a batch is safe because every append's event ids make it
  * idempotent. A caller that cancels before its append was sent takes it out of the next batch; after that, the
  * append may or may not be written, as with a cancelled request.
  *
@@ -188,10 +190,9 @@ final class AppendCoalescer {
             AppendOutcome o = result.getOutcomes(i);
             MonoSink<AppendResult> sink = batch.get(i).sink;
             if (o.hasResult()) {
-                io.reel.proto.AppendResult r = o.getResult();
-                sink.success(new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+                sink.success(ProtoMapping.fromProto(o.getResult()));
             } else {
-                sink.error(BatchAppends.fromWire(o.getError()));
+                sink.error(ProtoMapping.fromProto(o.getError()));
             }
         }
     }
