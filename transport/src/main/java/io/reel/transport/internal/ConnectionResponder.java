@@ -34,6 +34,8 @@ import io.reel.store.StreamMetadata;
 import io.reel.store.wire.ProtoMapping;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import java.time.Duration;
@@ -47,6 +49,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -67,6 +70,8 @@ public final class ConnectionResponder implements RSocket {
     private final Role role;
     private final WireFormat format;
     private final AtomicInteger openStreams = new AtomicInteger();
+    /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
+    private volatile Scheduler eventLoop;
 
     public ConnectionResponder(ServerContext server, Role role, WireFormat format) {
         this.server = server;
@@ -148,7 +153,32 @@ public final class ConnectionResponder implements RSocket {
             return Mono.error(WireErrors.toApplicationError(e));
         }
         WireFormat f = request.format();
+        if (request.route() == Route.APPEND || request.route() == Route.APPEND_BATCH) {
+            // the store answers on its acknowledging thread: encode and send on this connection's event loop, where
+            // the answers of one writer batch are written together and flushed once (ReelServer consolidates flushes)
+            Scheduler loop = eventLoop();
+            if (loop != null) {
+                answer = answer.publishOn(loop);
+            }
+        }
         return answer.map(m -> MessageCodec.payload(f, m)).onErrorMap(WireErrors::toApplicationError);
+    }
+
+    /**
+     * The event loop of this connection: every request of a connection arrives on the one Netty event loop its
+     * channel is registered with, so the first request's thread tells which it is.
+     */
+    private Scheduler eventLoop() {
+        Scheduler s = eventLoop;
+        if (s == null) {
+            EventExecutor loop = ThreadExecutorMap.currentExecutor();
+            if (loop == null) {
+                return null;
+            }
+            s = Schedulers.fromExecutor(loop);
+            eventLoop = s;
+        }
+        return s;
     }
 
     private Mono<? extends Message> respond(Request request) {
