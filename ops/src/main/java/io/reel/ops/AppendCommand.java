@@ -12,7 +12,6 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,8 +71,9 @@ public final class AppendCommand implements Callable<Integer> {
     public Integer call() {
         ExpectedRevision expectation = expectation(expected);
         List<EventData> events = events();
-        try (ReelClient reel = client.connect()) {
-            AppendResult r = reel.append(stream, expectation, events).block(Duration.ofSeconds(60));
+        // one round trip: the append itself (no info first), which also checks the token and the connection
+        try (ReelClient reel = client.open()) {
+            AppendResult r = client.explained(() -> reel.append(stream, expectation, events).block(client.blockLimit()));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> result = new LinkedHashMap<>();

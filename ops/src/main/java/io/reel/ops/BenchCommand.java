@@ -83,8 +83,13 @@ final class BenchCommand implements Callable<Integer> {
         description = "Records per payload for remote reads and subscriptions (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--remote", description = "append, subscribe, e2e, projection: over RSocket on loopback instead of embedded.")
+    @Option(names = "--remote", description = "append, subscribe, e2e, projection: over RSocket on loopback instead of embedded"
+        + " (append: through ReelClient, beside the embedded figure of the same run).")
     boolean remote;
+
+    @Option(names = "--no-coalesce", description = "append --remote: send every append on the plain append route, as a client"
+        + " without batching does, instead of coalescing them into append.batch requests.")
+    boolean noCoalesce;
 
     @Option(names = "--json", description = "One JSON object per workload on one line.")
     boolean json;
@@ -108,7 +113,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new ReelException(ErrorCode.IO_ERROR, "cannot create the bench directory: " + e, e);
         }
         try {
-            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote), System.err);
+            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote,
+                !noCoalesce), System.err);
             PrintWriter out = spec.commandLine().getOut();
             out.print(json ? result.toJson() + System.lineSeparator() : result.toTable());
             out.flush();

@@ -113,6 +113,19 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** Kills the process with SIGKILL (no shutdown of any kind) and waits until it is gone. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("the server was still running 30 s after SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Kills the process if a test left it running. */
     @Override
     public void close() {

@@ -38,7 +38,13 @@ import reactor.core.publisher.Mono;
 public final class Bench {
     /** What to run: sizes, producers, payload, durability. */
     public record Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch,
-                          int streams, boolean remote) {
+                          int streams, boolean remote, boolean coalesce) {
+        /** Remote appends coalesced by ReelClient (the default). */
+        public Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch, int streams,
+                       boolean remote) {
+            this(dataDir, events, batch, payload, producers, durability, maxBatch, streams, remote, true);
+        }
+
         public Options {
             if (events <= 0 || batch <= 0 || payload < 0 || producers <= 0 || streams <= 0) {
                 throw new IllegalArgumentException("events, batch, producers and streams must be positive and payload not negative");
@@ -65,9 +71,7 @@ public final class Bench {
     public BenchResult run(String workload) {
         try {
             return switch (workload) {
-                case "append" -> options.remote()
-                    ? RemoteBench.appendRemote(freshDir("append-remote"), settings(), options.events(), options.producers())
-                    : append();
+                case "append" -> options.remote() ? remoteAppend() : append();
                 case "read" -> read();
                 case "subscribe" -> options.remote() ? remoteSubscribe() : subscribe();
                 case "e2e" -> e2e();
@@ -165,6 +169,17 @@ public final class Bench {
         deleteTree(dir);
         return new BenchResult("append", events, seconds, rate, rate * options.payload() / 1e6, latencies.p50(),
             latencies.p99(), latencies.p999(), floor.appendEventsPerSec(), rate / floor.appendEventsPerSec(), details);
+    }
+
+    /** Remote appends through ReelClient beside the embedded figure of the same configuration ({@link RemoteAppendBench}). */
+    private BenchResult remoteAppend() throws IOException {
+        BenchResult embedded = append();
+        Path dir = freshDir("append-remote");
+        try {
+            return new RemoteAppendBench(options, payload).run(dir, embedded);
+        } finally {
+            deleteTree(dir);
+        }
     }
 
     /** A catch-up read of {@code $all} from the start, embedded, against the floor's CRC-checked scan. */

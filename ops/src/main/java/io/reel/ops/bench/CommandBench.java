@@ -27,7 +27,7 @@ import reactor.core.publisher.Mono;
  *
  * <p>Latency is measured in a closed loop from one caller thread ({@link #commandsBesideAppends} alternates a
  * command and a plain append, so both see the same disk and CPU): the clock starts before {@code handle} and
- * stops in the result's {@code onNext} (on the writer thread), so the figure holds the whole round trip,
+ * stops in the result's {@code onNext} (on the store's acknowledging thread), so the figure holds the whole round trip,
  * including waking the writer, but not the caller's own wake-up afterwards. The workload is {@link Tally}:
  * {@code Added} events of an 8-byte {@code Int64Value}, over a set of cached aggregates.
  */

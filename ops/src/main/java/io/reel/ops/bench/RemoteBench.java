@@ -1,6 +1,5 @@
 package io.reel.ops.bench;
 
-import io.reel.store.AppendResult;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
@@ -10,7 +9,6 @@ import io.reel.transport.ClientSettings;
 import io.reel.transport.ReelClient;
 import io.reel.transport.ReelServer;
 import io.reel.transport.ServerSettings;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,67 +16,17 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiFunction;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
- * The workloads of {@code reel bench} over RSocket on loopback that need more than one client: {@code append
- * --remote} (single-event appends from many callers over one connection, beside the same callers on the embedded
- * store in the same run) and {@code group} (a consumer group drained by remote consumers, beside one embedded
- * consumer). Server and clients share this JVM and the machine's cores. Public API only.
+ * The {@code group} workload of {@code reel bench}: a consumer group drained by remote consumers over RSocket on
+ * loopback, beside one embedded consumer ({@code append --remote} is {@link RemoteAppendBench}). Server and clients share this JVM and the machine's cores. Public API only.
  */
 final class RemoteBench {
     private static final byte[] PAYLOAD = new byte[100];
 
     private RemoteBench() {
-    }
-
-    /** One run of concurrent single-event appends. */
-    private record Appends(long events, double seconds, Latencies latencies, double cpuMicrosPerAppend) {
-        double rate() {
-            return events / seconds;
-        }
-    }
-
-    /**
-     * {@code callers} closed-loop callers, each appending single events to its own stream, {@code events} in all:
-     * first on the embedded store (the baseline), then over one {@link ReelClient} connection.
-     */
-    static BenchResult appendRemote(Path dir, StoreSettings settings, long events, int callers) {
-        try (EventStore store = EventStore.open(dir, settings);
-             ReelServer server = ReelServer.start(store, serverSettings());
-             ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).build()).block()) {
-            long warmup = Math.min(events / 10, 20_000);
-            concurrentAppends(warmup, callers, (stream, event) -> client.append(stream, ExpectedRevision.ANY, event));
-            Appends embedded = concurrentAppends(events, callers, (stream, event) -> store.append(stream, ExpectedRevision.ANY, event));
-            Appends remote = concurrentAppends(events, callers, (stream, event) -> client.append(stream, ExpectedRevision.ANY, event));
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("callers", callers);
-            details.put("durability", settings.durability().toString());
-            details.put("cpu_us_per_append", remote.cpuMicrosPerAppend());
-            details.put("embedded_events_per_sec", embedded.rate());
-            details.put("embedded_p50_us", embedded.latencies().p50());
-            details.put("ratio_to_embedded", remote.rate() / embedded.rate());
-            return new BenchResult("append-remote", remote.events(), remote.seconds(), remote.rate(), remote.rate() * PAYLOAD.length / 1e6,
-                remote.latencies().p50(), remote.latencies().p99(), remote.latencies().p999(), null, null, details);
-        }
-    }
-
-    private static Appends concurrentAppends(long events, int callers, BiFunction<String, EventData, Mono<AppendResult>> append) {
-        Latencies latencies = new Latencies();
-        long perCaller = Math.max(1, events / callers);
-        long started = System.nanoTime();
-        long cpuStarted = cpuNanos();
-        Long count = Flux.range(0, callers)
-            .flatMap(caller -> Flux.range(0, (int) perCaller).concatMap(i -> {
-                long t0 = System.nanoTime();
-                return append.apply("caller-" + caller, EventData.of("Appended", PAYLOAD)).doOnNext(r -> latencies.record(System.nanoTime() - t0));
-            }, 0), callers)
-            .count().block();
-        double seconds = (System.nanoTime() - started) / 1e9;
-        return new Appends(count, seconds, latencies, (cpuNanos() - cpuStarted) / 1e3 / count);
     }
 
     /**
@@ -157,9 +105,5 @@ final class RemoteBench {
 
     static ServerSettings serverSettings() {
         return ServerSettings.builder().tcpPort(0).webSocketPort(0).build();
-    }
-
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 }
