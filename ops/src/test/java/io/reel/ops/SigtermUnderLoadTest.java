@@ -43,7 +43,7 @@ class SigtermUnderLoadTest {
         try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"))) {
             String[] tcp = server.listeners().get("rsocket-tcp").split(":");
             ClientSettings settings = ClientSettings.builder().host(tcp[0]).port(Integer.parseInt(tcp[1]))
-                .requestTimeout(Duration.ofSeconds(2)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
+                .requestTimeout(Duration.ofSeconds(10)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
             try (ReelClient client = ReelClient.connect(settings).block(Duration.ofSeconds(30))) {
                 var load = Flux.range(0, 32).flatMap(producer -> Flux.range(0, Integer.MAX_VALUE)
                     .concatMap(i -> {
