@@ -13,15 +13,17 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code reel append}: appends events to a stream of a running server, atomically. One event from
@@ -74,8 +76,11 @@ public final class AppendCommand implements Callable<Integer> {
             AppendResult r = client.explained(() -> reel.append(stream, expectation, events).block(client.blockLimit()));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(new Json.Writer().beginObject().field("first_position", r.firstPosition()).field("last_position", r.lastPosition())
-                    .field("next_expected_revision", r.nextExpectedRevision()).endObject());
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("first_position", r.firstPosition());
+                result.put("last_position", r.lastPosition());
+                result.put("next_expected_revision", r.nextExpectedRevision());
+                out.println(Json.write(result));
             } else {
                 out.printf("appended %d event(s) to %s at position%s; the stream is at revision %d%n", events.size(), stream,
                     r.firstPosition() == r.lastPosition() ? " " + r.firstPosition() : "s " + r.firstPosition() + ".." + r.lastPosition(),

@@ -1,11 +1,11 @@
 package io.reel.aggregate;
 
-import io.reel.aggregate.internal.AggregateLoader;
-import io.reel.aggregate.internal.Image;
-import io.reel.aggregate.internal.SnapshotStore;
 import com.google.protobuf.Message;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.reel.aggregate.internal.AggregateLoader;
+import io.reel.aggregate.internal.Image;
+import io.reel.aggregate.internal.SnapshotStore;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;

@@ -1,5 +1,8 @@
 package io.reel.store;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.reel.store.groups.ConsumerGroups;
 import io.reel.store.groups.GroupStatus;
 import io.reel.store.internal.index.IndexerStage;
@@ -22,9 +25,6 @@ import io.reel.store.internal.writer.Scavenger;
 import io.reel.store.internal.writer.StoreMetrics;
 import io.reel.store.internal.writer.StreamHeads;
 import io.reel.store.internal.writer.WriterStage;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -425,6 +425,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         return list;
     }
 
+    /** The live subscriptions themselves, for tests of this package that look at what a subscription holds. */
+    List<LogSubscription> liveSubscriptions() {
+        return List.copyOf(projector.subscriptions());
+    }
+
     /** "ok", or the error that stopped writes (e.g. {@code STORAGE_FULL: ...}); reads go on either way. */
     public String writerState() {
         return writer.state();
@@ -609,7 +614,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.lowest = low;
             this.highest = end - 1;
             this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-                : io.reel.store.internal.log.LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
+                : LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
             this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
         }
 

@@ -1,5 +1,10 @@
 package io.reel.transport;
 
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventStore;
+import io.reel.store.ReelException;
 import io.reel.transport.internal.ConnectionResponder;
 import io.reel.transport.internal.ErrorFrameRewriter;
 import io.reel.transport.internal.MetadataCodec;
