@@ -1,7 +1,7 @@
 package io.reel.aggregate;
 
-import io.reel.aggregate.internal.Image;
 import com.google.protobuf.Message;
+import io.reel.aggregate.internal.Image;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;

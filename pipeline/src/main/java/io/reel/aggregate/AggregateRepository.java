@@ -1,10 +1,10 @@
 package io.reel.aggregate;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.reel.aggregate.internal.AggregateLoader;
 import io.reel.aggregate.internal.Image;
 import io.reel.aggregate.internal.SnapshotStore;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventStore;

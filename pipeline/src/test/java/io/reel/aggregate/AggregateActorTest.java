@@ -2,13 +2,13 @@ package io.reel.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Message;
 import io.reel.aggregate.AggregateActor.Answered;
 import io.reel.aggregate.AggregateActor.Next;
 import io.reel.aggregate.AggregateActor.Retry;
 import io.reel.aggregate.CounterAggregate.Add;
 import io.reel.aggregate.CounterAggregate.Counter;
 import io.reel.aggregate.internal.Image;
-import com.google.protobuf.Message;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.ExpectedRevision;

@@ -1,6 +1,6 @@
 package io.reel.store;
 
-import io.reel.store.internal.writer.WriterStage;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +21,7 @@ final class MutableClock extends Clock {
     }
 
     long micros() {
-        return io.reel.store.internal.log.LogFormat.micros(now.get());
+        return LogFormat.micros(now.get());
     }
 
     @Override

@@ -1,10 +1,10 @@
 package io.reel.store;
 
-import io.reel.store.internal.subscription.LogCursor;
-import io.reel.store.internal.subscription.LogSubscription;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.subscription.LogSubscription;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,10 @@
 package io.reel.transport;
 
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventStore;
+import io.reel.store.ReelException;
 import io.reel.transport.internal.ConnectionResponder;
 import io.reel.transport.internal.ErrorFrameRewriter;
 import io.reel.transport.internal.MetadataCodec;
@@ -8,11 +13,6 @@ import io.reel.transport.internal.ServerContext;
 import io.reel.transport.internal.TokenFile;
 import io.reel.transport.internal.TransportMetrics;
 import io.reel.transport.internal.WireErrors;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.reel.store.ErrorCode;
-import io.reel.store.EventStore;
-import io.reel.store.ReelException;
 import io.rsocket.ConnectionSetupPayload;
 import io.rsocket.RSocket;
 import io.rsocket.SocketAcceptor;

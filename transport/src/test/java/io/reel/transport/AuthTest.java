@@ -1,8 +1,5 @@
 package io.reel.transport;
 
-import io.reel.transport.internal.MetadataCodec;
-import io.reel.transport.internal.Role;
-import io.reel.transport.internal.TokenFile;
 import static io.reel.transport.ServerFixture.TIMEOUT;
 import static io.reel.transport.ServerFixture.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +13,9 @@ import io.reel.proto.ReadAllRequest;
 import io.reel.proto.StreamMetadata;
 import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Role;
+import io.reel.transport.internal.TokenFile;
 import io.rsocket.exceptions.RejectedSetupException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

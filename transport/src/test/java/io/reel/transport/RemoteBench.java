@@ -1,6 +1,5 @@
 package io.reel.transport;
 
-import io.reel.transport.internal.MetadataCodec;
 import io.netty.buffer.ByteBuf;
 import io.reel.proto.SubscribeRequest;
 import io.reel.store.Durability;
@@ -10,6 +9,7 @@ import io.reel.store.ExpectedRevision;
 import io.reel.store.StoreSettings;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
+import io.reel.transport.internal.MetadataCodec;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.core.RSocketConnector;

@@ -1,5 +1,7 @@
 package io.reel.store.groups;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.reel.proto.GroupState;
 import io.reel.store.CheckpointStore;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
@@ -8,9 +10,7 @@ import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
-import io.reel.store.internal.writer.WriterStage;
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.reel.proto.GroupState;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -321,7 +321,7 @@ final class GroupDispatcher {
     private void refreshStatus() {
         long head = store.headPosition();
         long checkpoint = checkpoint();
-        double lagSeconds = ledger.lagSeconds(io.reel.store.internal.log.LogFormat.micros(store.settings().clock().instant()));
+        double lagSeconds = ledger.lagSeconds(LogFormat.micros(store.settings().clock().instant()));
         List<GroupStatus.Consumer> list = new ArrayList<>();
         for (ConsumerHandle c : ledger.consumers()) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));

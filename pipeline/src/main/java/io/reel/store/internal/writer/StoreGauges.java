@@ -1,12 +1,12 @@
 package io.reel.store.internal.writer;
 
-import io.reel.store.SubscriptionStatus;
-import io.reel.store.groups.GroupStatus;
-import io.reel.store.internal.log.Log;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.reel.store.SubscriptionStatus;
+import io.reel.store.groups.GroupStatus;
+import io.reel.store.internal.log.Log;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

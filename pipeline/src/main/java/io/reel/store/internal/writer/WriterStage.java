@@ -1,11 +1,9 @@
 package io.reel.store.internal.writer;
 
-import io.reel.store.internal.writer.AppendRules.Written;
 import io.reel.store.AppendResult;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
-import io.reel.store.ExpectedRevision;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
@@ -26,9 +24,9 @@ import io.reel.store.internal.log.Segment;
 import io.reel.store.internal.log.SystemStreams;
 import io.reel.store.internal.log.Utf8;
 import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.writer.AppendRules.Written;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -102,7 +100,6 @@ public final class WriterStage {
     private final StreamIndex streamIndex;
     private final PositionReader committed;
 
-    /** An event as written, whether durable already or in the batch being built. */
     public WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
                 StoreSettings settings, StoreMetrics metrics) {
         this.log = log;

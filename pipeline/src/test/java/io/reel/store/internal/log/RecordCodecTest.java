@@ -1,12 +1,12 @@
 package io.reel.store.internal.log;
 
-import io.reel.store.ErrorCode;
-import io.reel.store.RecordedEvent;
-import io.reel.store.ReelException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.reel.proto.EventRecord;
+import io.reel.store.ErrorCode;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import net.jqwik.api.Arbitraries;
