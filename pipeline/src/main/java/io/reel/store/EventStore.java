@@ -52,8 +52,8 @@ import reactor.core.publisher.Mono;
  * }
  * }</pre>
  *
- * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the writer thread (do not
- * block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
+ * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the store's acknowledging thread,
+ * {@code reel-acks}, off the writer's (do not block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
  * directory: a second open, in this process or another, fails with {@code LOCKED}.
  */
 public final class EventStore implements EventSource, AutoCloseable {
@@ -198,7 +198,8 @@ public final class EventStore implements EventSource, AutoCloseable {
      * revision it is recognised at any age, through the stream index. Repeating only some of them fails with
      * {@code INVALID_ARGUMENT}.
      *
-     * <p>Lazy: nothing happens until subscribed. Completes on the writer thread.
+     * <p>Lazy: nothing happens until subscribed. Completes on the acknowledging thread ({@code reel-acks}), in the
+     * order the writer decided the appends.
      */
     public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
         try {
@@ -417,6 +418,11 @@ public final class EventStore implements EventSource, AutoCloseable {
             }
         }
         return list;
+    }
+
+    /** The live subscriptions themselves, for tests of this package that look at what a subscription holds. */
+    List<LogSubscription> liveSubscriptions() {
+        return List.copyOf(projector.subscriptions());
     }
 
     /** "ok", or the error that stopped writes (e.g. {@code STORAGE_FULL: ...}); reads go on either way. */

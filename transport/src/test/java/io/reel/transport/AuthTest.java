@@ -122,7 +122,7 @@ class AuthTest {
             .requestTimeout(Duration.ofSeconds(5));
         try (ReelClient reader = ReelClient.connect(settings.token("reader-token").build()).block(TIMEOUT)) {
             assertThatThrownBy(() -> reader.append("s", ExpectedRevision.ANY, io.reel.store.EventData.json("T", "{}")).block(TIMEOUT))
-                .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: route 'append' needs a write token");
+                .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: route 'append.batch' needs a write token");
         }
         assertThatThrownBy(() -> ReelClient.connect(settings.token("guess").build()).block(TIMEOUT))
             .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: ");

@@ -214,7 +214,7 @@ final class GroupDispatcher {
         if (closed) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ackClockNanos();
         long timeout = options.ackTimeout().toNanos();
         GroupLedger.Assignment<ConsumerHandle> next;
         while ((next = ledger.next(now + timeout, ConsumerHandle::hasRoom)) != null) {
@@ -285,12 +285,18 @@ final class GroupDispatcher {
 
     // ------------------------------------------------------------------------------------ timers, state
 
+    /** Ack deadlines run on the store's clock ({@link StoreSettings#clock()}), so a test can move time instead of waiting. */
+    private long ackClockNanos() {
+        java.time.Instant now = store.settings().clock().instant();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
     private void tick() {
         if (closed) {
             return;
         }
         long now = System.nanoTime();
-        List<GroupLedger.Expired<ConsumerHandle>> expired = ledger.expire(now, options.maxRetries());
+        List<GroupLedger.Expired<ConsumerHandle>> expired = ledger.expire(ackClockNanos(), options.maxRetries());
         for (GroupLedger.Expired<ConsumerHandle> f : expired) {
             f.consumer().inFlightCount--;
             logParked(f.position(), f.outcome(), "no acknowledgement within " + options.ackTimeout().toMillis() + " ms");

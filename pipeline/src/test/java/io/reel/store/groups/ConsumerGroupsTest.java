@@ -118,8 +118,10 @@ class ConsumerGroupsTest {
 
     @Test
     void anUnacknowledgedDeliveryIsRetriedAfterTheTimeout() {
-        try (EventStore store = EventStore.open(dir, SETTINGS)) {
-            store.groups().create(GroupOptions.named("slow").ackTimeout(Duration.ofMillis(200))).block();
+        io.reel.store.MutableClock clock = new io.reel.store.MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        StoreSettings settings = StoreSettings.builder().segmentSize(1 << 20).maxEventSize(4096).clock(clock).build();
+        try (EventStore store = EventStore.open(dir, settings)) {
+            store.groups().create(GroupOptions.named("slow").ackTimeout(Duration.ofHours(1))).block();
             store.append("x", ExpectedRevision.ANY, EventData.of("E", new byte[1])).block();
             List<Integer> retries = new CopyOnWriteArrayList<>();
             Disposable c = store.groups().join("slow").subscribe(d -> {
@@ -128,6 +130,9 @@ class ConsumerGroupsTest {
                     d.ack();
                 }
             });
+            await().atMost(Duration.ofSeconds(10)).until(() -> retries.size() == 1);
+            assertThat(retries).as("no retry before the store's clock passes the timeout").containsExactly(0);
+            clock.advance(Duration.ofMinutes(61));
             await().atMost(Duration.ofSeconds(10)).until(() -> retries.size() == 2 && store.groups().list().get(0).checkpoint() == 1);
             assertThat(retries).containsExactly(0, 1);
             c.dispose();
