@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
     description = {"Serve a data directory over RSocket (TCP and WebSocket) and HTTP (/metrics, /health, /api/stats, dashboard at /).",
         "Prints 'rsocket-tcp HOST:PORT', 'rsocket-ws HOST:PORT' and 'http HOST:PORT', then 'ready'.",
         "SIGTERM or Ctrl-C: writes every queued append, forces it, closes and exits 0."},
-    footer = {"", "Examples:", "  reel server", "  reel server --data /var/lib/reel --http-port 0 --durability batched:5"})
+    footer = {"", "Examples:", "  reel server", "  reel server --data /var/lib/reel --http-port 0 --durability batched:5",
+        "  reel server --segment-size 1m --max-event-size 256k"})
 final class ServerCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,6 +52,15 @@ final class ServerCommand implements Callable<Integer> {
         description = "Size of a log segment file, e.g. 268435456, 64m, 1g (default: ${DEFAULT-VALUE}).")
     long segmentSize;
 
+    @Option(names = "--max-event-size", paramLabel = "BYTES", defaultValue = "1m", converter = SizeConverter.class,
+        description = "Largest data + metadata of one event, e.g. 256k; larger appends fail with TOO_LARGE. A segment must hold one "
+            + "such event (default: ${DEFAULT-VALUE}).")
+    long maxEventSize;
+
+    @Option(names = "--max-events-per-append", paramLabel = "N", defaultValue = "10000",
+        description = "Most events in one append; more fail with TOO_LARGE (default: ${DEFAULT-VALUE}).")
+    int maxEventsPerAppend;
+
     @Option(names = "--tokens", paramLabel = "FILE",
         description = "Require bearer tokens: one 'TOKEN ROLE' pair a line (roles read, write, admin; '#' starts a comment).")
     Path tokens;
@@ -72,7 +82,7 @@ final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            tlsCert, tlsKey, repair);
+            tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend);
         PrintWriter out = spec.commandLine().getOut();
         ServerRuntime runtime = ServerRuntime.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -47,9 +47,21 @@ final class ServerRuntime implements AutoCloseable {
      * @param tlsCertificate PEM certificate (chain) for TLS on both RSocket listeners, or null for plain connections
      * @param tlsPrivateKey  PEM PKCS#8 key that goes with {@code tlsCertificate}, or null
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
+     * @param maxEventSize       largest data + metadata of one event, in bytes ({@code --max-event-size})
+     * @param maxEventsPerAppend most events in one append ({@code --max-events-per-append})
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
-                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, long maxEventSize, int maxEventsPerAppend) {
+        /** The defaults of {@code --max-event-size} and {@code --max-events-per-append}, those of {@link StoreSettings}. */
+        static final long DEFAULT_MAX_EVENT_SIZE = StoreSettings.defaults().maxEventSize();
+        static final int DEFAULT_MAX_EVENTS_PER_APPEND = StoreSettings.defaults().maxEventsPerAppend();
+
+        Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
+               Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+            this(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens, tlsCertificate, tlsPrivateKey, repair,
+                DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_EVENTS_PER_APPEND);
+        }
+
         Config {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(host, "host");
@@ -67,6 +79,7 @@ final class ServerRuntime implements AutoCloseable {
             if (Files.exists(data) && !Files.isDirectory(data)) {
                 throw new ReelException(ErrorCode.INVALID_ARGUMENT, data.toAbsolutePath() + " is a file, not a directory; give a data directory (--data)");
             }
+            ServerLimits.check(segmentSize, maxEventSize, maxEventsPerAppend);
             List<Integer> fixed = new ArrayList<>();
             for (int p : new int[] {rsocketPort, wsPort, httpPort}) {
                 if (p != 0 && fixed.contains(p)) {
@@ -84,7 +97,8 @@ final class ServerRuntime implements AutoCloseable {
         }
 
         StoreSettings storeSettings(PrometheusMeterRegistry registry) {
-            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).meterRegistry(registry).build();
+            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).maxEventSize((int) maxEventSize)
+                .maxEventsPerAppend(maxEventsPerAppend).repair(repair).meterRegistry(registry).build();
         }
 
         ServerSettings serverSettings(ProjectionDirectory projections) {

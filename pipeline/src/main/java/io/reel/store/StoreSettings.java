@@ -58,6 +58,18 @@ public final class StoreSettings {
         return new Builder();
     }
 
+    /** The smallest {@link #segmentSize()} that holds one event of {@code maxEventSize} bytes of data and metadata. */
+    public static long minimumSegmentSize(int maxEventSize) {
+        return Math.max(MIN_SEGMENT_SIZE, LogFormat.SEGMENT_HEADER_SIZE + LogFormat.FRAME_HEADER_SIZE + (long) maxEventSize
+            + LogFormat.MAX_RECORD_OVERHEAD);
+    }
+
+    /** The largest {@link #maxEventSize()} a segment of {@code segmentSize} bytes holds (0 when none fits). */
+    public static int largestEventSize(long segmentSize) {
+        long fits = segmentSize - LogFormat.SEGMENT_HEADER_SIZE - LogFormat.FRAME_HEADER_SIZE - LogFormat.MAX_RECORD_OVERHEAD;
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, fits));
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.durability = durability;
@@ -271,7 +283,8 @@ public final class StoreSettings {
             long largestFrame = LogFormat.FRAME_HEADER_SIZE + (long) maxEventSize + LogFormat.MAX_RECORD_OVERHEAD;
             require(largestFrame <= segmentSize - LogFormat.SEGMENT_HEADER_SIZE,
                 "segmentSize " + segmentSize + " cannot hold one event of maxEventSize " + maxEventSize
-                    + " (a frame of up to " + largestFrame + " bytes); raise segmentSize or lower maxEventSize");
+                    + " (a frame of up to " + largestFrame + " bytes); raise segmentSize to at least " + minimumSegmentSize(maxEventSize)
+                    + " or lower maxEventSize to at most " + largestEventSize(segmentSize));
             return new StoreSettings(this);
         }
 
