@@ -28,6 +28,11 @@ final class ServerCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "A properties file of settings, one 'flag-name=value' a line (segment-size=1m). Every flag can also be set "
+            + "with an environment variable REEL_FLAG_NAME (REEL_SEGMENT_SIZE=1m). Precedence: flag > environment > file > default.")
+    Path config;
+
     @Option(names = "--data", paramLabel = "DIR", defaultValue = "reel-data",
         description = "Data directory, created if missing (default: ${DEFAULT-VALUE}).")
     Path data;
@@ -79,12 +84,25 @@ final class ServerCommand implements Callable<Integer> {
         description = "If acknowledged data is damaged, quarantine the damaged files and open anyway, reporting how many events were lost.")
     boolean repair;
 
+    @Option(names = "--quiet", description = "Show no progress while the store opens (the settings and listener lines are still printed).")
+    boolean quiet;
+
     @Override
     public Integer call() throws InterruptedException {
+        ServerDefaults defaults = spec.defaultValueProvider() instanceof ServerDefaults d ? d : null;
+        if (defaults != null) {
+            defaults.check(spec);
+        }
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
             tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend);
+        if (defaults != null) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("settings (flag > REEL_* environment > config file > default):");
+            defaults.effectiveSettings(spec, spec.commandLine().getParseResult()).forEach(err::println);
+            err.flush();
+        }
         PrintWriter out = spec.commandLine().getOut();
-        ServerRuntime runtime = ServerRuntime.start(config);
+        ServerRuntime runtime = ServerRuntime.start(config, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> shutdown(runtime, out, stopped), "reel-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

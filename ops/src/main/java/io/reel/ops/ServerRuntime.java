@@ -11,6 +11,7 @@ import io.reel.projection.EventTypeCounts;
 import io.reel.projection.Projections;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
+import io.reel.store.Progress;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
@@ -108,6 +109,7 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private final Config config;
+    private final Progress progress;
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
@@ -117,8 +119,9 @@ final class ServerRuntime implements AutoCloseable {
     private HttpEndpoint http;
     private boolean closed;
 
-    private ServerRuntime(Config config) {
+    private ServerRuntime(Config config, Progress progress) {
         this.config = config;
+        this.progress = progress;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
@@ -130,7 +133,12 @@ final class ServerRuntime implements AutoCloseable {
      *                       {@code INVALID_ARGUMENT} for settings that do not fit together
      */
     static ServerRuntime start(Config config) {
-        ServerRuntime runtime = new ServerRuntime(config);
+        return start(config, Progress.NONE);
+    }
+
+    /** As {@link #start(Config)}, telling {@code progress} how the replay of the stream index goes while the store opens. */
+    static ServerRuntime start(Config config, Progress progress) {
+        ServerRuntime runtime = new ServerRuntime(config, progress);
         try {
             runtime.startAll();
         } catch (RuntimeException e) {
@@ -141,7 +149,7 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private void startAll() {
-        StoreSettings settings = config.storeSettings(registry);
+        StoreSettings settings = config.storeSettings(registry).toBuilder().progress(progress).build();
         config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

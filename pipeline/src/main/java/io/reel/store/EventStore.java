@@ -96,7 +96,19 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.indexer = IndexerStage.load(dir.resolve("index"), head, settings.indexCheckpointEvents());
             long replayFrom = indexer.replayedFrom();
             subscribeInternal(indexer, replayFrom, "$indexer");
-            indexer.awaitIndexedBlocking(head, Duration.ofMinutes(10));
+            Progress progress = settings.progress();
+            reactor.core.Disposable ticker = head == replayFrom ? null : projector.readers().schedulePeriodically(() -> progress.update(
+                new Progress.Step("open", "records", indexer.index().indexedUpTo() - replayFrom, head - replayFrom, 0, 0)), 0, 200, TimeUnit.MILLISECONDS);
+            try {
+                indexer.awaitIndexedBlocking(head, Duration.ofMinutes(10));
+            } finally {
+                if (ticker != null) {
+                    ticker.dispose();
+                }
+            }
+            if (ticker != null) {
+                progress.update(new Progress.Step("open", "records", head - replayFrom, head - replayFrom, 0, 0));
+            }
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());

@@ -30,6 +30,7 @@ public final class StoreSettings {
     private final boolean repair;
     private final MeterRegistry meterRegistry;
     private final Clock clock;
+    private final Progress progress;
 
     private StoreSettings(Builder b) {
         durability = b.durability;
@@ -48,6 +49,7 @@ public final class StoreSettings {
         repair = b.repair;
         meterRegistry = b.meterRegistry;
         clock = b.clock;
+        progress = b.progress;
     }
 
     public static StoreSettings defaults() {
@@ -88,6 +90,7 @@ public final class StoreSettings {
         b.repair = repair;
         b.meterRegistry = meterRegistry;
         b.clock = clock;
+        b.progress = progress;
         return b;
     }
 
@@ -167,6 +170,11 @@ public final class StoreSettings {
         return clock;
     }
 
+    /** Told how the index replay on open and a scavenge go ({@link Progress#NONE} by default). */
+    public Progress progress() {
+        return progress;
+    }
+
     /** The settings of a store; {@link #build()} checks them, alone and against each other. */
     public static final class Builder {
         private Durability durability = Durability.fsync();
@@ -185,6 +193,7 @@ public final class StoreSettings {
         private boolean repair;
         private MeterRegistry meterRegistry = new CompositeMeterRegistry();
         private Clock clock = Clock.systemUTC();
+        private Progress progress = Progress.NONE;
 
         private Builder() {
         }
@@ -266,6 +275,11 @@ public final class StoreSettings {
 
         public Builder clock(Clock value) {
             clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        public Builder progress(Progress value) {
+            progress = Objects.requireNonNull(value, "progress");
             return this;
         }
 
