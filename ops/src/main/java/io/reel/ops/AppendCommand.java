@@ -33,7 +33,7 @@ import picocli.CommandLine.Parameters;
         "One event from --data, or, without --data, one event per non-empty line of standard input."},
     footer = {"", "Examples:", "  reel append order-42 --type OrderPlaced --data '{\"total\": 12}'",
         "  printf '{\"n\":1}\\n{\"n\":2}\\n' | reel append ticks --type Ticked --expected no-stream"})
-final class AppendCommand implements Callable<Integer> {
+public final class AppendCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 

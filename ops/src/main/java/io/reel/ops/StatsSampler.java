@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.reel.projection.ProjectionStatus;
 import io.reel.store.EventStore;
-import io.reel.store.GroupStatus;
+import io.reel.store.groups.GroupStatus;
 import io.reel.store.StoreInfo;
 import io.reel.store.SubscriptionStatus;
 import java.io.IOException;

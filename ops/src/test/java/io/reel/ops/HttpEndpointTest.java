@@ -3,12 +3,12 @@ package io.reel.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.reel.store.Delivery;
+import io.reel.store.groups.Delivery;
 import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupOptions;
+import io.reel.store.groups.GroupOptions;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.WrongExpectedVersionException;

@@ -1,5 +1,8 @@
 package io.reel.aggregate;
 
+import io.reel.aggregate.internal.AggregateLoader;
+import io.reel.aggregate.internal.Image;
+import io.reel.aggregate.internal.SnapshotStore;
 import com.google.protobuf.Message;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;

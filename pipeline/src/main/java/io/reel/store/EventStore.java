@@ -1,5 +1,27 @@
 package io.reel.store;
 
+import io.reel.store.groups.ConsumerGroups;
+import io.reel.store.groups.GroupStatus;
+import io.reel.store.internal.index.IndexerStage;
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.DirectoryLock;
+import io.reel.store.internal.log.DurablePoint;
+import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.LogRecovery;
+import io.reel.store.internal.log.PositionReader;
+import io.reel.store.internal.log.RecentRecords;
+import io.reel.store.internal.log.Segment;
+import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.subscription.LogSubscription;
+import io.reel.store.internal.subscription.ProjectorStage;
+import io.reel.store.internal.subscription.SubscriptionCheckpoints;
+import io.reel.store.internal.writer.AppendCommand;
+import io.reel.store.internal.writer.Scavenger;
+import io.reel.store.internal.writer.StoreMetrics;
+import io.reel.store.internal.writer.StreamHeads;
+import io.reel.store.internal.writer.WriterStage;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -156,8 +178,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         try {
             return new EventStore(dir, settings);
         } catch (IOException e) {
-            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
-                "cannot open the store in " + dir + ": " + e, e);
+            throw ReelException.ofIo("cannot open the store in " + dir + ": " + e, e);
         }
     }
 
@@ -599,7 +620,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.lowest = low;
             this.highest = end - 1;
             this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-                : WriterStage.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
+                : io.reel.store.internal.log.LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
             this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
         }
 

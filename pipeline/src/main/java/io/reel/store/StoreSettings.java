@@ -1,5 +1,7 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Clock;

@@ -1,5 +1,6 @@
 package io.reel.aggregate;
 
+import io.reel.aggregate.internal.Image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package io.reel.aggregate;
 
+import io.reel.aggregate.internal.SnapshotStore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

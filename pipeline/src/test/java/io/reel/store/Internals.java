@@ -1,5 +1,7 @@
 package io.reel.store;
 
+import io.reel.store.internal.subscription.LogSubscription;
+import io.reel.store.internal.subscription.ProjectorStage;
 import java.lang.reflect.Field;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.reel.store;
 
+import io.reel.store.internal.writer.WriterStage;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,7 +21,7 @@ final class MutableClock extends Clock {
     }
 
     long micros() {
-        return WriterStage.micros(now.get());
+        return io.reel.store.internal.log.LogFormat.micros(now.get());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.reel.store;
 
+import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.subscription.LogSubscription;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,6 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.LogFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,9 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.MessageCodec;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Route;
+import io.reel.transport.internal.WireErrors;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
@@ -22,11 +26,12 @@ import io.reel.store.EventData;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupCodec;
+import io.reel.store.groups.GroupCodec;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
+import io.reel.store.wire.ProtoMapping;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.rsocket.Payload;
@@ -180,7 +185,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
                 .setContentType(e.contentType()).setData(ByteString.copyFrom(e.data())).setMetadata(ByteString.copyFrom(e.metadata())));
         }
         return call(Route.APPEND, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+            .map(ProtoMapping::fromProto);
     }
 
     private static void expect(ExpectedRevision expected, java.util.function.LongConsumer revision,
@@ -198,19 +203,17 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     /** Sets a stream's metadata (needs an admin token when the server has tokens). */
     public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
-        io.reel.proto.StreamMetadata request = io.reel.proto.StreamMetadata.newBuilder().setStream(stream)
-            .setMaxCount(metadata.maxCount()).setMaxAgeSeconds(metadata.maxAge() == null ? 0 : metadata.maxAge().toSeconds())
-            .setTruncateBefore(metadata.truncateBefore()).build();
+        io.reel.proto.StreamMetadata request = ProtoMapping.toProto(stream, metadata).toBuilder()
+            .clearSoftDeleted().clearHardDeleted().build();
         return call(Route.STREAM_METADATA_SET, request, io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+            .map(ProtoMapping::fromProto);
     }
 
     /** A stream's metadata ({@link StreamMetadata#NONE} when none was set). */
     public Mono<StreamMetadata> streamMetadata(String stream) {
         return call(Route.STREAM_METADATA_GET, io.reel.proto.StreamMetadata.newBuilder().setStream(stream).build(),
             io.reel.proto.StreamMetadata.getDefaultInstance())
-            .map(m -> new StreamMetadata(m.getMaxCount(), m.getMaxAgeSeconds() == 0 ? null : Duration.ofSeconds(m.getMaxAgeSeconds()),
-                m.getTruncateBefore(), m.getSoftDeleted(), m.getHardDeleted()));
+            .map(ProtoMapping::fromProto);
     }
 
     /** Deletes a stream, soft or hard (needs an admin token when the server has tokens). */
@@ -218,12 +221,12 @@ public final class ReelClient implements EventSource, AutoCloseable {
         DeleteStreamRequest.Builder request = DeleteStreamRequest.newBuilder().setStream(stream).setHard(hard);
         expect(expected, request::setRevision, request::setExpectation);
         return call(Route.STREAM_DELETE, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+            .map(ProtoMapping::fromProto);
     }
 
     public Mono<StoreInfo> info() {
         return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
-            .map(i -> new StoreInfo(i.getHead(), i.getSegments(), i.getBytes(), i.getVersion(), i.getDurability()));
+            .map(ProtoMapping::fromProto);
     }
 
     @Override

@@ -1,5 +1,13 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.ConnectionResponder;
+import io.reel.transport.internal.ErrorFrameRewriter;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Role;
+import io.reel.transport.internal.ServerContext;
+import io.reel.transport.internal.TokenFile;
+import io.reel.transport.internal.TransportMetrics;
+import io.reel.transport.internal.WireErrors;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.reel.store.ErrorCode;

@@ -1,6 +1,7 @@
 package io.reel.transport;
 
-import io.reel.store.Nack;
+import io.reel.transport.internal.AckBatcher;
+import io.reel.store.groups.Nack;
 import io.reel.store.RecordedEvent;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -1,5 +1,6 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.TokenFile;
 import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
 import java.nio.file.Files;

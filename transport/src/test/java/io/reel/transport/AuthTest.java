@@ -1,5 +1,8 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Role;
+import io.reel.transport.internal.TokenFile;
 import static io.reel.transport.ServerFixture.TIMEOUT;
 import static io.reel.transport.ServerFixture.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;

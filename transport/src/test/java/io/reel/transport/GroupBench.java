@@ -4,7 +4,7 @@ import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupOptions;
+import io.reel.store.groups.GroupOptions;
 import io.reel.store.StoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;

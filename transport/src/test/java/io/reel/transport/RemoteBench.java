@@ -1,5 +1,6 @@
 package io.reel.transport;
 
+import io.reel.transport.internal.MetadataCodec;
 import io.netty.buffer.ByteBuf;
 import io.reel.proto.SubscribeRequest;
 import io.reel.store.Durability;
