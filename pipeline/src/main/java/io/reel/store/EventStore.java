@@ -265,6 +265,32 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Mono.defer(() -> writer.submit(AppendCommand.delete(stream, expected, hard)));
     }
 
+    /**
+     * The streams whose names start with {@code prefix} and sort after {@code after} ("" for the first), in name
+     * order, at most {@code maxCount} (0: all). Page with the last name received as {@code after}. The listing
+     * reads the stream index a page of 256 names at a time, as the subscriber requests; it reflects the index,
+     * which follows the head within moments. Metadata streams ({@code $$name}) are not listed.
+     */
+    public Flux<StreamSummary> listStreams(String prefix, String after, long maxCount) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(after, "after");
+        if (maxCount < 0) {
+            return Flux.error(ReelException.invalidArgument("maxCount " + maxCount + " must not be negative (0 lists every stream)"));
+        }
+        Flux<StreamSummary> all = Flux.<List<StreamSummary>, String>generate(() -> after, (cursor, sink) -> {
+                checkOpen();
+                List<StreamSummary> page = io.reel.store.internal.index.StreamListing.page(indexer.index(), prefix, cursor, 256);
+                if (page.isEmpty()) {
+                    sink.complete();
+                    return cursor;
+                }
+                sink.next(page);
+                return page.get(page.size() - 1).stream();
+            })
+            .concatMapIterable(page -> page, 1);
+        return (maxCount > 0 ? all.take(maxCount, true) : all).subscribeOn(projector.readers());
+    }
+
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
     public Mono<StreamMetadata> streamMetadata(String stream) {
         try {
