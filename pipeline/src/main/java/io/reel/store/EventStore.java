@@ -300,7 +300,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         }
         return Mono.defer(() -> indexer.awaitIndexed(log.head().position()).then(Mono.fromCallable(() -> {
             StreamIndex.StreamEntry entry = indexer.index().get(stream);
-            return entry == null ? StreamMetadata.NONE : entry.metadata();
+            return entry == null ? StreamMetadata.NONE : entry.effectiveMetadata();
         })));
     }
 
@@ -350,16 +350,17 @@ public final class EventStore implements EventSource, AutoCloseable {
             if (options.name() != null) {
                 from = namedCheckpoints.get(options.name()).orElse(from);
             }
-            return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name());
+            return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name(), options.checkpointsAtHead());
         });
     }
 
-    private Flux<SubscriptionMessage> subscribeFrom(long from, EventFilter filter, int checkpointInterval, String name) {
+    private Flux<SubscriptionMessage> subscribeFrom(long from, EventFilter filter, int checkpointInterval, String name, boolean checkpointAtHead) {
         long start = from;
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
-                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name).start();
+                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name)
+                    .checkpointAtHead(checkpointAtHead).start();
             }
         };
     }

@@ -29,7 +29,7 @@ public final class StreamListing {
             }
             StreamMetadata m = entry.metadata();
             long end = entry.endRevision();
-            boolean deleted = m.softDeleted() || m.hardDeleted();
+            boolean deleted = entry.softDeleted() || m.hardDeleted();
             if (end == 0 && !deleted) {
                 return;                                   // metadata set on a stream that has no events yet
             }
