@@ -6,10 +6,10 @@ import io.reel.store.EventSource;
 import io.reel.store.EventStore;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
-import io.reel.store.StreamSummary;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,14 +44,7 @@ final class StreamBrowser {
         String prefix = first(query, "prefix", "");
         String after = first(query, "after", "");
         int limit = limit(query);
-        return store.listStreams(prefix, after, limit).collectList().map(list -> {
-            Json.Writer w = new Json.Writer().beginArray();
-            for (StreamSummary s : list) {
-                w.beginObject().field("stream", s.stream()).field("revision", s.revision()).field("last_position", s.lastPosition())
-                    .field("deleted", s.deleted()).endObject();
-            }
-            return w.endArray().toString();
-        });
+        return store.listStreams(prefix, after, limit).map(StreamsCommand::object).collectList().map(Json::write);
     }
 
     Mono<String> events(Map<String, List<String>> query) {
@@ -73,26 +66,25 @@ final class StreamBrowser {
     }
 
     private static Mono<String> records(Flux<RecordedEvent> events) {
-        return events.collectList().map(list -> {
-            Json.Writer w = new Json.Writer().beginArray();
-            for (RecordedEvent e : list) {
-                write(w, e);
-            }
-            return w.endArray().toString();
-        });
+        return events.map(StreamBrowser::object).collectList().map(Json::write);
     }
 
-    static void write(Json.Writer w, RecordedEvent e) {
+    static Map<String, Object> object(RecordedEvent e) {
         byte[] data = e.data();
-        w.beginObject().field("position", e.position()).field("stream", e.stream()).field("revision", e.revision())
-            .field("type", e.type()).field("content_type", e.contentType())
-            .field("timestamp", Instant.ofEpochSecond(0, e.timestampMicros() * 1000).toString()).field("size", data.length);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("position", e.position());
+        o.put("stream", e.stream());
+        o.put("revision", e.revision());
+        o.put("type", e.type());
+        o.put("content_type", e.contentType());
+        o.put("timestamp", Instant.ofEpochSecond(0, e.timestampMicros() * 1000).toString());
+        o.put("size", data.length);
         if (isText(e.contentType())) {
-            w.field("text", new String(data, StandardCharsets.UTF_8));
+            o.put("text", new String(data, StandardCharsets.UTF_8));
         } else {
-            w.field("hex", HexFormat.ofDelimiter(" ").formatHex(data, 0, Math.min(data.length, HEX_BYTES)));
+            o.put("hex", HexFormat.ofDelimiter(" ").formatHex(data, 0, Math.min(data.length, HEX_BYTES)));
         }
-        w.endObject();
+        return o;
     }
 
     static boolean isText(String contentType) {

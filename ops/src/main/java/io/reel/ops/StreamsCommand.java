@@ -3,6 +3,8 @@ package io.reel.ops;
 import io.reel.store.StreamSummary;
 import io.reel.transport.ReelClient;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,7 +54,16 @@ final class StreamsCommand implements Callable<Integer> {
     }
 
     static String json(StreamSummary s) {
-        return new Json.Writer().beginObject().field("stream", s.stream()).field("revision", s.revision())
-            .field("last_position", s.lastPosition()).field("deleted", s.deleted()).endObject().toString();
+        return Json.write(object(s));
+    }
+
+    /** {@code stream, revision, last_position, deleted}: the JSON shape of a stream for the CLI and the dashboard. */
+    static Map<String, Object> object(StreamSummary s) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("stream", s.stream());
+        o.put("revision", s.revision());
+        o.put("last_position", s.lastPosition());
+        o.put("deleted", s.deleted());
+        return o;
     }
 }

@@ -2,7 +2,6 @@ package io.reel.store;
 
 import io.reel.store.internal.log.AtomicFiles;
 import io.reel.store.internal.log.Bytes;
-import io.reel.store.internal.writer.WriterStage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.reel.store;
 
-import io.reel.store.internal.log.Utf8;
 import com.google.protobuf.MessageLite;
+import io.reel.store.internal.log.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;

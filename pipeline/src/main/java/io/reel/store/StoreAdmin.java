@@ -10,7 +10,6 @@ import io.reel.store.internal.log.LogRecovery;
 import io.reel.store.internal.log.OffsetIndex;
 import io.reel.store.internal.log.Segment;
 import io.reel.store.internal.log.SegmentScan;
-import io.reel.store.internal.writer.WriterStage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;

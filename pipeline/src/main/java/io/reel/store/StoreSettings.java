@@ -1,9 +1,9 @@
 package io.reel.store;
 
-import io.reel.store.internal.log.Bytes;
-import io.reel.store.internal.log.LogFormat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;

@@ -1,6 +1,5 @@
 package io.reel.aggregate;
 
-import io.reel.aggregate.internal.Image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,11 +8,12 @@ import com.google.protobuf.Message;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reel.aggregate.CounterAggregate.Add;
 import io.reel.aggregate.CounterAggregate.Counter;
+import io.reel.aggregate.internal.Image;
 import io.reel.examples.tasks.TaskAggregate;
-import io.reel.examples.tasks.TaskCommand;
 import io.reel.examples.tasks.TaskCommand.CompleteTask;
 import io.reel.examples.tasks.TaskCommand.ScheduleTask;
 import io.reel.examples.tasks.TaskCommand.StartTask;
+import io.reel.examples.tasks.TaskCommand;
 import io.reel.examples.tasks.TaskState;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;

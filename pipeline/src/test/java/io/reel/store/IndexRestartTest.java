@@ -1,5 +1,9 @@
 package io.reel.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import io.reel.store.internal.index.StreamIndex;
 import io.reel.store.internal.log.Bytes;
 import io.reel.store.internal.log.Crc;
@@ -8,10 +12,6 @@ import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.LogRecovery;
 import io.reel.store.internal.log.OffsetIndex;
 import io.reel.store.internal.log.Segment;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.reel.store;
 
-import io.reel.store.internal.log.LogFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reel.store.internal.log.LogFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.reel.store;
 
-import io.reel.store.internal.log.LogFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reel.store.internal.log.LogFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -31,6 +31,8 @@ public final class ClientSettings {
     private final int maxBatch;
     private final int prefetch;
     private final int maxFrameSize;
+    private final boolean coalesceAppends;
+    private final int maxAppendBatch;
 
     private ClientSettings(Builder b) {
         host = b.host;
@@ -49,6 +51,8 @@ public final class ClientSettings {
         maxBatch = b.maxBatch;
         prefetch = b.prefetch;
         maxFrameSize = b.maxFrameSize;
+        coalesceAppends = b.coalesceAppends;
+        maxAppendBatch = b.maxAppendBatch;
     }
 
     public static Builder builder() {
@@ -130,6 +134,19 @@ public final class ClientSettings {
         return maxFrameSize;
     }
 
+    /**
+     * Whether appends made while an earlier one is on its way are sent together as one {@code append.batch}
+     * (the default), or each on its own on the {@code append} route, as a client without batching sends them.
+     */
+    public boolean coalesceAppends() {
+        return coalesceAppends;
+    }
+
+    /** The most appends one {@code append.batch} carries when appends are coalesced. */
+    public int maxAppendBatch() {
+        return maxAppendBatch;
+    }
+
     @Override
     public String toString() {
         return (tls ? "tls " : "") + transport.name().toLowerCase(java.util.Locale.ROOT) + " " + host + ":" + port
@@ -154,6 +171,8 @@ public final class ClientSettings {
         private int maxBatch = 256;
         private int prefetch = 8;
         private int maxFrameSize = ServerSettings.MAX_FRAME_SIZE;
+        private boolean coalesceAppends = true;
+        private int maxAppendBatch = 1024;
 
         private Builder() {
         }
@@ -227,6 +246,18 @@ public final class ClientSettings {
             return this;
         }
 
+        /** See {@link ClientSettings#coalesceAppends()}. */
+        public Builder coalesceAppends(boolean enabled) {
+            coalesceAppends = enabled;
+            return this;
+        }
+
+        /** See {@link ClientSettings#maxAppendBatch()}. */
+        public Builder maxAppendBatch(int appends) {
+            maxAppendBatch = appends;
+            return this;
+        }
+
         public ClientSettings build() {
             require(!host.isBlank(), "host is empty");
             require(port > 0 && port <= 65535, "port " + port + " is not a port");
@@ -246,6 +277,7 @@ public final class ClientSettings {
             require(prefetch >= 1 && prefetch <= 1024, "prefetch " + prefetch + " must be between 1 and 1024");
             require(maxFrameSize >= 64 * 1024 && maxFrameSize <= ServerSettings.MAX_FRAME_SIZE, "maxFrameSize " + maxFrameSize
                 + " must be between 65536 and " + ServerSettings.MAX_FRAME_SIZE);
+            require(maxAppendBatch >= 1 && maxAppendBatch <= 10_000, "maxAppendBatch " + maxAppendBatch + " must be between 1 and 10000");
             return new ClientSettings(this);
         }
 

@@ -1,19 +1,19 @@
 package io.reel.transport;
 
-import io.reel.transport.internal.AckBatcher;
-import io.reel.transport.internal.MessageCodec;
-import io.reel.transport.internal.Route;
 import com.google.protobuf.Empty;
 import io.reel.proto.GroupJoin;
 import io.reel.proto.GroupList;
 import io.reel.proto.GroupRef;
 import io.reel.proto.ReplayParkedResult;
 import io.reel.store.ErrorCode;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.groups.GroupOptions;
 import io.reel.store.groups.GroupStatus;
-import io.reel.store.RecordedEvent;
-import io.reel.store.ReelException;
+import io.reel.transport.internal.AckBatcher;
+import io.reel.transport.internal.MessageCodec;
+import io.reel.transport.internal.Route;
 import io.rsocket.Payload;
 import java.util.List;
 import java.util.Objects;

@@ -1,9 +1,9 @@
 package io.reel.aggregate.internal;
 
+import com.google.protobuf.Message;
 import io.reel.aggregate.Aggregate;
 import io.reel.aggregate.EventTypes;
 import io.reel.aggregate.StateCodec;
-import com.google.protobuf.Message;
 import io.reel.store.Direction;
 import io.reel.store.EventStore;
 import io.reel.store.RecordedEvent;

@@ -1,9 +1,9 @@
 package io.reel.aggregate.internal;
 
-import io.reel.aggregate.Aggregate;
-import io.reel.aggregate.StateCodec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.reel.aggregate.Aggregate;
+import io.reel.aggregate.StateCodec;
 import io.reel.store.CheckpointStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package io.reel.store.groups;
 
-import io.reel.store.EventFilter;
-import io.reel.store.ReelException;
 import io.reel.proto.ConsumerStatus;
 import io.reel.proto.Filter;
 import io.reel.proto.GroupSettings;
 import io.reel.proto.NackAction;
+import io.reel.store.EventFilter;
+import io.reel.store.ReelException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.reel.store.groups;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.reel.proto.GroupState;
 import io.reel.store.CheckpointStore;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
@@ -9,9 +11,7 @@ import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
-import io.reel.store.internal.writer.WriterStage;
-import com.google.protobuf.InvalidProtocolBufferException;
-import io.reel.proto.GroupState;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -307,7 +307,7 @@ final class GroupDispatcher {
         if (closed) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ackClockNanos();
         long timeout = options.ackTimeout().toNanos();
         while (!ready.isEmpty()) {
             String stream = ready.peek();
@@ -426,14 +426,21 @@ final class GroupDispatcher {
 
     // ------------------------------------------------------------------------------------ timers, state
 
+    /** Ack deadlines run on the store's clock ({@link StoreSettings#clock()}), so a test can move time instead of waiting. */
+    private long ackClockNanos() {
+        java.time.Instant now = store.settings().clock().instant();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
     private void tick() {
         if (closed) {
             return;
         }
         long now = System.nanoTime();
+        long ackNow = ackClockNanos();
         List<InFlight> expired = new ArrayList<>();
         for (InFlight f : inFlight.values()) {
-            if (f.deadlineNanos - now < 0) {
+            if (f.deadlineNanos - ackNow < 0) {
                 expired.add(f);
             }
         }
@@ -469,7 +476,7 @@ final class GroupDispatcher {
         long head = store.headPosition();
         long checkpoint = checkpoint();
         double lagSeconds = outstanding.isEmpty() ? 0
-            : Math.max(0, (io.reel.store.internal.log.LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
+            : Math.max(0, (LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
         List<GroupStatus.Consumer> list = new ArrayList<>();
         for (ConsumerHandle c : consumers) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));

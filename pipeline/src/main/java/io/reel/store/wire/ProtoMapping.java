@@ -1,6 +1,8 @@
 package io.reel.store.wire;
 
 import io.reel.store.AppendResult;
+import io.reel.store.ErrorCode;
+import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
 import io.reel.store.StreamSummary;
@@ -54,5 +56,20 @@ public final class ProtoMapping {
     public static StreamMetadata fromProto(io.reel.proto.StreamMetadata m) {
         return new StreamMetadata(m.getMaxCount(), m.getMaxAgeSeconds() == 0 ? null : Duration.ofSeconds(m.getMaxAgeSeconds()),
             m.getTruncateBefore(), m.getSoftDeleted(), m.getHardDeleted());
+    }
+
+    /** A failed append as an {@code append.batch} outcome: its code and its sentence, as the {@code append} route sends them. */
+    public static io.reel.proto.Error toProto(ReelException e) {
+        return io.reel.proto.Error.newBuilder().setCode(e.code().name()).setMessage(e.sentence()).build();
+    }
+
+    /** An {@code Error} a server sent, as the exception it stands for ({@code INTERNAL} when the code is not one of Reel's). */
+    public static ReelException fromProto(io.reel.proto.Error error) {
+        try {
+            return new ReelException(ErrorCode.valueOf(error.getCode()), error.getMessage());
+        } catch (IllegalArgumentException unknown) {
+            return new ReelException(ErrorCode.INTERNAL, "the server answered '" + error.getCode() + ": " + error.getMessage()
+                + "', which is not a Reel error");
+        }
     }
 }

@@ -1,5 +1,9 @@
 package io.reel.store.groups;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
@@ -7,10 +11,6 @@ import io.reel.store.ExpectedRevision;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,8 +118,10 @@ class ConsumerGroupsTest {
 
     @Test
     void anUnacknowledgedDeliveryIsRetriedAfterTheTimeout() {
-        try (EventStore store = EventStore.open(dir, SETTINGS)) {
-            store.groups().create(GroupOptions.named("slow").ackTimeout(Duration.ofMillis(200))).block();
+        io.reel.store.MutableClock clock = new io.reel.store.MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        StoreSettings settings = StoreSettings.builder().segmentSize(1 << 20).maxEventSize(4096).clock(clock).build();
+        try (EventStore store = EventStore.open(dir, settings)) {
+            store.groups().create(GroupOptions.named("slow").ackTimeout(Duration.ofHours(1))).block();
             store.append("x", ExpectedRevision.ANY, EventData.of("E", new byte[1])).block();
             List<Integer> retries = new CopyOnWriteArrayList<>();
             Disposable c = store.groups().join("slow").subscribe(d -> {
@@ -128,6 +130,9 @@ class ConsumerGroupsTest {
                     d.ack();
                 }
             });
+            await().atMost(Duration.ofSeconds(10)).until(() -> retries.size() == 1);
+            assertThat(retries).as("no retry before the store's clock passes the timeout").containsExactly(0);
+            clock.advance(Duration.ofMinutes(61));
             await().atMost(Duration.ofSeconds(10)).until(() -> retries.size() == 2 && store.groups().list().get(0).checkpoint() == 1);
             assertThat(retries).containsExactly(0, 1);
             c.dispose();

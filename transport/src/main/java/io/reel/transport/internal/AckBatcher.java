@@ -1,9 +1,9 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import io.reel.proto.GroupAck;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.groups.Nack;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import io.reel.store.RecordedEvent;
 import io.reel.store.SubscriptionMessage;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.util.ArrayList;
 import java.util.Queue;
@@ -34,7 +34,7 @@ import reactor.util.concurrent.Queues;
  * <p>The source delivers on its own thread; payloads are built and sent on one worker of the transport's
  * scheduler, serialised by a work-in-progress counter as reactor-core's {@code publishOn} does.
  */
-public final class BatchingFlux extends Flux<Payload> {
+final class BatchingFlux extends Flux<Payload> {
     private final Flux<SubscriptionMessage> source;
     private final WireFormat format;
     private final int maxBatch;

@@ -1,9 +1,8 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.ServerSettings;
-import io.reel.transport.WireFormat;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
+import io.reel.proto.AppendBatch;
 import io.reel.proto.AppendRequest;
 import io.reel.proto.Checkpoint;
 import io.reel.proto.DeleteStreamRequest;
@@ -18,7 +17,6 @@ import io.reel.proto.ReadAllRequest;
 import io.reel.proto.ReadStreamRequest;
 import io.reel.proto.ReplayParkedResult;
 import io.reel.proto.SubscribeRequest;
-import io.reel.store.AppendResult;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
@@ -26,16 +24,18 @@ import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.groups.GroupCodec;
 import io.reel.store.ReelException;
-import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
-import io.reel.store.wire.ProtoMapping;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
+import io.reel.store.groups.GroupCodec;
+import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.ServerSettings;
+import io.reel.transport.WireFormat;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -46,6 +46,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -66,6 +67,8 @@ public final class ConnectionResponder implements RSocket {
     private final Role role;
     private final WireFormat format;
     private final AtomicInteger openStreams = new AtomicInteger();
+    /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
+    private volatile Scheduler eventLoop;
 
     public ConnectionResponder(ServerContext server, Role role, WireFormat format) {
         this.server = server;
@@ -111,6 +114,7 @@ public final class ConnectionResponder implements RSocket {
     private static Message prototype(Route route) {
         return switch (route) {
             case APPEND -> AppendRequest.getDefaultInstance();
+            case APPEND_BATCH -> AppendBatch.getDefaultInstance();
             case READ_STREAM -> ReadStreamRequest.getDefaultInstance();
             case READ_ALL -> ReadAllRequest.getDefaultInstance();
             case SUBSCRIBE -> SubscribeRequest.getDefaultInstance();
@@ -147,7 +151,32 @@ public final class ConnectionResponder implements RSocket {
             return Mono.error(WireErrors.toApplicationError(e));
         }
         WireFormat f = request.format();
+        if (request.route() == Route.APPEND || request.route() == Route.APPEND_BATCH) {
+            // the store answers on its acknowledging thread: encode and send on this connection's event loop, where
+            // the answers of one writer batch are written together and flushed once (ReelServer consolidates flushes)
+            Scheduler loop = eventLoop();
+            if (loop != null) {
+                answer = answer.publishOn(loop);
+            }
+        }
         return answer.map(m -> MessageCodec.payload(f, m)).onErrorMap(WireErrors::toApplicationError);
+    }
+
+    /**
+     * The event loop of this connection: every request of a connection arrives on the one Netty event loop its
+     * channel is registered with, so the first request's thread tells which it is.
+     */
+    private Scheduler eventLoop() {
+        Scheduler s = eventLoop;
+        if (s == null) {
+            EventExecutor loop = ThreadExecutorMap.currentExecutor();
+            if (loop == null) {
+                return null;
+            }
+            s = Schedulers.fromExecutor(loop);
+            eventLoop = s;
+        }
+        return s;
     }
 
     private Mono<? extends Message> respond(Request request) {
@@ -158,6 +187,7 @@ public final class ConnectionResponder implements RSocket {
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                     r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
             }
+            case APPEND_BATCH -> BatchAppends.serve(server, (AppendBatch) request.message());
             case STREAM_METADATA_GET -> {
                 String stream = ((io.reel.proto.StreamMetadata) request.message()).getStream();
                 yield store.streamMetadata(stream).map(m -> ProtoMapping.toProto(stream, m));
@@ -208,7 +238,7 @@ public final class ConnectionResponder implements RSocket {
         return name;
     }
 
-    private ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
+    static ExpectedRevision expected(boolean exact, long revision, Expectation expectation) {
         if (exact) {
             if (revision < 0) {
                 return fail(WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large"));
@@ -223,7 +253,7 @@ public final class ConnectionResponder implements RSocket {
         };
     }
 
-    private List<EventData> events(AppendRequest r) {
+    static List<EventData> events(AppendRequest r) {
         List<EventData> events = new ArrayList<>(r.getEventsCount());
         for (int i = 0; i < r.getEventsCount(); i++) {
             io.reel.proto.EventData e = r.getEvents(i);

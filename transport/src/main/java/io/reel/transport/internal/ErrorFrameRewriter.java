@@ -1,9 +1,9 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.ServerSettings;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.reel.store.ErrorCode;
+import io.reel.transport.ServerSettings;
 import io.rsocket.DuplexConnection;
 import io.rsocket.RSocketErrorException;
 import io.rsocket.exceptions.ApplicationErrorException;

@@ -1,12 +1,12 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import io.reel.proto.GroupAck;
 import io.reel.proto.GroupJoin;
+import io.reel.store.ReelException;
 import io.reel.store.groups.Delivery;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.groups.Nack;
-import io.reel.store.ReelException;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,7 +34,7 @@ import reactor.core.publisher.Flux;
  * {@code max(4096, 4 × max_in_flight)} of them: beyond that the oldest (long timed out, so redelivered anyway)
  * are forgotten, and a late answer to one is ignored like any other stale one.
  */
-public final class GroupJoinChannel {
+final class GroupJoinChannel {
     private static final int MIN_HELD = 4096;
 
     private final ServerContext server;

@@ -1,13 +1,12 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.reel.proto.EventBatch;
 import io.reel.proto.EventRecord;
@@ -17,6 +16,7 @@ import io.reel.store.ErrorCode;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.SubscriptionMessage;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import io.rsocket.util.ByteBufPayload;
 import java.io.IOException;

@@ -9,6 +9,7 @@ import java.util.Map;
  */
 public enum Route {
     APPEND("append", Interaction.REQUEST_RESPONSE, Role.WRITE),
+    APPEND_BATCH("append.batch", Interaction.REQUEST_RESPONSE, Role.WRITE),
     READ_STREAM("read.stream", Interaction.REQUEST_STREAM, Role.READ),
     READ_ALL("read.all", Interaction.REQUEST_STREAM, Role.READ),
     SUBSCRIBE("subscribe", Interaction.REQUEST_STREAM, Role.READ),

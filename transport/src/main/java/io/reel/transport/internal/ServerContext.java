@@ -1,7 +1,7 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.ServerSettings;
 import io.reel.store.EventStore;
+import io.reel.transport.ServerSettings;
 import reactor.core.scheduler.Scheduler;
 
 /** What every connection of a server shares. */

@@ -1,6 +1,7 @@
 package io.reel.transport.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The server's meters, in the store's registry: {@code reel.connections} (open RSocket connections),
  * {@code reel.connections.accepted}, {@code reel.transport.streams} (open reads, subscriptions and group consumers) and
+ * {@code reel.transport.append.batch} (appends per {@code append.batch} request: how well clients coalesce),
  * {@code reel.transport.rejected{code}} (requests and SETUPs the transport itself refused: bad input,
  * unknown route, missing token, limits). Rejections by the store are counted by the store as {@code reel.rejected}.
  */
@@ -24,6 +26,7 @@ public final class TransportMetrics implements AutoCloseable {
     public final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger streams = new AtomicInteger();
     public final Counter accepted;
+    final DistributionSummary appendBatch;
 
     public TransportMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -33,6 +36,9 @@ public final class TransportMetrics implements AutoCloseable {
             .description("Open remote reads, subscriptions and group consumers").register(registry));
         accepted = Counter.builder("reel.connections.accepted").description("RSocket connections accepted").register(registry);
         meters.add(accepted);
+        appendBatch = DistributionSummary.builder("reel.transport.append.batch").baseUnit("appends")
+            .description("Appends per append.batch request").register(registry);
+        meters.add(appendBatch);
         for (ErrorCode code : ErrorCode.values()) {
             Counter c = Counter.builder("reel.transport.rejected").tag("code", code.name())
                 .description("Requests and SETUPs the transport rejected, by error code").register(registry);

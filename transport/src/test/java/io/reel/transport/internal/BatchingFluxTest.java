@@ -1,6 +1,5 @@
 package io.reel.transport.internal;
 
-import io.reel.transport.WireFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -8,6 +7,7 @@ import io.reel.proto.EventRecord;
 import io.reel.proto.SubscriptionItem;
 import io.reel.store.RecordedEvent;
 import io.reel.store.SubscriptionMessage;
+import io.reel.transport.WireFormat;
 import io.rsocket.Payload;
 import java.time.Duration;
 import java.util.List;

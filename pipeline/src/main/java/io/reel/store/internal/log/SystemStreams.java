@@ -1,10 +1,10 @@
 package io.reel.store.internal.log;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.reel.store.EventData;
 import io.reel.store.RecordedEvent;
 import io.reel.store.StreamMetadata;
 import io.reel.store.wire.ProtoMapping;
-import com.google.protobuf.InvalidProtocolBufferException;
 
 /**
  * Streams and event types Reel writes for itself. Names starting with {@code $} are reserved: a stream's

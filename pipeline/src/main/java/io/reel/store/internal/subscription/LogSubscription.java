@@ -7,8 +7,8 @@ import io.reel.store.ReelException;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.SubscriptionStatus;
 import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.RecentRecords;
-import io.reel.store.internal.writer.WriterStage;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -301,6 +301,6 @@ public final class LogSubscription implements Subscription, Runnable {
         } catch (IOException | ReelException e) {
             return 0;
         }
-        return Math.max(0, (io.reel.store.internal.log.LogFormat.micros(clock.instant()) - next.get(0).timestampMicros()) / 1e6);
+        return Math.max(0, (LogFormat.micros(clock.instant()) - next.get(0).timestampMicros()) / 1e6);
     }
 }

@@ -58,7 +58,7 @@ final class AppendRules {
         };
     }
 
-    /** An event as written at a position: its id, stream, revision and whether it is the last of its append. */
+    /** An event as written at a position; {@code inBatch} is its command while it is in the batch being built, else null. */
     record Written(UUID id, String stream, long revision, boolean endsAppend, AppendCommand inBatch) {
     }
 

@@ -71,7 +71,7 @@ public final class Scavenger {
     }
 
     public ScavengeReport run() throws IOException {
-        long nowMicros = io.reel.store.internal.log.LogFormat.micros(settings.clock().instant());
+        long nowMicros = LogFormat.micros(settings.clock().instant());
         int rewritten = 0;
         long removed = 0;
         long reclaimed = 0;

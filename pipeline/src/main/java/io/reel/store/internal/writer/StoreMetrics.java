@@ -1,13 +1,13 @@
 package io.reel.store.internal.writer;
 
-import io.reel.store.ErrorCode;
-import io.reel.store.StoreSettings;
-import io.reel.store.internal.log.Bytes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.reel.store.ErrorCode;
+import io.reel.store.StoreSettings;
+import io.reel.store.internal.log.Bytes;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

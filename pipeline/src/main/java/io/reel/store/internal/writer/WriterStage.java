@@ -1,11 +1,9 @@
 package io.reel.store.internal.writer;
 
-import io.reel.store.internal.writer.AppendRules.Written;
 import io.reel.store.AppendResult;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
-import io.reel.store.ExpectedRevision;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
@@ -26,9 +24,9 @@ import io.reel.store.internal.log.Segment;
 import io.reel.store.internal.log.SystemStreams;
 import io.reel.store.internal.log.Utf8;
 import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.writer.AppendRules.Written;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -52,8 +50,9 @@ import reactor.core.scheduler.NonBlocking;
  * append of the batch. Nothing waits on a timer: a lone append is written and forced at once, and appends
  * arriving during a force form the next batch.
  *
- * <p>Acknowledgements are signalled on the writer thread, which is marked {@link NonBlocking}: a
- * {@code block()} there fails fast instead of stalling every writer. Move heavy downstream work elsewhere.
+ * <p>Acknowledgements leave the writer thread at once: the outcomes of a batch (and the rejections decided
+ * while building it) are handed to the {@link Acknowledger}'s thread in one piece, which signals them in order.
+ * Both threads are marked {@link NonBlocking}: a {@code block()} there fails fast instead of stalling every writer.
  *
  * <p>An I/O error fails the batch with {@code STORAGE_FULL} or {@code IO_ERROR}; nothing of it is
  * acknowledged, the bytes it may have left are zeroed before the next write, and writes resume when the
@@ -75,6 +74,7 @@ public final class WriterStage {
     private final StoreMetrics metrics;
 
     private final ConcurrentLinkedQueue<AppendCommand> queue = new ConcurrentLinkedQueue<>();
+    private final Acknowledger acks = new Acknowledger();
     private final AtomicInteger queuedCount = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final Thread thread;
@@ -102,7 +102,6 @@ public final class WriterStage {
     private final StreamIndex streamIndex;
     private final PositionReader committed;
 
-    /** An event as written, whether durable already or in the batch being built. */
     public WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
                 StoreSettings settings, StoreMetrics metrics) {
         this.log = log;
@@ -146,6 +145,7 @@ public final class WriterStage {
     }
 
     public void start() {
+        acks.start();
         thread.start();
     }
 
@@ -199,7 +199,11 @@ public final class WriterStage {
 
     private void fail(AppendCommand command, ReelException error) {
         metrics.rejected(error.code());
-        command.sink.error(error);
+        if (Thread.currentThread() == thread) {
+            acks.failure(command.sink, error);
+        } else {
+            command.sink.error(error);
+        }
     }
 
     /** Stops taking appends, writes and forces everything already queued, and waits for the thread to end. */
@@ -211,6 +215,7 @@ public final class WriterStage {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        acks.close();
     }
 
     private void run() {
@@ -231,6 +236,7 @@ public final class WriterStage {
                     LOG.error("the writer failed unexpectedly; the batch is failed and the writer goes on", e);
                     failBatch(new ReelException(ErrorCode.INTERNAL, "the writer failed unexpectedly: " + e, e));
                 }
+                acks.handOver();
             }
             forceIfDirty();
             durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
@@ -240,6 +246,7 @@ public final class WriterStage {
             committed.close();
             stopped = true;
             failQueued();
+            acks.handOver();
         }
     }
 
@@ -565,7 +572,7 @@ public final class WriterStage {
             c.duplicateOf = whole.first().inBatch();
             return Boolean.TRUE;
         }
-        c.sink.success(new AppendResult(first, first + c.events.size() - 1, whole.last().revision()));
+        acks.success(c.sink, new AppendResult(first, first + c.events.size() - 1, whole.last().revision()));
         return null;
     }
 
@@ -649,8 +656,9 @@ public final class WriterStage {
             AppendCommand original = c.duplicateOf != null ? c.duplicateOf : c;
             metrics.appendLatency.record(now - c.submittedNanos, TimeUnit.NANOSECONDS);
             metrics.appends.increment();
-            c.sink.success(original.result);
+            acks.success(c.sink, original.result);
         }
+        acks.handOver();
         batch.clear();
         batchFrames = 0;
     }

@@ -1,8 +1,8 @@
 package io.reel.store.internal.log;
 
-import io.reel.store.RecordedEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reel.store.RecordedEvent;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

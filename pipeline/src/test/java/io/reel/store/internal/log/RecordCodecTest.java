@@ -1,12 +1,12 @@
 package io.reel.store.internal.log;
 
-import io.reel.store.ErrorCode;
-import io.reel.store.RecordedEvent;
-import io.reel.store.ReelException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.reel.proto.EventRecord;
+import io.reel.store.ErrorCode;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import net.jqwik.api.Arbitraries;
@@ -95,17 +95,40 @@ class RecordCodecTest {
         assertThat(RecordCodec.parseUuid(upper, 0, upper.length)).isEqualTo(id);
     }
 
+    /**
+     * A body cut at any byte either fails with {@code CORRUPTED} or, when the cut falls on a field boundary, decodes
+     * as the shorter message protobuf-java itself reads from the same bytes: every field present is intact, every
+     * field cut away is at its default. Never a record with a damaged field.
+     */
     @Property(tries = 300)
     void truncatedBodiesNeverDecodeSilentlyWrong(@ForAll("records") Fields f, @ForAll("cut") int cutPercent) {
         byte[] body = proto(f).toByteArray();
         int cut = body.length * cutPercent / 100;
         byte[] truncated = java.util.Arrays.copyOf(body, cut);
+        EventRecord shorter;
+        try {
+            shorter = EventRecord.parseFrom(truncated);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            shorter = null;
+        }
         try {
             RecordedEvent r = RecordedEvent.fromEncoded(truncated);
-            // a cut at a field boundary decodes as a shorter message: every field present must be intact
-            if (!r.stream().isEmpty()) {
-                assertThat(r.stream()).isEqualTo(f.stream);
+            EventRecord decoded = EventRecord.newBuilder().setPosition(r.position()).setStream(r.stream()).setRevision(r.revision())
+                .setType(r.type()).setContentType(r.contentType()).setData(ByteString.copyFrom(r.data()))
+                .setMetadata(ByteString.copyFrom(r.metadata())).setTimestampMicros(r.timestampMicros()).build();
+            assertThat(shorter).as("protobuf-java reads the cut body too (cut at %d of %d)", cut, body.length).isNotNull();
+            assertThat(decoded).as("cut at %d of %d", cut, body.length).isEqualTo(shorter.toBuilder().clearEventId().build());
+            if (!shorter.getEventId().isEmpty()) {
+                assertThat(r.eventId()).isEqualTo(f.id);
             }
+            EventRecord whole = proto(f);
+            assertThat(decoded.getStream()).isIn(whole.getStream(), "");
+            assertThat(decoded.getType()).isIn(whole.getType(), "");
+            assertThat(decoded.getContentType()).isIn(whole.getContentType(), "");
+            assertThat(decoded.getData()).isIn(whole.getData(), ByteString.EMPTY);
+            assertThat(decoded.getMetadata()).isIn(whole.getMetadata(), ByteString.EMPTY);
+            assertThat(decoded.getRevision()).isIn(whole.getRevision(), 0L);
+            assertThat(decoded.getTimestampMicros()).isIn(whole.getTimestampMicros(), 0L);
         } catch (ReelException e) {
             assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTED);
         }

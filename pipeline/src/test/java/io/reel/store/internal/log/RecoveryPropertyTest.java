@@ -1,5 +1,8 @@
 package io.reel.store.internal.log;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.reel.store.AppendResult;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
@@ -12,9 +15,6 @@ import io.reel.store.ReelException;
 import io.reel.store.StoreAdmin;
 import io.reel.store.StoreSettings;
 import io.reel.store.TempDirs;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 
 /**
  * A counter that cannot go below zero: the smallest aggregate with an invariant, with streams as long as one
- * likes. The {@code command} workload of {@link CommandBenchmark} and many tests run on it. Its one event,
+ * likes. Many tests run on it. Its one event,
  * {@code Added}, is an {@code Int64Value}.
  */
 final class CounterAggregate implements Aggregate<CounterAggregate.Counter, CounterAggregate.Add> {

@@ -6,7 +6,7 @@ import io.reel.examples.tasks.proto.TaskScheduled;
 import io.reel.examples.tasks.proto.TaskStarted;
 import io.reel.projection.Projection;
 import io.reel.projection.ProjectionRunner;
-import io.reel.projection.StateCodec;
+import io.reel.aggregate.StateCodec;
 import io.reel.store.EventFilter;
 import io.reel.store.RecordedEvent;
 import java.util.ArrayList;
