@@ -95,14 +95,14 @@ final class ServerCommand implements Callable<Integer> {
         }
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
             tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend);
-        if (defaults != null) {
+        PrintWriter out = spec.commandLine().getOut();
+        ServerRuntime runtime = ServerRuntime.start(config, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
+        if (defaults != null) {   // once it runs: a refusal to start stays one 'error: CODE: sentence' line
             PrintWriter err = spec.commandLine().getErr();
             err.println("settings (flag > REEL_* environment > config file > default):");
             defaults.effectiveSettings(spec, spec.commandLine().getParseResult()).forEach(err::println);
             err.flush();
         }
-        PrintWriter out = spec.commandLine().getOut();
-        ServerRuntime runtime = ServerRuntime.start(config, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> shutdown(runtime, out, stopped), "reel-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
