@@ -69,7 +69,7 @@ final class ProgressReporter implements Progress {
             }
             bar.stepTo(step.done());
             if (step.segmentsTotal() > 0) {
-                bar.setExtraMessage(step.segmentsDone() + "/" + step.segmentsTotal() + " segments");
+                bar.setExtraMessage(" " + step.segmentsDone() + "/" + step.segmentsTotal() + " segments");
             }
         }
         if (step.finished()) {
