@@ -27,10 +27,13 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "DEST", required = true, description = "Destination: a new or empty directory.")
     Path to;
 
+    @Option(names = "--quiet", description = "Show no progress (on a terminal a progress bar, otherwise one summary line on standard error).")
+    boolean quiet;
+
     @Override
     public Integer call() {
         DataDirs.requireDataDir(data, "--data");
-        StoreAdmin.BackupReport report = StoreAdmin.backup(data, to);
+        StoreAdmin.BackupReport report = StoreAdmin.backup(data, to, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
         PrintWriter out = spec.commandLine().getOut();
         out.println("backed up " + data.toAbsolutePath() + " to " + to.toAbsolutePath());
         out.printf("  head      %d (every event below it is in the backup)%n", report.head());

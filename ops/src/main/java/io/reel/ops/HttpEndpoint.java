@@ -33,7 +33,8 @@ import reactor.netty.http.server.HttpServerResponse;
  *   <li>{@code GET /api/stats}: the latest {@link StatsSampler.Sample} as JSON (head, append rate,
  *       subscriptions, groups and projections with their lag, segments, bytes);</li>
  *   <li>{@code GET /api/history}: the samples of the last minutes, oldest first, as a JSON array;</li>
- *   <li>{@code GET /}: the live dashboard, drawn with uPlot served from its webjar under {@code /assets/}.</li>
+ *   <li>{@code GET /api/streams}, {@code /api/events}, {@code /api/tail}: the stream browser's data ({@link StreamBrowser});</li>
+ *   <li>{@code GET /}: the live dashboard, drawn with uPlot and Tabulator served from their webjars under {@code /assets/}.</li>
  * </ul>
  *
  * <p>Nothing here blocks an event loop: stats come from the sampler's memory, the scrape (whose gauges may
@@ -43,11 +44,13 @@ final class HttpEndpoint implements AutoCloseable {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String JSON = "application/json";
     private static final String UPLOT = "META-INF/resources/webjars/uplot/";
+    private static final String TABULATOR = "META-INF/resources/webjars/tabulator-tables/";
 
     private final EventStore store;
     private final PrometheusMeterRegistry registry;
     private final StatsSampler sampler;
     private final Map<String, Asset> assets;
+    private final StreamBrowser browser;
     private final DisposableServer server;
 
     private record Asset(String contentType, byte[] bytes) {
@@ -57,8 +60,14 @@ final class HttpEndpoint implements AutoCloseable {
         this.store = store;
         this.registry = registry;
         this.sampler = sampler;
-        String uplot = UPLOT + uplotVersion() + "/dist/";
+        String uplot = UPLOT + webjarVersion("uplot") + "/dist/";
+        String tabulator = TABULATOR + webjarVersion("tabulator-tables") + "/dist/";
+        this.browser = new StreamBrowser(store);
         this.assets = Map.of(
+            "/assets/tabulator.min.js", new Asset("text/javascript; charset=utf-8", resource(HttpEndpoint.class.getClassLoader(),
+                tabulator + "js/tabulator.min.js")),
+            "/assets/tabulator_simple.min.css", new Asset("text/css; charset=utf-8", resource(HttpEndpoint.class.getClassLoader(),
+                tabulator + "css/tabulator_simple.min.css")),
             "/", new Asset("text/html; charset=utf-8", resource(HttpEndpoint.class.getClassLoader(), "io/reel/ops/dashboard.html")),
             "/assets/uPlot.iife.min.js", new Asset("text/javascript; charset=utf-8", resource(HttpEndpoint.class.getClassLoader(),
                 uplot + "uPlot.iife.min.js")),
@@ -70,6 +79,9 @@ final class HttpEndpoint implements AutoCloseable {
                     .get("/health", (req, res) -> health(res))
                     .get("/api/stats", (req, res) -> stats(res))
                     .get("/api/history", (req, res) -> history(res))
+                    .get("/api/streams", (req, res) -> browse(req, res, browser::streams))
+                    .get("/api/events", (req, res) -> browse(req, res, browser::events))
+                    .get("/api/tail", (req, res) -> browse(req, res, browser::tail))
                     .get("/", this::asset)
                     .get("/index.html", (req, res) -> send(res, assets.get("/")))
                     .get("/assets/{file}", this::asset))
@@ -124,6 +136,16 @@ final class HttpEndpoint implements AutoCloseable {
         return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(Json.write(trees)));
     }
 
+    private static Publisher<Void> browse(HttpServerRequest req, HttpServerResponse res,
+                                          java.util.function.Function<Map<String, List<String>>, Mono<String>> read) {
+        Map<String, List<String>> query = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters();
+        return Mono.defer(() -> read.apply(query))
+            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then())
+            .onErrorResume(ReelException.class, e -> res.status(e.code() == ErrorCode.INVALID_ARGUMENT ? HttpResponseStatus.BAD_REQUEST
+                    : HttpResponseStatus.SERVICE_UNAVAILABLE).header("Content-Type", "text/plain; charset=utf-8")
+                .sendString(Mono.just(e.getMessage() + "\n")).then());
+    }
+
     private Publisher<Void> asset(HttpServerRequest req, HttpServerResponse res) {
         Asset asset = assets.get(req.path().isEmpty() ? "/" : "/" + req.path());
         if (asset == null) {
@@ -138,11 +160,12 @@ final class HttpEndpoint implements AutoCloseable {
             .send(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(asset.bytes())));
     }
 
-    private static String uplotVersion() {
+    private static String webjarVersion(String artifact) {
         Properties p = new Properties();
-        try (InputStream in = HttpEndpoint.class.getClassLoader().getResourceAsStream("META-INF/maven/org.webjars.npm/uplot/pom.properties")) {
+        try (InputStream in = HttpEndpoint.class.getClassLoader().getResourceAsStream("META-INF/maven/org.webjars.npm/" + artifact
+            + "/pom.properties")) {
             if (in == null) {
-                throw new IllegalStateException("the uPlot webjar is not on the class path");
+                throw new IllegalStateException("the " + artifact + " webjar is not on the class path");
             }
             p.load(in);
         } catch (IOException e) {

@@ -3,6 +3,8 @@ package io.reel.ops;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,7 +24,7 @@ import picocli.CommandLine.Command;
 @Command(name = "reel", mixinStandardHelpOptions = true, versionProvider = ReelCommand.Version.class,
     description = "Reel: an event store on plain files. Run a server, administer a data directory, or talk to a server.",
     subcommands = {ServerCommand.class, VerifyCommand.class, BackupCommand.class, RestoreCommand.class, ScavengeCommand.class,
-        StatsCommand.class, AppendCommand.class, ReadCommand.class, TailCommand.class, BenchCommand.class,
+        StatsCommand.class, AppendCommand.class, ReadCommand.class, TailCommand.class, StreamsCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:verify found damage", "2:invalid command line (unknown verb or flag, bad value)",
@@ -38,11 +40,20 @@ public final class ReelCommand implements Runnable {
 
     /** Runs the command line and returns its exit code (the tests call this in process). */
     static int execute(String... args) {
-        return commandLine().execute(args);
+        return commandLine(System.getenv(), args).execute(args);
     }
 
     static CommandLine commandLine() {
+        return commandLine(Map.of(), new String[0]);
+    }
+
+    /**
+     * The command line for {@code args}, with {@code env} as the environment: {@code reel server} takes the flags
+     * it is not given from {@code REEL_*} variables, then from its {@code --config} file ({@link ServerDefaults}).
+     */
+    static CommandLine commandLine(Map<String, String> env, String... args) {
         CommandLine cli = new CommandLine(new ReelCommand());
+        cli.getSubcommands().get("server").setDefaultValueProvider(ServerDefaults.forArgs(env, List.of(args)));
         cli.setExecutionExceptionHandler(ReelCommand::handleFailure);
         cli.setParameterExceptionHandler(ReelCommand::handleUsageError);
         cli.setCaseInsensitiveEnumValuesAllowed(true);

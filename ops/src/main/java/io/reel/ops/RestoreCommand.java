@@ -25,11 +25,15 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", required = true, description = "Target data directory: new or empty.")
     Path data;
 
+    @Option(names = "--quiet", description = "Show no progress (on a terminal a progress bar, otherwise one summary line on standard error).")
+    boolean quiet;
+
     @Override
     public Integer call() {
         DataDirs.requireDataDir(from, "--from");
-        StoreAdmin.restore(from, data);
-        StoreAdmin.VerifyReport report = StoreAdmin.verify(data);
+        ProgressReporter progress = ProgressReporter.forCommand(quiet, spec.commandLine().getErr());
+        StoreAdmin.restore(from, data, progress);
+        StoreAdmin.VerifyReport report = StoreAdmin.verify(data, progress);
         PrintWriter out = spec.commandLine().getOut();
         out.println("restored " + from.toAbsolutePath() + " into " + data.toAbsolutePath());
         out.printf("  head      %d%n", report.head());

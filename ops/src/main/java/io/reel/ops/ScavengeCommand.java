@@ -2,6 +2,7 @@ package io.reel.ops;
 
 import io.reel.store.EventStore;
 import io.reel.store.ScavengeReport;
+import io.reel.store.StoreSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,11 +25,15 @@ final class ScavengeCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", required = true, description = "Data directory to scavenge.")
     Path data;
 
+    @Option(names = "--quiet", description = "Show no progress (on a terminal a progress bar, otherwise one summary line on standard error).")
+    boolean quiet;
+
     @Override
     public Integer call() {
         DataDirs.requireDataDir(data, "--data");
         ScavengeReport report;
-        try (EventStore store = EventStore.open(data)) {
+        StoreSettings settings = StoreSettings.builder().progress(ProgressReporter.forCommand(quiet, spec.commandLine().getErr())).build();
+        try (EventStore store = EventStore.open(data, settings)) {
             report = store.scavenge().block(Duration.ofHours(24));
         }
         PrintWriter out = spec.commandLine().getOut();

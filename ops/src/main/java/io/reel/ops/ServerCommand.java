@@ -24,10 +24,16 @@ import picocli.CommandLine.Option;
     description = {"Serve a data directory over RSocket (TCP and WebSocket) and HTTP (/metrics, /health, /api/stats, dashboard at /).",
         "Prints 'rsocket-tcp HOST:PORT', 'rsocket-ws HOST:PORT' and 'http HOST:PORT', then 'ready'.",
         "SIGTERM or Ctrl-C: writes every queued append, forces it, closes and exits 0."},
-    footer = {"", "Examples:", "  reel server", "  reel server --data /var/lib/reel --http-port 0 --durability batched:5"})
+    footer = {"", "Examples:", "  reel server", "  reel server --data /var/lib/reel --http-port 0 --durability batched:5",
+        "  reel server --segment-size 1m --max-event-size 256k"})
 final class ServerCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "A properties file of settings, one 'flag-name=value' a line (segment-size=1m). Every flag can also be set "
+            + "with an environment variable REEL_FLAG_NAME (REEL_SEGMENT_SIZE=1m). Precedence: flag > environment > file > default.")
+    Path config;
 
     @Option(names = "--data", paramLabel = "DIR", defaultValue = "reel-data",
         description = "Data directory, created if missing (default: ${DEFAULT-VALUE}).")
@@ -56,6 +62,14 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--compression", paramLabel = "none|lz4", defaultValue = "none",
         description = "Compress each append's frame with LZ4 (lz4) or not (none, the default). Reads handle both whatever this says.")
     String compression;
+    @Option(names = "--max-event-size", paramLabel = "BYTES", defaultValue = "1m", converter = SizeConverter.class,
+        description = "Largest data + metadata of one event, e.g. 256k; larger appends fail with TOO_LARGE. A segment must hold one "
+            + "such event (default: ${DEFAULT-VALUE}).")
+    long maxEventSize;
+
+    @Option(names = "--max-events-per-append", paramLabel = "N", defaultValue = "10000",
+        description = "Most events in one append; more fail with TOO_LARGE (default: ${DEFAULT-VALUE}).")
+    int maxEventsPerAppend;
 
     @Option(names = "--tokens", paramLabel = "FILE",
         description = "Require bearer tokens: one 'TOKEN ROLE' pair a line (roles read, write, admin; '#' starts a comment).")
@@ -75,6 +89,9 @@ final class ServerCommand implements Callable<Integer> {
         description = "If acknowledged data is damaged, quarantine the damaged files and open anyway, reporting how many events were lost.")
     boolean repair;
 
+    @Option(names = "--quiet", description = "Show no progress while the store opens (the settings and listener lines are still printed).")
+    boolean quiet;
+
     @Override
     public Integer call() throws InterruptedException {
         StoreSettings.Compression frames = switch (compression) {
@@ -82,10 +99,20 @@ final class ServerCommand implements Callable<Integer> {
             case "lz4" -> StoreSettings.Compression.LZ4;
             default -> throw ReelException.invalidArgument("--compression " + compression + " is not known; give none or lz4");
         };
+        ServerDefaults defaults = spec.defaultValueProvider() instanceof ServerDefaults d ? d : null;
+        if (defaults != null) {
+            defaults.check(spec);
+        }
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            tlsCert, tlsKey, repair, frames);
+            tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend, frames);
         PrintWriter out = spec.commandLine().getOut();
-        ServerRuntime runtime = ServerRuntime.start(config);
+        ServerRuntime runtime = ServerRuntime.start(config, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
+        if (defaults != null) {   // once it runs: a refusal to start stays one 'error: CODE: sentence' line
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("settings (flag > REEL_* environment > config file > default):");
+            defaults.effectiveSettings(spec, spec.commandLine().getParseResult()).forEach(err::println);
+            err.flush();
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> shutdown(runtime, out, stopped), "reel-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

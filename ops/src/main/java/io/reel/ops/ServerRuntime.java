@@ -11,6 +11,7 @@ import io.reel.projection.EventTypeCounts;
 import io.reel.projection.Projections;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
+import io.reel.store.Progress;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
@@ -47,14 +48,21 @@ final class ServerRuntime implements AutoCloseable {
      * @param tlsCertificate PEM certificate (chain) for TLS on both RSocket listeners, or null for plain connections
      * @param tlsPrivateKey  PEM PKCS#8 key that goes with {@code tlsCertificate}, or null
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
+     * @param maxEventSize       largest data + metadata of one event, in bytes ({@code --max-event-size})
+     * @param maxEventsPerAppend most events in one append ({@code --max-events-per-append})
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
-                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, StoreSettings.Compression compression) {
-        /** Frames stored uncompressed. */
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, long maxEventSize, int maxEventsPerAppend,
+                  StoreSettings.Compression compression) {
+        /** The defaults of {@code --max-event-size} and {@code --max-events-per-append}, those of {@link StoreSettings}. */
+        static final long DEFAULT_MAX_EVENT_SIZE = StoreSettings.defaults().maxEventSize();
+        static final int DEFAULT_MAX_EVENTS_PER_APPEND = StoreSettings.defaults().maxEventsPerAppend();
+
+        /** Default limits, frames stored uncompressed. */
         Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
                Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
             this(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens, tlsCertificate, tlsPrivateKey, repair,
-                StoreSettings.Compression.NONE);
+                DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_EVENTS_PER_APPEND, StoreSettings.Compression.NONE);
         }
 
         Config {
@@ -75,6 +83,7 @@ final class ServerRuntime implements AutoCloseable {
             if (Files.exists(data) && !Files.isDirectory(data)) {
                 throw new ReelException(ErrorCode.INVALID_ARGUMENT, data.toAbsolutePath() + " is a file, not a directory; give a data directory (--data)");
             }
+            ServerLimits.check(segmentSize, maxEventSize, maxEventsPerAppend);
             List<Integer> fixed = new ArrayList<>();
             for (int p : new int[] {rsocketPort, wsPort, httpPort}) {
                 if (p != 0 && fixed.contains(p)) {
@@ -92,8 +101,8 @@ final class ServerRuntime implements AutoCloseable {
         }
 
         StoreSettings storeSettings(PrometheusMeterRegistry registry) {
-            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).repair(repair).compression(compression)
-                .meterRegistry(registry).build();
+            return StoreSettings.builder().durability(durability).segmentSize(segmentSize).maxEventSize((int) maxEventSize)
+                .maxEventsPerAppend(maxEventsPerAppend).repair(repair).compression(compression).meterRegistry(registry).build();
         }
 
         ServerSettings serverSettings(ProjectionDirectory projections) {
@@ -103,6 +112,7 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private final Config config;
+    private final Progress progress;
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
@@ -112,8 +122,9 @@ final class ServerRuntime implements AutoCloseable {
     private HttpEndpoint http;
     private boolean closed;
 
-    private ServerRuntime(Config config) {
+    private ServerRuntime(Config config, Progress progress) {
         this.config = config;
+        this.progress = progress;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
@@ -125,7 +136,12 @@ final class ServerRuntime implements AutoCloseable {
      *                       {@code INVALID_ARGUMENT} for settings that do not fit together
      */
     static ServerRuntime start(Config config) {
-        ServerRuntime runtime = new ServerRuntime(config);
+        return start(config, Progress.NONE);
+    }
+
+    /** As {@link #start(Config)}, telling {@code progress} how the replay of the stream index goes while the store opens. */
+    static ServerRuntime start(Config config, Progress progress) {
+        ServerRuntime runtime = new ServerRuntime(config, progress);
         try {
             runtime.startAll();
         } catch (RuntimeException e) {
@@ -136,7 +152,7 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private void startAll() {
-        StoreSettings settings = config.storeSettings(registry);
+        StoreSettings settings = config.storeSettings(registry).toBuilder().progress(progress).build();
         config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -47,4 +47,28 @@ final class Sizes {
         }
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
+
+    /** A size as the command line takes it, exactly: {@code 1m}, {@code 256k}, {@code 1000}. */
+    static String flag(long bytes) {
+        if (bytes > 0 && bytes % (1L << 30) == 0) {
+            return bytes / (1L << 30) + "g";
+        }
+        if (bytes > 0 && bytes % (1L << 20) == 0) {
+            return bytes / (1L << 20) + "m";
+        }
+        if (bytes > 0 && bytes % 1024 == 0) {
+            return bytes / 1024 + "k";
+        }
+        return Long.toString(bytes);
+    }
+
+    /** The smallest whole KiB at or above {@code bytes}, in flag syntax ({@code 1028k}): a value to type that is large enough. */
+    static String flagCeil(long bytes) {
+        return flag((bytes + 1023) / 1024 * 1024);
+    }
+
+    /** The largest whole KiB at or below {@code bytes}, in flag syntax: a value to type that is small enough. */
+    static String flagFloor(long bytes) {
+        return flag(bytes / 1024 * 1024);
+    }
 }

@@ -26,10 +26,13 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", required = true, description = "Data directory or backup to check.")
     Path data;
 
+    @Option(names = "--quiet", description = "Show no progress (on a terminal a progress bar, otherwise one summary line on standard error).")
+    boolean quiet;
+
     @Override
     public Integer call() {
         DataDirs.requireDataDir(data, "--data");
-        StoreAdmin.VerifyReport report = StoreAdmin.verify(data);
+        StoreAdmin.VerifyReport report = StoreAdmin.verify(data, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
         PrintWriter out = spec.commandLine().getOut();
         out.println("verified " + data.toAbsolutePath());
         out.printf("  segments  %d%n", report.segments());

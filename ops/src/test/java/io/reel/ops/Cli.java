@@ -17,9 +17,14 @@ final class Cli {
     }
 
     static Result run(String... args) {
+        return run(java.util.Map.of(), args);
+    }
+
+    /** As {@link #run(String...)}, with {@code env} as the whole environment the verb sees. */
+    static Result run(java.util.Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = ReelCommand.commandLine();
+        CommandLine cli = ReelCommand.commandLine(env, args);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

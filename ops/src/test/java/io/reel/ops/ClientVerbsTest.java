@@ -163,4 +163,22 @@ class ClientVerbsTest {
             System.setIn(original);
         }
     }
+
+    @Test
+    @Order(10)
+    void streamsListsWhatWasWrittenInNameOrder() {
+        for (String stream : List.of("zeta-1", "alpha-2", "alpha-1")) {
+            Cli.Result appended = Cli.run("append", "--server", tcp, stream, "--type", "Created", "--data", "{}");
+            assertThat(appended.exitCode()).as(appended.toString()).isZero();
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Cli.Result alpha = Cli.run("streams", "--server", tcp, "--prefix", "alpha-");
+            assertThat(alpha.exitCode()).as(alpha.toString()).isZero();
+            assertThat(alpha.out().lines().map(l -> l.split("\\s+")[0]).toList()).containsExactly("alpha-1", "alpha-2");
+        });
+        Cli.Result json = Cli.run("streams", "--server", ws, "--ws", "--prefix", "zeta-", "--json");
+        assertThat(json.out().trim()).matches("\\{\"stream\":\"zeta-1\",\"revision\":0,\"last_position\":\\d+,\"deleted\":false}");
+        Cli.Result all = Cli.run("streams", "--server", tcp, "--count", "2");
+        assertThat(all.out().lines()).hasSize(2);
+    }
 }

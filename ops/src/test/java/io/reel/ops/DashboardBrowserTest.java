@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.reel.store.Durability;
+import io.reel.store.EventData;
 import io.reel.store.EventStore;
+import io.reel.store.ExpectedRevision;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import java.io.File;
@@ -97,6 +99,50 @@ class DashboardBrowserTest {
             assertThat(charts).as("rate, head, lag (events) and lag (seconds) charts").isEqualTo(4);
             assertThat(dom).contains("stalled-reader").contains("class=\"value ok\"");
         }
+    }
+
+    @Test
+    @Timeout(120)
+    void streamBrowserListsStreamsShowsEventsNewestFirstAndTailsTheLog() throws Exception {
+        Optional<String> browser = chromium();
+        if (browser.isEmpty()) {
+            String reason = "SKIPPED stream browser test: no Chromium found (looked at " + (System.getenv("REEL_CHROMIUM") != null
+                ? "$REEL_CHROMIUM=" + System.getenv("REEL_CHROMIUM") : CANDIDATES.toString())
+                + "); install one with 'apt-get install -y chromium' to run it";
+            System.err.println(reason);
+            Assumptions.abort(reason);
+        }
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"),
+            Durability.batched(Duration.ofMillis(5)), 4L << 20))) {
+            EventStore store = runtime.store();
+            store.append("mixed-1", ExpectedRevision.ANY, EventData.json("Placed", "{\"total\":12,\"items\":[\"a\"]}")).block();
+            store.append("mixed-1", ExpectedRevision.ANY, EventData.of("Blob", new byte[] {1, 2, (byte) 0xff})).block();
+            store.append("mixed-2", ExpectedRevision.ANY, EventData.json("Placed", "{}")).block();
+            store.append("other-1", ExpectedRevision.ANY, EventData.json("Noted", "{}")).block();
+
+            String url = "http://" + ServerRuntime.hostPort(runtime.httpAddress()) + "/#prefix=mixed-&stream=mixed-1";
+            String dom = dumpDom(browser.get(), url, Files.createDirectories(dir.resolve("chromium")));
+
+            String streams = section(dom, "id=\"streams\"", "id=\"events\"");
+            assertThat(streams).as("the prefix filter keeps mixed-*").contains("data-rows=\"2\"").contains("mixed-1").contains("mixed-2")
+                .doesNotContain("other-1");
+            String events = section(dom, "id=\"events\"", "Live tail");
+            assertThat(events).contains("data-stream=\"mixed-1\"");
+            int binary = events.indexOf("3 bytes: 01 02 ff");
+            int json = events.indexOf("\"total\": 12,\n  \"items\": [");
+            assertThat(binary).as("binary data as size and hex").isPositive();
+            assertThat(json).as("JSON data pretty-printed").isPositive();
+            assertThat(binary).as("newest first").isLessThan(json);
+            String tail = dom.substring(dom.indexOf("id=\"tail\""));
+            assertThat(tail).contains("data-rows=\"4\"").contains("other-1").contains("mixed-2");
+        }
+    }
+
+    private static String section(String dom, String from, String to) {
+        int start = dom.indexOf(from);
+        assertThat(start).as("%s in the page", from).isNotNegative();
+        int end = dom.indexOf(to, start);
+        return dom.substring(start, end < 0 ? dom.length() : end);
     }
 
     /** The page's DOM after five seconds of (virtual) time: the dashboard has polled a few times by then. */

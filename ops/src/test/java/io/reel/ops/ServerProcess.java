@@ -33,6 +33,11 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code reel server --data DATA --rsocket-port 0 --ws-port 0 --http-port 0 EXTRA...} and waits for {@code ready}. */
     static ServerProcess start(Path data, Path logs, String... extra) {
+        return start(Map.of(), data, logs, extra);
+    }
+
+    /** As {@link #start(Path, Path, String...)}, with {@code env} added to the child's environment. */
+    static ServerProcess start(Map<String, String> env, Path data, Path logs, String... extra) {
         try {
             Files.createDirectories(logs);
             Path out = Files.createTempFile(logs, "server", ".out");
@@ -41,7 +46,9 @@ final class ServerProcess implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), ReelCommand.class.getName(), "server",
                 "--data", data.toString(), "--rsocket-port", "0", "--ws-port", "0", "--http-port", "0"));
             command.addAll(List.of(extra));
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            builder.environment().putAll(env);
+            Process p = builder.start();
             ServerProcess server = new ServerProcess(p, out, err);
             server.awaitReady(Duration.ofSeconds(60));
             return server;

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
@@ -112,7 +113,19 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.indexer = IndexerStage.load(dir.resolve("index"), head, settings.indexCheckpointEvents());
             long replayFrom = indexer.replayedFrom();
             subscribeInternal(indexer, replayFrom, "$indexer");
-            indexer.awaitIndexedBlocking(head, Duration.ofMinutes(10));
+            Progress progress = settings.progress();
+            reactor.core.Disposable ticker = head == replayFrom ? null : projector.readers().schedulePeriodically(() -> progress.update(
+                new Progress.Step("open", "records", indexer.index().indexedUpTo() - replayFrom, head - replayFrom, 0, 0)), 0, 200, TimeUnit.MILLISECONDS);
+            try {
+                indexer.awaitIndexedBlocking(head, Duration.ofMinutes(10));
+            } finally {
+                if (ticker != null) {
+                    ticker.dispose();
+                }
+            }
+            if (ticker != null) {
+                progress.update(new Progress.Step("open", "records", head - replayFrom, head - replayFrom, 0, 0));
+            }
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
@@ -248,6 +261,32 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Mono.defer(() -> writer.submit(AppendCommand.delete(stream, expected, hard)));
     }
 
+    /**
+     * The streams whose names start with {@code prefix} and sort after {@code after} ("" for the first), in name
+     * order, at most {@code maxCount} (0: all). Page with the last name received as {@code after}. The listing
+     * reads the stream index a page of 256 names at a time, as the subscriber requests; it reflects the index,
+     * which follows the head within moments. Metadata streams ({@code $$name}) are not listed.
+     */
+    public Flux<StreamSummary> listStreams(String prefix, String after, long maxCount) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(after, "after");
+        if (maxCount < 0) {
+            return Flux.error(ReelException.invalidArgument("maxCount " + maxCount + " must not be negative (0 lists every stream)"));
+        }
+        Flux<StreamSummary> all = Flux.<List<StreamSummary>, String>generate(() -> after, (cursor, sink) -> {
+                checkOpen();
+                List<StreamSummary> page = io.reel.store.internal.index.StreamListing.page(indexer.index(), prefix, cursor, 256);
+                if (page.isEmpty()) {
+                    sink.complete();
+                    return cursor;
+                }
+                sink.next(page);
+                return page.get(page.size() - 1).stream();
+            })
+            .concatMapIterable(page -> page, 1);
+        return (maxCount > 0 ? all.take(maxCount, true) : all).subscribeOn(projector.readers());
+    }
+
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
     public Mono<StreamMetadata> streamMetadata(String stream) {
         try {
@@ -257,7 +296,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         }
         return Mono.defer(() -> indexer.awaitIndexed(log.head().position()).then(Mono.fromCallable(() -> {
             StreamIndex.StreamEntry entry = indexer.index().get(stream);
-            return entry == null ? StreamMetadata.NONE : entry.metadata();
+            return entry == null ? StreamMetadata.NONE : entry.effectiveMetadata();
         })));
     }
 
@@ -308,16 +347,17 @@ public final class EventStore implements EventSource, AutoCloseable {
             if (options.name() != null) {
                 from = namedCheckpoints.get(options.name()).orElse(from);
             }
-            return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name());
+            return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name(), options.checkpointsAtHead());
         });
     }
 
-    private Flux<SubscriptionMessage> subscribeFrom(long from, EventFilter filter, int checkpointInterval, String name) {
+    private Flux<SubscriptionMessage> subscribeFrom(long from, EventFilter filter, int checkpointInterval, String name, boolean checkpointAtHead) {
         long start = from;
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
-                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name).start();
+                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name)
+                    .checkpointAtHead(checkpointAtHead).start();
             }
         };
     }

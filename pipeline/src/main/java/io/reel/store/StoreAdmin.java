@@ -65,6 +65,11 @@ public final class StoreAdmin {
      * contiguity of segments, the offset index files against their segments and the stream index checkpoint.
      */
     public static VerifyReport verify(Path dataDir) {
+        return verify(dataDir, Progress.NONE);
+    }
+
+    /** As {@link #verify(Path)}, telling {@code progress} after each segment. */
+    public static VerifyReport verify(Path dataDir, Progress progress) {
         try {
             Path logDir = dataDir.resolve("log");
             List<Problem> problems = new ArrayList<>();
@@ -79,8 +84,12 @@ public final class StoreAdmin {
             long bytes = 0;
             long head = 0;
             long previousEnd = -1;
+            long total = totalSize(files);
+            long done = 0;
             for (int i = 0; i < files.size(); i++) {
                 Path file = files.get(i);
+                progress.update(new Progress.Step("verify", "bytes", done, total, i, files.size()));
+                done += sizeOf(file);
                 boolean last = i == files.size() - 1;
                 long upper = last ? Long.MAX_VALUE : LogFormat.baseOf(files.get(i + 1));
                 Segment segment;
@@ -124,6 +133,7 @@ public final class StoreAdmin {
                     segment.release();
                 }
             }
+            progress.update(new Progress.Step("verify", "bytes", total, total, files.size(), files.size()));
             if (durable != null && durable.position() > head) {
                 problems.add(new Problem(logDir.resolve(DurablePoint.FILE_NAME), 0, durable.position(),
                     "records up to position " + (durable.position() - 1) + " were acknowledged but the log ends at " + head));
@@ -178,6 +188,11 @@ public final class StoreAdmin {
      * @param dest a directory that does not exist or is empty
      */
     public static BackupReport backup(Path dataDir, Path dest) {
+        return backup(dataDir, dest, Progress.NONE);
+    }
+
+    /** As {@link #backup(Path, Path)}, telling {@code progress} after each segment. */
+    public static BackupReport backup(Path dataDir, Path dest, Progress progress) {
         try {
             requireEmpty(dest, "backup destination");
             Path logDir = dataDir.resolve("log");
@@ -190,7 +205,9 @@ public final class StoreAdmin {
             long bytes = 0;
             int copied = 0;
             int segments = 0;
+            long total = totalSize(files);
             for (int i = 0; i < files.size() - 1; i++) {
+                progress.update(new Progress.Step("backup", "bytes", bytes, total, i, files.size()));
                 try {
                     bytes += copy(files.get(i), destLog.resolve(files.get(i).getFileName()), Long.MAX_VALUE);
                     segments++;
@@ -216,9 +233,11 @@ public final class StoreAdmin {
             } finally {
                 segment.release();
             }
+            progress.update(new Progress.Step("backup", "bytes", bytes, total, files.size() - 1, files.size()));
             bytes += copy(active, destLog.resolve(active.getFileName()), activeEnd);
             segments++;
             copied++;
+            progress.update(new Progress.Step("backup", "bytes", total, total, files.size(), files.size()));
             try (DurablePoint point = DurablePoint.open(destLog)) {
                 point.record(head, LogFormat.baseOf(active), activeEnd, true);
             }
@@ -241,13 +260,30 @@ public final class StoreAdmin {
 
     /** Restores a backup into {@code dataDir}, which must not exist or be empty. Open the store (or verify) afterwards. */
     public static void restore(Path backup, Path dataDir) {
+        restore(backup, dataDir, Progress.NONE);
+    }
+
+    /** As {@link #restore(Path, Path)}, telling {@code progress} after each file of the backup's log. */
+    public static void restore(Path backup, Path dataDir, Progress progress) {
         try {
             if (!Files.isDirectory(backup.resolve("log"))) {
                 throw ReelException.invalidArgument(backup + " is not a Reel backup (it has no log directory)");
             }
             requireEmpty(dataDir, "restore target");
             Files.createDirectories(dataDir);
-            copyTree(backup, dataDir);
+            List<Path> segmentFiles = LogRecovery.segmentFiles(backup.resolve("log"));
+            long total = totalSize(segmentFiles);
+            long[] done = {0};
+            int[] segments = {0};
+            progress.update(new Progress.Step("restore", "bytes", 0, total, 0, segmentFiles.size()));
+            copyTree(backup, dataDir, file -> {
+                if (segmentFiles.contains(file)) {
+                    done[0] += sizeOf(file);
+                    segments[0]++;
+                    progress.update(new Progress.Step("restore", "bytes", Math.min(done[0], total), total, segments[0], segmentFiles.size()));
+                }
+            });
+            progress.update(new Progress.Step("restore", "bytes", total, total, segmentFiles.size(), segmentFiles.size()));
             Directories.force(dataDir);
         } catch (IOException e) {
             throw ReelException.ofIo("restore of " + backup + " into " + dataDir + " failed: " + e, e);
@@ -319,7 +355,28 @@ public final class StoreAdmin {
         }
     }
 
+    private static long totalSize(List<Path> files) {
+        long total = 0;
+        for (Path f : files) {
+            total += sizeOf(f);
+        }
+        return total;
+    }
+
+    /** A file's size, 0 when it is gone (retention may drop a segment while a backup runs). */
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private static int copyTree(Path from, Path to) throws IOException {
+        return copyTree(from, to, file -> { });
+    }
+
+    private static int copyTree(Path from, Path to, java.util.function.Consumer<Path> copiedFile) throws IOException {
         if (!Files.isDirectory(from)) {
             return 0;
         }
@@ -339,6 +396,7 @@ public final class StoreAdmin {
                 }
                 Files.copy(file, to.resolve(from.relativize(file).toString()), StandardCopyOption.COPY_ATTRIBUTES);
                 count[0]++;
+                copiedFile.accept(file);
                 return FileVisitResult.CONTINUE;
             }
         });

@@ -41,6 +41,7 @@ public final class StoreSettings {
         /** LZ4 blocks (lz4-java): for repetitive payloads such as JSON; a frame that does not shrink is stored as it is. */
         LZ4
     }
+    private final Progress progress;
 
     private StoreSettings(Builder b) {
         durability = b.durability;
@@ -60,6 +61,7 @@ public final class StoreSettings {
         meterRegistry = b.meterRegistry;
         clock = b.clock;
         compression = b.compression;
+        progress = b.progress;
     }
 
     public static StoreSettings defaults() {
@@ -68,6 +70,18 @@ public final class StoreSettings {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The smallest {@link #segmentSize()} that holds one event of {@code maxEventSize} bytes of data and metadata. */
+    public static long minimumSegmentSize(int maxEventSize) {
+        return Math.max(MIN_SEGMENT_SIZE, LogFormat.SEGMENT_HEADER_SIZE + LogFormat.FRAME_HEADER_SIZE + (long) maxEventSize
+            + LogFormat.MAX_RECORD_OVERHEAD);
+    }
+
+    /** The largest {@link #maxEventSize()} a segment of {@code segmentSize} bytes holds (0 when none fits). */
+    public static int largestEventSize(long segmentSize) {
+        long fits = segmentSize - LogFormat.SEGMENT_HEADER_SIZE - LogFormat.FRAME_HEADER_SIZE - LogFormat.MAX_RECORD_OVERHEAD;
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, fits));
     }
 
     public Builder toBuilder() {
@@ -89,6 +103,7 @@ public final class StoreSettings {
         b.meterRegistry = meterRegistry;
         b.clock = clock;
         b.compression = compression;
+        b.progress = progress;
         return b;
     }
 
@@ -173,6 +188,11 @@ public final class StoreSettings {
         return compression;
     }
 
+    /** Told how the index replay on open and a scavenge go ({@link Progress#NONE} by default). */
+    public Progress progress() {
+        return progress;
+    }
+
     /** The settings of a store; {@link #build()} checks them, alone and against each other. */
     public static final class Builder {
         private Durability durability = Durability.fsync();
@@ -192,6 +212,7 @@ public final class StoreSettings {
         private MeterRegistry meterRegistry = new CompositeMeterRegistry();
         private Clock clock = Clock.systemUTC();
         private Compression compression = Compression.NONE;
+        private Progress progress = Progress.NONE;
 
         private Builder() {
         }
@@ -281,6 +302,11 @@ public final class StoreSettings {
             return this;
         }
 
+        public Builder progress(Progress value) {
+            progress = Objects.requireNonNull(value, "progress");
+            return this;
+        }
+
         public StoreSettings build() {
             require(segmentSize >= MIN_SEGMENT_SIZE, "segmentSize " + segmentSize + " is below the minimum of " + MIN_SEGMENT_SIZE + " bytes");
             require(maxEventSize > 0, "maxEventSize " + maxEventSize + " must be positive");
@@ -295,7 +321,8 @@ public final class StoreSettings {
             long largestFrame = LogFormat.FRAME_HEADER_SIZE + (long) maxEventSize + LogFormat.MAX_RECORD_OVERHEAD;
             require(largestFrame <= segmentSize - LogFormat.SEGMENT_HEADER_SIZE,
                 "segmentSize " + segmentSize + " cannot hold one event of maxEventSize " + maxEventSize
-                    + " (a frame of up to " + largestFrame + " bytes); raise segmentSize or lower maxEventSize");
+                    + " (a frame of up to " + largestFrame + " bytes); raise segmentSize to at least " + minimumSegmentSize(maxEventSize)
+                    + " or lower maxEventSize to at most " + largestEventSize(segmentSize));
             return new StoreSettings(this);
         }
 

@@ -17,12 +17,18 @@ public final class SubscribeOptions {
     private final EventFilter filter;
     private final String name;
     private final int checkpointInterval;
+    private final boolean checkpointAtHead;
 
     private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval) {
+        this(fromPosition, filter, name, checkpointInterval, false);
+    }
+
+    private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval, boolean checkpointAtHead) {
         this.fromPosition = fromPosition;
         this.filter = Objects.requireNonNull(filter, "filter");
         this.name = name;
         this.checkpointInterval = checkpointInterval;
+        this.checkpointAtHead = checkpointAtHead;
     }
 
     /** From the first record of the log. */
@@ -44,7 +50,7 @@ public final class SubscribeOptions {
     }
 
     public SubscribeOptions filter(EventFilter newFilter) {
-        return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval);
+        return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval, checkpointAtHead);
     }
 
     /**
@@ -56,7 +62,7 @@ public final class SubscribeOptions {
         if (newName != null && newName.isBlank()) {
             throw ReelException.invalidArgument("subscription name is blank; give a name or none");
         }
-        return new SubscribeOptions(fromPosition, filter, newName, checkpointInterval);
+        return new SubscribeOptions(fromPosition, filter, newName, checkpointInterval, checkpointAtHead);
     }
 
     /** Scanned records between two checkpoint messages of a filtered subscription (default 1024). */
@@ -64,7 +70,7 @@ public final class SubscribeOptions {
         if (records <= 0) {
             throw ReelException.invalidArgument("checkpoint interval " + records + " must be positive");
         }
-        return new SubscribeOptions(fromPosition, filter, name, records);
+        return new SubscribeOptions(fromPosition, filter, name, records, checkpointAtHead);
     }
 
     public boolean fromEndOfLog() {
@@ -87,6 +93,20 @@ public final class SubscribeOptions {
 
     public int checkpointInterval() {
         return checkpointInterval;
+    }
+
+    /**
+     * A filtered subscription that reaches the head after skipping records also sends a {@code Checkpoint} at
+     * the head, so a consumer idle at the head (a filtered group, a projection) stands at the head rather than up
+     * to an interval behind. Off by default: under live load of records it skips, that is one message per batch
+     * the writer commits.
+     */
+    public SubscribeOptions checkpointAtHead() {
+        return new SubscribeOptions(fromPosition, filter, name, checkpointInterval, true);
+    }
+
+    public boolean checkpointsAtHead() {
+        return checkpointAtHead;
     }
 
     @Override

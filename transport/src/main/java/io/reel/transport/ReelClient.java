@@ -243,6 +243,23 @@ public final class ReelClient implements EventSource, AutoCloseable {
             .map(ProtoMapping::fromProto);
     }
 
+    /**
+     * The streams whose names start with {@code prefix} and sort after {@code after} ("" for the first), in name
+     * order, at most {@code maxCount} (0: all); as {@link io.reel.store.EventStore#listStreams}. Demand-driven:
+     * the server sends as many as are requested.
+     */
+    public Flux<io.reel.store.StreamSummary> listStreams(String prefix, String after, long maxCount) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(after, "after");
+        io.reel.proto.ListStreamsRequest request = io.reel.proto.ListStreamsRequest.newBuilder().setPrefix(prefix).setAfter(after)
+            .setMaxCount(maxCount).build();
+        return stream(Route.STREAMS_LIST, request)
+            .map(p -> decode(p, data -> MessageCodec.decode(settings.format(), data, io.reel.proto.StreamSummary.getDefaultInstance(),
+                "a stream summary")))
+            .map(ProtoMapping::fromProto)
+            .onErrorMap(this::toReel);
+    }
+
     public Mono<StoreInfo> info() {
         return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
             .map(ProtoMapping::fromProto);

@@ -328,7 +328,7 @@ abstract class WireContractTest {
                 + "\"contentType\":\"application/json\",\"data\":\"e30=\"},{\"event_id\":\"" + UUID.randomUUID() + "\",\"type\":\"Paid\"}]}")
                 .getBytes(StandardCharsets.UTF_8);
             assertThat(RawClient.text(json.call("append", append).block(TIMEOUT)))
-                .isEqualTo("{\"lastPosition\":\"1\",\"nextExpectedRevision\":\"1\"}");
+                .isEqualTo("{\"firstPosition\":\"0\",\"lastPosition\":\"1\",\"nextExpectedRevision\":\"1\"}");
             assertThat(RawClient.text(json.call("append", ("{\"stream\":\"order-9\",\"revision\":1,\"events\":[{\"type\":\"Shipped\"}]}")
                 .getBytes(StandardCharsets.UTF_8)).block(TIMEOUT))).contains("\"nextExpectedRevision\":\"2\"");
             assertThat(RawClient.text(json.call("append", ("{\"stream\":\"order-9\",\"revision\":\"2\",\"events\":[{\"type\":\"Closed\"}]}")
@@ -337,7 +337,7 @@ abstract class WireContractTest {
             List<String> records = json.stream("read.stream", "{\"stream\":\"order-9\",\"maxCount\":\"2\"}".getBytes(StandardCharsets.UTF_8))
                 .map(RawClient::text).collectList().block(TIMEOUT);
             assertThat(records).hasSize(2);
-            assertThat(records.get(0)).startsWith("{\"stream\":\"order-9\",\"eventId\":\"").contains("\"type\":\"Placed\"",
+            assertThat(records.get(0)).startsWith("{\"position\":\"0\",\"stream\":\"order-9\",\"revision\":\"0\",\"eventId\":\"").contains("\"type\":\"Placed\"",
                 "\"contentType\":\"application/json\"", "\"data\":\"e30=\"");
             assertThat(records.get(1)).startsWith("{\"position\":\"1\",\"stream\":\"order-9\",\"revision\":\"1\"");
 
@@ -345,7 +345,7 @@ abstract class WireContractTest {
             assertThat(RawClient.text(json.call("info", "{}".getBytes(StandardCharsets.UTF_8)).block(TIMEOUT))).startsWith("{\"head\":\"4\"");
             String batch = json.stream("read.all", "{\"max_batch\":10}".getBytes(StandardCharsets.UTF_8)).map(RawClient::text)
                 .blockFirst(TIMEOUT);
-            assertThat(batch).startsWith("{\"records\":[{\"stream\":\"order-9\"");
+            assertThat(batch).startsWith("{\"records\":[{\"position\":\"0\",\"stream\":\"order-9\"");
             String item = json.stream("subscribe", "{\"start\":true,\"signals\":true,\"maxBatch\":10}".getBytes(StandardCharsets.UTF_8))
                 .map(RawClient::text).skip(1).blockFirst(TIMEOUT);
             assertThat(item).isEqualTo("{\"caughtUp\":\"4\"}");

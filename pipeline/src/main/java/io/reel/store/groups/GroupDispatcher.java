@@ -265,7 +265,7 @@ final class GroupDispatcher {
         Upstream next = new Upstream();
         upstream = next;
         requestedUpstream = 0;
-        store.subscribe(SubscribeOptions.fromPosition(ledger.readPosition()).filter(options.filter()).checkpointInterval(256))
+        store.subscribe(SubscribeOptions.fromPosition(ledger.readPosition()).filter(options.filter()).checkpointInterval(256).checkpointAtHead())
             .publishOn(loop, 256)
             .subscribe(next);
         requestUpstream();

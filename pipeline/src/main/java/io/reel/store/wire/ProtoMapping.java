@@ -5,6 +5,7 @@ import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
+import io.reel.store.StreamSummary;
 import java.time.Duration;
 
 /**
@@ -26,6 +27,15 @@ public final class ProtoMapping {
 
     public static AppendResult fromProto(io.reel.proto.AppendResult r) {
         return new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision());
+    }
+
+    public static io.reel.proto.StreamSummary toProto(StreamSummary s) {
+        return io.reel.proto.StreamSummary.newBuilder().setStream(s.stream()).setRevision(s.revision()).setLastPosition(s.lastPosition())
+            .setDeleted(s.deleted()).build();
+    }
+
+    public static StreamSummary fromProto(io.reel.proto.StreamSummary s) {
+        return new StreamSummary(s.getStream(), s.getRevision(), s.getLastPosition(), s.getDeleted());
     }
 
     public static io.reel.proto.StoreInfo toProto(StoreInfo info) {

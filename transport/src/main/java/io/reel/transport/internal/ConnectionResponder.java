@@ -122,6 +122,7 @@ public final class ConnectionResponder implements RSocket {
             case STREAM_METADATA_GET, STREAM_METADATA_SET -> io.reel.proto.StreamMetadata.getDefaultInstance();
             case STREAM_DELETE -> DeleteStreamRequest.getDefaultInstance();
             case INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
+            case STREAMS_LIST -> io.reel.proto.ListStreamsRequest.getDefaultInstance();
             case PROJECTION_STATE -> ProjectionQuery.getDefaultInstance();
             case GROUP_CREATE, GROUP_UPDATE -> GroupSettings.getDefaultInstance();
             case GROUP_DELETE, GROUP_PARKED, GROUP_REPLAY_PARKED -> GroupRef.getDefaultInstance();
@@ -359,6 +360,11 @@ public final class ConnectionResponder implements RSocket {
             }
             case GROUP_PARKED -> {
                 return records(store.groups().parked(groupName(request)), f, 1);
+            }
+            case STREAMS_LIST -> {
+                io.reel.proto.ListStreamsRequest r = (io.reel.proto.ListStreamsRequest) request.message();
+                return store.listStreams(r.getPrefix(), r.getAfter(), unsigned("max_count", r.getMaxCount()))
+                    .map(s -> MessageCodec.payload(f, ProtoMapping.toProto(s)));
             }
             default -> throw new IllegalStateException("route " + request.route() + " is not request-stream");
         }

@@ -40,12 +40,16 @@ import java.util.List;
  *                   | 0x20 varint(next position)                         (field 4: checkpoint)
  * </pre>
  *
- * In JSON every message is the standard protobuf JSON mapping; fields at their default are left out.
+ * In JSON every message is the standard protobuf JSON mapping, printed with every field at its default
+ * ({@code 0}, {@code ""}, {@code false}, {@code []}): a client that maps replies onto records with primitive
+ * fields (Jackson 3 in Spring Boot 4 fails on a missing primitive by default) works unconfigured. Fields
+ * with presence (a oneof, a message) are printed only when set.
  * Decoding JSON rejects unknown fields, so a misspelt field is an error rather than silently ignored.
  */
 public final class MessageCodec {
     private static final JsonFormat.Parser JSON_IN = JsonFormat.parser();
-    private static final JsonFormat.Printer JSON_OUT = JsonFormat.printer().omittingInsignificantWhitespace();
+    private static final JsonFormat.Printer JSON_OUT = JsonFormat.printer().omittingInsignificantWhitespace()
+        .alwaysPrintFieldsWithNoPresence();
 
     private static final int TAG_EVENT = 0x0A;
     private static final int TAG_BATCH = 0x12;

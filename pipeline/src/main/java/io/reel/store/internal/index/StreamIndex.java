@@ -121,6 +121,18 @@ public final class StreamIndex {
             return metadata;
         }
 
+        /** Soft-deleted and not written since (an append after a soft delete recreates the stream). */
+        public boolean softDeleted() {
+            StreamMetadata m = metadata;
+            return m.softDeleted() && endRevision() <= m.truncateBefore();
+        }
+
+        /** The metadata as a reader should see it: soft-deleted only while no event was appended since the delete. */
+        public StreamMetadata effectiveMetadata() {
+            StreamMetadata m = metadata;
+            return m.softDeleted() && !softDeleted() ? new StreamMetadata(m.maxCount(), m.maxAge(), m.truncateBefore(), false, m.hardDeleted()) : m;
+        }
+
         /** The stream's revision for appends: its last event, or where a soft delete left it. */
         public long revision() {
             long last = endRevision() - 1;

@@ -64,6 +64,7 @@ public final class LogSubscription implements Subscription, Runnable {
     /* Worker only. */
     private boolean caughtUpPending;
     private long scannedSinceMessage;
+    private boolean checkpointAtHead;
     private boolean done;
 
     public LogSubscription(CoreSubscriber<? super SubscriptionMessage> actual, Log log, RecentRecords recent, java.time.Clock clock,
@@ -80,6 +81,12 @@ public final class LogSubscription implements Subscription, Runnable {
         this.nextPosition = fromPosition;
         this.id = projector.register(this);
         this.name = name != null ? name : "anonymous-" + id;
+    }
+
+    /** See {@link io.reel.store.SubscribeOptions#checkpointAtHead()}; set before {@link #start()}. */
+    public LogSubscription checkpointAtHead(boolean value) {
+        checkpointAtHead = value;
+        return this;
     }
 
     public void start() {
@@ -170,6 +177,7 @@ public final class LogSubscription implements Subscription, Runnable {
             }
             if (caughtUpPending) {
                 caughtUpPending = false;
+                scannedSinceMessage = 0;
                 actual.onNext(new SubscriptionMessage.CaughtUp(nextPosition));
                 emitted++;
                 continue;
@@ -208,6 +216,12 @@ public final class LogSubscription implements Subscription, Runnable {
             if (!caughtUp) {
                 caughtUp = true;
                 caughtUpPending = true;
+                return true;
+            }
+            if (checkpointAtHead && checkpointInterval > 0 && scannedSinceMessage > 0) {
+                // records were skipped since the last message and there are no more: say how far the scan got, so a
+                // consumer idle at the head (a filtered group or projection) stands at the head, not up to an interval behind
+                scannedSinceMessage = checkpointInterval;
                 return true;
             }
             if (parked.compareAndSet(false, true)) {

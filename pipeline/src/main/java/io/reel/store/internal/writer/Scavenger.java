@@ -1,5 +1,6 @@
 package io.reel.store.internal.writer;
 
+import io.reel.store.Progress;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ScavengeReport;
 import io.reel.store.StoreSettings;
@@ -61,14 +62,32 @@ public final class Scavenger {
         this.settings = settings;
     }
 
+    /** The segment file's size for progress; 0 when a concurrent drop removed it. */
+    private static long fileSize(Segment segment) {
+        try {
+            return java.nio.file.Files.size(segment.path());
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     public ScavengeReport run() throws IOException {
         long nowMicros = LogFormat.micros(settings.clock().instant());
         int rewritten = 0;
         long removed = 0;
         long reclaimed = 0;
         Segment[] segments = log.segments();
+        long[] sizes = new long[segments.length];
+        long totalBytes = 0;
+        for (int i = 0; i < segments.length - 1; i++) {
+            sizes[i] = fileSize(segments[i]);
+            totalBytes += sizes[i];
+        }
+        long bytesDone = 0;
         for (int i = 0; i < segments.length - 1; i++) {
             Segment segment = segments[i];
+            settings.progress().update(new Progress.Step("scavenge", "bytes", bytesDone, totalBytes, i, segments.length - 1));
+            bytesDone += sizes[i];
             if (!segment.retain()) {
                 continue;
             }
@@ -84,6 +103,7 @@ public final class Scavenger {
                 segment.release();
             }
         }
+        settings.progress().update(new Progress.Step("scavenge", "bytes", totalBytes, totalBytes, segments.length - 1, segments.length - 1));
         int dropped = 0;
         for (Segment segment : retentionVictims(nowMicros)) {
             long size = segment.size();

@@ -498,7 +498,7 @@ public final class WriterStage {
                             return earlier != null;
                         }
                     }
-                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, head.pendingRevision));
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, head.pendingRevision, head.pendingSoftDeleted()));
                     return false;
                 }
                 assign(c, head, c.stream, c.events);
@@ -514,7 +514,7 @@ public final class WriterStage {
                     return false;
                 }
                 if (c.kind != AppendCommand.Kind.SET_METADATA && !AppendRules.expectationHolds(c.expected, target.pendingRevision, target.pendingSoftDeleted())) {
-                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, target.pendingRevision));
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, target.pendingRevision, target.pendingSoftDeleted()));
                     return false;
                 }
                 StreamMetadata metadata = switch (c.kind) {

@@ -1,0 +1,56 @@
+package io.reel.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.reel.store.Durability;
+import io.reel.store.EventData;
+import io.reel.store.EventStore;
+import io.reel.store.ExpectedRevision;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stream browser's HTTP API on a real server runtime: streams by prefix, a stream newest first, the tail of $all. */
+@Timeout(60)
+class StreamBrowserApiTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void streamsEventsAndTailAnswerAsThePageReadsThem() {
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"), Durability.batched(Duration.ofMillis(2)),
+            4L << 20))) {
+            EventStore store = runtime.store();
+            store.append("order-1", ExpectedRevision.ANY, EventData.json("Placed", "{\"total\":12}")).block();
+            store.append("order-1", ExpectedRevision.ANY, EventData.of("Blob", new byte[] {1, 2, (byte) 0xff})).block();
+            store.append("task-1", ExpectedRevision.ANY, EventData.json("Scheduled", "{}")).block();
+            String http = ServerRuntime.hostPort(runtime.httpAddress());
+
+            List<?> streams = (List<?>) Json.parse(Http.get(http, "/api/streams?prefix=order-").body());
+            assertThat(streams).singleElement().isEqualTo(Map.of("stream", "order-1", "revision", 1L, "last_position", 1L, "deleted", false));
+
+            List<?> events = (List<?>) Json.parse(Http.get(http, "/api/events?stream=order-1").body());
+            assertThat(events).hasSize(2);
+            Map<?, ?> newest = (Map<?, ?>) events.get(0);
+            assertThat(newest.get("revision")).isEqualTo(1L);
+            assertThat(newest.get("size")).isEqualTo(3L);
+            assertThat(newest.get("hex")).isEqualTo("01 02 ff");
+            assertThat(((Map<?, ?>) events.get(1)).get("text")).isEqualTo("{\"total\":12}");
+
+            List<?> last = (List<?>) Json.parse(Http.get(http, "/api/tail?limit=2").body());
+            assertThat(last.stream().map(e -> (Object) ((Map<?, ?>) e).get("position")).toList()).containsExactly(1L, 2L);
+            List<?> after = (List<?>) Json.parse(Http.get(http, "/api/tail?from=2").body());
+            assertThat(after.stream().map(e -> (Object) ((Map<?, ?>) e).get("stream")).toList()).containsExactly("task-1");
+
+            Http.Response bad = Http.get(http, "/api/tail?limit=0");
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.body()).startsWith("INVALID_ARGUMENT: limit 0 is out of range");
+            assertThat(Http.get(http, "/api/events").status()).isEqualTo(400);
+            assertThat(Http.get(http, "/assets/tabulator.min.js").status()).isEqualTo(200);
+        }
+    }
+}
