@@ -1,6 +1,5 @@
 package io.reel.aggregate;
 
-import com.google.protobuf.Message;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.reel.aggregate.internal.AggregateLoader;
@@ -8,12 +7,11 @@ import io.reel.aggregate.internal.Image;
 import io.reel.aggregate.internal.SnapshotStore;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
-import io.reel.store.EventData;
 import io.reel.store.EventStore;
-import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
 import io.reel.store.WrongExpectedVersionException;
 import java.time.Duration;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 import java.util.regex.Pattern;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -67,12 +66,15 @@ import reactor.core.scheduler.Schedulers;
  * {@code publishOn} elsewhere. Each subscription to a returned {@code Mono} submits its command once; cancelling
  * it before the command is decided withdraws the command, later it does not undo the append.
  *
+ * <p>The per-aggregate decisions (decide a round, evolve on success, what a conflict or a failure means) are the
+ * pure {@link AggregateActor}; this class keeps the cache, the queues, the ownership of each aggregate and the
+ * calls to the store.
+ *
  * <p>Thread-safe.
  */
 public final class AggregateRepository<S, C> {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.]+");
-    private static final Object READ = new Object();
-    private static final long MAX_BYTES_PER_APPEND = 4L * 1024 * 1024;
+    private static final Object READ = AggregateActor.READ;
 
     private final EventStore store;
     private final Aggregate<S, C> aggregate;
@@ -225,28 +227,13 @@ public final class AggregateRepository<S, C> {
         }
     }
 
-    /** A command waiting for or going through its aggregate, and what was decided for it in the current round. */
+    /** A command waiting for or going through its aggregate. */
     static final class Pending<S> extends Operators.MonoSubscriber<Object, CommandResult<S>> {
         final Object command;
-        List<Message> events;
-        int firstEvent;
-        String reason;
-        RuntimeException error;
-        S stateAfter;
-        boolean skipped;
 
         Pending(CoreSubscriber<? super CommandResult<S>> actual, Object command) {
             super(actual);
             this.command = command;
-        }
-
-        void reset() {
-            events = null;
-            firstEvent = 0;
-            reason = null;
-            error = null;
-            stateAfter = null;
-            skipped = false;
         }
 
         /** Completes; a subscriber that throws cannot take the aggregate (or the writer thread) down with it. */
@@ -269,9 +256,6 @@ public final class AggregateRepository<S, C> {
         }
     }
 
-    /** What {@link Entity#decideRound()} leaves to do. */
-    private enum Next { APPEND, CONFIRM, ANSWER }
-
     /**
      * One live aggregate: its image and its queue of commands. Commands are serialised by a work-in-progress
      * counter: the submitter that moves it from 0 owns the aggregate and drains the queue, across asynchronous
@@ -285,16 +269,21 @@ public final class AggregateRepository<S, C> {
         final AtomicInteger wip = new AtomicInteger();
         private final Runnable drainTask = this::drain;
 
-        private Image<S> image;
+        private final AggregateActor<S, C> actor = new AggregateActor<>(aggregate, types, maxEventsPerAppend, conflictRetries);
         private final ArrayList<Pending<S>> batch = new ArrayList<>();
-        private final ArrayList<EventData> events = new ArrayList<>();
-        private int round;
+        private final List<Object> commands = new AbstractList<>() {
+            @Override
+            public Object get(int index) {
+                return batch.get(index).command;
+            }
+
+            @Override
+            public int size() {
+                return batch.size();
+            }
+        };
+        private final IntPredicate cancelled = i -> batch.get(i).isCancelled();
         private int done;
-        private int attempts;
-        private int solo;
-        private boolean fresh;
-        private boolean stale;
-        private S working;
         private AppendResult appended;
 
         Entity(String id) {
@@ -321,25 +310,24 @@ public final class AggregateRepository<S, C> {
                         continue;
                     }
                 }
-                if (image == null) {
+                if (actor.image() == null) {
                     load();
                     return;
                 }
-                if (stale) {
-                    stale = false;
-                    loader.catchUp(id, image).subscribe(this::resume, this::failRound);
+                if (actor.takeStale()) {
+                    loader.catchUp(id, actor.image()).subscribe(this::resume, this::failRound);
                     return;
                 }
-                Next next = decideRound();
-                if (next == Next.APPEND) {
+                AggregateActor.Next next = actor.decide(commands, cancelled);
+                if (next == AggregateActor.Next.APPEND) {
                     append();
                     return;
                 }
-                if (next == Next.CONFIRM && !fresh) {
+                if (next == AggregateActor.Next.CONFIRM && !actor.fresh()) {
                     confirm();
                     return;
                 }
-                answer(image.revision() + 1, -1);
+                answer(actor.unwrittenRevision(), -1);
                 if (!endRound()) {
                     return;
                 }
@@ -355,13 +343,10 @@ public final class AggregateRepository<S, C> {
 
         /** Ends the current round; true when the caller should go on draining (the aggregate is still owned). */
         private boolean endRound() {
+            int round = actor.round();
             batch.subList(0, round).clear();
             done += round;
-            round = 0;
-            events.clear();
-            working = null;
-            attempts = 0;
-            fresh = false;
+            actor.endRound();
             if (!batch.isEmpty()) {
                 return true;
             }
@@ -375,84 +360,8 @@ public final class AggregateRepository<S, C> {
             }
         }
 
-        /** Decides the commands of the next round on the image's state; says what the round needs next. */
-        @SuppressWarnings("unchecked")
-        private Next decideRound() {
-            events.clear();
-            S state = image.state();
-            long bytes = 0;
-            int limit = solo > 0 ? 1 : batch.size();
-            boolean answers = false;
-            round = 0;
-            for (int i = 0; i < limit; i++) {
-                Pending<S> p = batch.get(i);
-                p.reset();
-                if (p.isCancelled()) {
-                    p.skipped = true;
-                    round++;
-                    continue;
-                }
-                if (p.command == READ) {
-                    p.stateAfter = state;
-                    p.firstEvent = events.size();
-                    answers = true;
-                    round++;
-                    continue;
-                }
-                Decision d;
-                try {
-                    d = Objects.requireNonNull(aggregate.decide(state, (C) p.command), "decide returned null");
-                } catch (RuntimeException ex) {
-                    p.error = ex;
-                    round++;
-                    continue;
-                }
-                if (d.isRejected()) {
-                    p.reason = d.reason();
-                    p.stateAfter = state;
-                    p.firstEvent = events.size();
-                    answers = true;
-                    round++;
-                    continue;
-                }
-                List<Message> produced = d.events();
-                if (!events.isEmpty() && (events.size() + produced.size() > maxEventsPerAppend || bytes >= MAX_BYTES_PER_APPEND)) {
-                    break;
-                }
-                int mark = events.size();
-                S before = state;
-                try {
-                    for (int j = 0; j < produced.size(); j++) {
-                        Message m = produced.get(j);
-                        EventData data = types.encode(m);
-                        events.add(data);
-                        bytes += data.data().length;
-                        state = Objects.requireNonNull(aggregate.evolve(state, m), "evolve returned null");
-                    }
-                } catch (RuntimeException ex) {
-                    events.subList(mark, events.size()).clear();
-                    state = before;
-                    p.error = ex;
-                    round++;
-                    continue;
-                }
-                p.events = produced;
-                p.firstEvent = mark;
-                p.stateAfter = state;
-                answers = true;
-                round++;
-            }
-            working = state;
-            if (!events.isEmpty()) {
-                return Next.APPEND;
-            }
-            return answers ? Next.CONFIRM : Next.ANSWER;
-        }
-
         private void append() {
-            long revision = image.revision();
-            store.append(stream, revision < 0 ? ExpectedRevision.NO_STREAM : ExpectedRevision.exactly(revision), events)
-                .subscribe(this);
+            store.append(stream, actor.expected(), actor.events()).subscribe(this);
         }
 
         @Override
@@ -473,52 +382,44 @@ public final class AggregateRepository<S, C> {
                 failRound(new ReelException(ErrorCode.INTERNAL, "the append to '" + stream + "' completed without a result"));
                 return;
             }
-            long firstRevision = r.nextExpectedRevision() - events.size() + 1;
-            image = new Image<>(working, r.nextExpectedRevision(), r.lastPosition());
-            solo = Math.max(0, solo - round);
-            answer(firstRevision, r.firstPosition());
+            answer(actor.appended(r), r.firstPosition());
             endRoundLater();
         }
 
         @Override
         public void onError(Throwable t) {
             appended = null;
-            if (t instanceof WrongExpectedVersionException conflict && attempts < conflictRetries) {
-                attempts++;
-                conflicts.increment();
-                loader.catchUpTo(id, image, conflict.actualRevision(), conflictPatience).subscribe(this::resume, this::failRound);
-                return;
+            switch (actor.appendFailed(t)) {
+                case RELOAD -> {
+                    conflicts.increment();
+                    long actual = ((WrongExpectedVersionException) t).actualRevision();
+                    loader.catchUpTo(id, actor.image(), actual, conflictPatience).subscribe(this::resume, this::failRound);
+                }
+                case SOLO -> continuations.schedule(drainTask);
+                case FAIL -> failRound(t);
             }
-            if (round > 1 && t instanceof ReelException e && (e.code() == ErrorCode.TOO_LARGE || e.code() == ErrorCode.INVALID_ARGUMENT)) {
-                solo = round;
-                continuations.schedule(drainTask);
-                return;
-            }
-            failRound(t);
         }
 
         /** The image caught up with the log: decide the round again. */
         private void resume(Image<S> caughtUp) {
-            image = caughtUp;
-            fresh = true;
+            actor.loaded(caughtUp);
             drain();
         }
 
         private void load() {
-            round = batch.size();
+            actor.loading(batch.size());
             loader.load(id).subscribe(loaded -> {
-                round = 0;
-                image = loaded;
-                fresh = true;
+                actor.loadDone();
+                actor.loaded(loaded);
                 drain();
             }, this::failRound);
         }
 
         /** Checks a round that writes nothing against the log: answers it, or decides it again on newer events. */
         private void confirm() {
-            loader.catchUp(id, image).subscribe(latest -> {
-                if (latest.revision() == image.revision()) {
-                    answer(image.revision() + 1, -1);
+            loader.catchUp(id, actor.image()).subscribe(latest -> {
+                if (latest.revision() == actor.image().revision()) {
+                    answer(actor.unwrittenRevision(), -1);
                     endRoundLater();
                 } else {
                     resume(latest);
@@ -526,61 +427,35 @@ public final class AggregateRepository<S, C> {
             }, this::failRound);
         }
 
-        /**
-         * Completes the round's commands. Command i's events sit at revisions and positions counted from
-         * {@code firstRevision} and {@code firstPosition} by its offset among the round's events.
-         */
+        /** Completes the round's commands with what the actor decided for them. */
         private void answer(long firstRevision, long firstPosition) {
-            for (int i = 0; i < round; i++) {
+            for (int i = 0; i < actor.round(); i++) {
                 Pending<S> p = batch.get(i);
-                if (p.skipped) {
-                    continue;
-                }
-                if (p.error != null) {
+                AggregateActor.Verdict<S> verdict = actor.verdict(i);
+                if (verdict instanceof AggregateActor.Failed<S> f) {
                     failed.increment();
-                    p.fail(p.error);
-                    continue;
-                }
-                int count = p.events == null ? 0 : p.events.size();
-                long revision = firstRevision + p.firstEvent + count - 1;
-                if (p.reason != null) {
-                    rejected.increment();
-                    p.succeed(new CommandResult.Rejected<>(stream, p.reason, revision, p.stateAfter));
-                } else {
-                    accepted.increment();
-                    long position = count == 0 ? -1 : firstPosition + p.firstEvent + count - 1;
-                    p.succeed(new CommandResult.Accepted<>(stream, count == 0 ? List.of() : p.events, revision, position, p.stateAfter));
+                    p.fail(f.error());
+                } else if (verdict instanceof AggregateActor.Answered<S> a) {
+                    CommandResult<S> result = AggregateActor.result(a, stream, firstRevision, firstPosition);
+                    (result instanceof CommandResult.Rejected ? rejected : accepted).increment();
+                    p.succeed(result);
                 }
             }
         }
 
         /** Fails every command of the round with {@code t}; the image is dropped unless {@code t} says nothing was written. */
         private void failRound(Throwable t) {
-            if (round == 0) {
-                round = batch.size();
-            }
-            if (!(t instanceof ReelException e) || !nothingWritten(e.code())) {
-                image = null;
-            } else if (e.code() == ErrorCode.WRONG_EXPECTED_VERSION) {
-                stale = true;
-            }
-            solo = Math.max(0, solo - round);
+            int round = actor.roundFailed(t, batch.size());
             for (int i = 0; i < round; i++) {
                 Pending<S> p = batch.get(i);
-                if (!p.skipped) {
+                AggregateActor.Verdict<S> verdict = actor.verdict(i);
+                if (!(verdict instanceof AggregateActor.Skipped)) {
                     failed.increment();
-                    p.fail(p.error != null ? p.error : t);
+                    p.fail(verdict instanceof AggregateActor.Failed<S> f ? f.error() : t);
                 }
             }
             endRoundLater();
         }
-    }
-
-    private static boolean nothingWritten(ErrorCode code) {
-        return switch (code) {
-            case WRONG_EXPECTED_VERSION, OVERLOADED, TOO_LARGE, INVALID_ARGUMENT, STREAM_DELETED, CLOSED -> true;
-            default -> false;
-        };
     }
 
     /** The settings of a repository; defaults work out of the box. */

@@ -1,10 +1,6 @@
 package io.reel.store;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
 import io.reel.store.groups.ConsumerGroups;
-import io.reel.store.groups.GroupStatus;
 import io.reel.store.internal.index.IndexerStage;
 import io.reel.store.internal.index.StreamIndex;
 import io.reel.store.internal.log.Bytes;
@@ -13,15 +9,17 @@ import io.reel.store.internal.log.DurablePoint;
 import io.reel.store.internal.log.Log;
 import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.LogRecovery;
-import io.reel.store.internal.log.PositionReader;
 import io.reel.store.internal.log.RecentRecords;
 import io.reel.store.internal.log.Segment;
+import io.reel.store.internal.subscription.AllRead;
 import io.reel.store.internal.subscription.LogCursor;
 import io.reel.store.internal.subscription.LogSubscription;
 import io.reel.store.internal.subscription.ProjectorStage;
+import io.reel.store.internal.subscription.StreamRead;
 import io.reel.store.internal.subscription.SubscriptionCheckpoints;
 import io.reel.store.internal.writer.AppendCommand;
 import io.reel.store.internal.writer.Scavenger;
+import io.reel.store.internal.writer.StoreGauges;
 import io.reel.store.internal.writer.StoreMetrics;
 import io.reel.store.internal.writer.StreamHeads;
 import io.reel.store.internal.writer.WriterStage;
@@ -31,19 +29,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SynchronousSink;
 
 /**
  * An event store in a data directory: one totally ordered, durable, append-only log, with Reactor stages
@@ -81,7 +75,7 @@ public final class EventStore implements EventSource, AutoCloseable {
     private final SubscriptionCheckpoints namedCheckpoints;
     private final ConsumerGroups groups;
     private final RecoveryReport recovery;
-    private final Disposable lagRefresh;
+    private final StoreGauges gauges;
     private volatile boolean closed;
 
     /**
@@ -132,8 +126,8 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.groups = new ConsumerGroups(this, CheckpointStore.open(dir.resolve("groups")));
             this.recovery = new RecoveryReport(Duration.ofNanos(System.nanoTime() - started), head, outcome.truncatedBytes(),
                 outcome.lostEvents(), outcome.repairs(), head - replayFrom);
-            registerGauges();
-            this.lagRefresh = projector.readers().schedulePeriodically(this::refreshLagGauges, 1, 1, TimeUnit.SECONDS);
+            this.gauges = new StoreGauges(metrics, log, writer, recovery.openTime(), recovery.replayedEvents(),
+                () -> closed ? 0 : info().bytes(), this::subscriptions, groups::list, projector.readers());
         } catch (IOException | RuntimeException e) {
             if (openedProjector != null) {
                 openedProjector.close();
@@ -282,7 +276,8 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Flux.defer(() -> {
             Log.Head head = log.head();
             return indexer.awaitIndexed(head.position()).thenMany(
-                Flux.generate(() -> new StreamRead(stream, fromRevision, maxCount, direction, head), StreamRead::next, StreamRead::close)
+                Flux.generate(() -> new StreamRead(log, recent, indexer.index(), settings.clock(), stream, fromRevision, maxCount, direction, head),
+                    StreamRead::next, StreamRead::close)
                     .subscribeOn(projector.readers()));
         });
     }
@@ -299,7 +294,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         }
         return Flux.defer(() -> {
             Log.Head head = log.head();
-            return Flux.generate(() -> new AllRead(fromPosition, maxCount, direction, filter, head), AllRead::next, AllRead::close)
+            return Flux.generate(() -> new AllRead(log, recent, fromPosition, maxCount, direction, filter, head), AllRead::next, AllRead::close)
                 .subscribeOn(projector.readers());
         });
     }
@@ -440,56 +435,6 @@ public final class EventStore implements EventSource, AutoCloseable {
         return log.head().timestampMicros();
     }
 
-    private void registerGauges() {
-        var r = metrics.registry;
-        metrics.track(Gauge.builder("reel.head.position", log, l -> l.head().position())
-            .description("One past the last durable position").register(r));
-        metrics.track(Gauge.builder("reel.segments", log, l -> l.segments().length).description("Segment files in the log").register(r));
-        metrics.track(Gauge.builder("reel.log.bytes", this, s -> s.closed ? 0 : s.info().bytes()).baseUnit("bytes")
-            .description("Bytes of log data").register(r));
-        metrics.track(Gauge.builder("reel.writer.queue", writer, WriterStage::queued).description("Appends waiting for the writer")
-            .register(r));
-        metrics.track(Gauge.builder("reel.recovery.seconds", recovery, x -> x.openTime().toNanos() / 1e9)
-            .description("Time the last open took, recovery included").register(r));
-        metrics.track(Gauge.builder("reel.recovery.replayed.events", recovery, RecoveryReport::replayedEvents)
-            .description("Records the indexer replayed on the last open").register(r));
-        lagEvents = MultiGauge.builder("reel.subscription.lag.events").description("Records between a subscription and the head")
-            .register(r);
-        lagSeconds = MultiGauge.builder("reel.subscription.lag.seconds").baseUnit("seconds")
-            .description("Commit-time distance between a subscription and the head").register(r);
-        groupLagEvents = MultiGauge.builder("reel.group.lag.events").description("Records between a group's checkpoint and the head")
-            .register(r);
-        groupLagSeconds = MultiGauge.builder("reel.group.lag.seconds").baseUnit("seconds")
-            .description("Commit-time distance between a group's oldest outstanding event and the head").register(r);
-        groupInFlight = MultiGauge.builder("reel.group.in.flight").description("Deliveries of a group awaiting acknowledgement")
-            .register(r);
-        groupParked = MultiGauge.builder("reel.group.parked").description("Parked events of a group").register(r);
-        consumerInFlight = MultiGauge.builder("reel.group.consumer.in.flight")
-            .description("Deliveries a group's consumer holds unacknowledged").register(r);
-    }
-
-    private MultiGauge groupLagEvents;
-    private MultiGauge groupLagSeconds;
-    private MultiGauge groupInFlight;
-    private MultiGauge groupParked;
-    private MultiGauge consumerInFlight;
-
-    private MultiGauge lagEvents;
-    private MultiGauge lagSeconds;
-
-    private void refreshLagGauges() {
-        List<SubscriptionStatus> all = subscriptions();
-        lagEvents.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagEvents())).toList(), true);
-        lagSeconds.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagSeconds())).toList(), true);
-        List<GroupStatus> gs = groups.list();
-        groupLagEvents.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.lagEvents())).toList(), true);
-        groupLagSeconds.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.lagSeconds())).toList(), true);
-        groupInFlight.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.inFlight())).toList(), true);
-        groupParked.register(gs.stream().map(g -> MultiGauge.Row.of(Tags.of("group", g.name()), g.parked())).toList(), true);
-        consumerInFlight.register(gs.stream().flatMap(g -> g.consumers().stream()
-            .map(c -> MultiGauge.Row.of(Tags.of("group", g.name(), "consumer", c.id()), c.inFlight()))).toList(), true);
-    }
-
     // ---------------------------------------------------------------------------------------------- close
 
     /**
@@ -507,10 +452,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         writer.close();
         indexer.close(log.head().position());
         projector.failAll(new ReelException(ErrorCode.CLOSED, "the store was closed"), Duration.ofSeconds(5));
-        lagRefresh.dispose();
-        for (MultiGauge g : List.of(lagEvents, lagSeconds, groupLagEvents, groupLagSeconds, groupInFlight, groupParked, consumerInFlight)) {
-            g.register(List.of(), true);
-        }
+        gauges.close();
         namedCheckpoints.close();
         projector.close();
         try {
@@ -577,149 +519,6 @@ public final class EventStore implements EventSource, AutoCloseable {
             }
             if (e.contentTypeUtf8().length > LogFormat.MAX_CONTENT_TYPE) {
                 throw ReelException.invalidArgument("event " + i + " has a content type longer than " + LogFormat.MAX_CONTENT_TYPE + " bytes");
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------- read states
-
-    /** A stream read in progress: positions from the index, records through a {@link PositionReader}. */
-    private final class StreamRead {
-        private final PositionReader reader = new PositionReader(log, recent);
-        private final Log.Head head;
-        private final StreamIndex.StreamEntry entry;
-        private final boolean forwards;
-        private final long lowest;
-        private final long highest;
-        private final long cutoffMicros;
-        private long next;
-        private long remaining;
-
-        StreamRead(String stream, long fromRevision, long maxCount, Direction direction, Log.Head head) {
-            this.head = head;
-            this.forwards = direction == Direction.FORWARDS;
-            this.remaining = maxCount == 0 ? Long.MAX_VALUE : maxCount;
-            StreamIndex.StreamEntry e = indexer.index().get(stream);
-            StreamMetadata metadata = e == null ? StreamMetadata.NONE : e.metadata();
-            if (metadata.hardDeleted()) {
-                throw new ReelException(ErrorCode.STREAM_DELETED, "stream '" + stream + "' was hard-deleted");
-            }
-            this.entry = e;
-            long end = e == null ? 0 : e.endRevision();
-            long low = e == null ? 0 : e.baseRevision();
-            low = Math.max(low, metadata.truncateBefore());
-            if (metadata.maxCount() > 0) {
-                low = Math.max(low, end - metadata.maxCount());
-            }
-            this.lowest = low;
-            this.highest = end - 1;
-            this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-                : LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
-            this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
-        }
-
-        StreamRead next(SynchronousSink<RecordedEvent> sink) {
-            try {
-                while (remaining > 0 && entry != null && next >= lowest && next <= highest) {
-                    long revision = next;
-                    next += forwards ? 1 : -1;
-                    long position = entry.position(revision);
-                    RecordedEvent record = position < 0 ? null : reader.read(position, head);
-                    if (record == null) {
-                        continue;
-                    }
-                    if (record.timestampMicros() < cutoffMicros) {
-                        if (forwards) {
-                            continue;
-                        }
-                        break;
-                    }
-                    remaining--;
-                    sink.next(record);
-                    return this;
-                }
-                sink.complete();
-            } catch (IOException e) {
-                sink.error(new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e));
-            } catch (RuntimeException e) {
-                sink.error(e);
-            }
-            return this;
-        }
-
-        void close() {
-            reader.close();
-        }
-    }
-
-    /** A {@code $all} read in progress. */
-    private final class AllRead {
-        private final Log.Head head;
-        private final EventFilter filter;
-        private final boolean forwards;
-        private final ArrayDeque<RecordedEvent> buffer = new ArrayDeque<>();
-        private final LogCursor cursor;
-        private final PositionReader backwards;
-        private long remaining;
-        private long nextBackwards;
-
-        AllRead(long fromPosition, long maxCount, Direction direction, EventFilter filter, Log.Head head) {
-            this.head = head;
-            this.filter = filter;
-            this.forwards = direction == Direction.FORWARDS;
-            this.remaining = maxCount == 0 ? Long.MAX_VALUE : maxCount;
-            this.cursor = forwards ? new LogCursor(log, recent, fromPosition == END ? head.position() : fromPosition) : null;
-            this.backwards = forwards ? null : new PositionReader(log, recent);
-            this.nextBackwards = Math.min(fromPosition, head.position() - 1);
-        }
-
-        AllRead next(SynchronousSink<RecordedEvent> sink) {
-            try {
-                while (remaining > 0) {
-                    RecordedEvent record = buffer.poll();
-                    if (record == null) {
-                        if (!refill()) {
-                            break;
-                        }
-                        continue;
-                    }
-                    if (filter.matches(record)) {
-                        remaining--;
-                        sink.next(record);
-                        return this;
-                    }
-                }
-                sink.complete();
-            } catch (IOException e) {
-                sink.error(new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e));
-            } catch (RuntimeException e) {
-                sink.error(e);
-            }
-            return this;
-        }
-
-        private boolean refill() throws IOException {
-            if (forwards) {
-                return cursor.read(buffer, LogSubscription.CHUNK, head) > 0;
-            }
-            if (nextBackwards < 0) {
-                return false;
-            }
-            List<RecordedEvent> block = backwards.blockBackwards(nextBackwards, head);
-            if (block.isEmpty()) {
-                return false;
-            }
-            buffer.addAll(block);
-            nextBackwards = block.get(block.size() - 1).position() - 1;
-            return true;
-        }
-
-        void close() {
-            if (cursor != null) {
-                cursor.close();
-            }
-            if (backwards != null) {
-                backwards.close();
             }
         }
     }

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.reel.projection.ProjectionStatus.Phase;
 import io.reel.store.CheckpointStore;
-import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -33,20 +31,13 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.CoreSubscriber;
-import reactor.core.Disposable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.concurrent.Queues;
 
 /**
  * Runs one {@link Projection} on an {@link EventSource}: loads its state and checkpoint together, subscribes
@@ -81,6 +72,11 @@ import reactor.util.concurrent.Queues;
  * the runner resubscribes from its position with a growing backoff, forever, saying so in its status; only
  * {@code INVALID_ARGUMENT}, {@code UNAUTHORIZED} and {@code NOT_FOUND} from the source stop it.
  *
+ * <h2>Parts</h2>
+ * This class runs the projection (apply, fail, retry, resubscribe) on its thread; {@link ProjectionFeed} is one
+ * subscription handing messages over, {@link ProjectionCheckpointWriter} saves state and checkpoint together, and
+ * {@link ProjectionLag} keeps the lag.
+ *
  * <p>Nothing here assumes an embedded store: the runner uses only {@link EventSource#subscribe},
  * {@link EventSource#head()} and {@link EventSource#readAll} (one record, for the lag in seconds).
  * Thread-safe.
@@ -104,18 +100,13 @@ public final class ProjectionRunner<S> {
     private final int replenishAt;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
-    private final AtomicBoolean lagRefreshing = new AtomicBoolean();
-    private final AtomicLong head = new AtomicLong();
+    private final ProjectionLag lag;
+    private final ProjectionCheckpointWriter<S> writer;
     private volatile Thread thread;
-    private volatile Disposable lagRefresh;
 
     /* The runner's thread only. */
     private S state;
-    private Feed feed;
-    private long savedPosition;
-    private CompletableFuture<Void> saving;
-    private long savingPosition;
-    private long eventsSinceSave;
+    private ProjectionFeed feed;
     private int attempts;
     private int resubscribes;
     private boolean retryPending;
@@ -130,9 +121,6 @@ public final class ProjectionRunner<S> {
     private volatile long skipped;
     private volatile long applied;
     private volatile boolean closed;
-
-    /* Written by the lag refresh, read by any. */
-    private volatile double pendingLagSeconds;
 
     ProjectionRunner(Projection<S> projection, EventSource source, CheckpointStore checkpoints, ProjectionSettings settings,
                      MeterRegistry meters) {
@@ -150,6 +138,9 @@ public final class ProjectionRunner<S> {
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
+        this.lag = new ProjectionLag(name, source, settings.clock(), settings.lagRefreshInterval(), () -> position);
+        this.writer = new ProjectionCheckpointWriter<>(name, checkpoints, state -> projection.codec().encode(state), SAVER,
+            task -> executor.execute(guard(task)), this::saved);
     }
 
     public String name() {
@@ -167,9 +158,9 @@ public final class ProjectionRunner<S> {
     /** Where the projection is, how far behind, and what went wrong if anything. Cheap; any thread. */
     public ProjectionStatus status() {
         long p = position;
-        long lagEvents = Math.max(0, head.get() - p);
+        long lagEvents = lag.events(p);
         Condition c = condition;
-        return new ProjectionStatus(name, c.phase(), p, lagEvents, lagEvents == 0 ? 0 : pendingLagSeconds, c.error(), skipped);
+        return new ProjectionStatus(name, c.phase(), p, lagEvents, lag.seconds(lagEvents), c.error(), skipped);
     }
 
     /**
@@ -197,15 +188,14 @@ public final class ProjectionRunner<S> {
     public Mono<Void> rebuild() {
         return onRunner(() -> {
             loadedState();
-            awaitSaving();
+            writer.awaitSaving();
             S fresh = projection.initialState();
             checkpoints.save(name, 0, projection.codec().encode(fresh));
             cancelFeed();
             cancelPending();
             state = fresh;
             position = 0;
-            savedPosition = 0;
-            eventsSinceSave = 0;
+            writer.savedAt(0);
             skipped = 0;
             condition = new Condition(Phase.CATCHING_UP, "");
             stateUnreadable = false;
@@ -291,7 +281,7 @@ public final class ProjectionRunner<S> {
         closed = true;
         stopThread();
         condition = new Condition(Phase.STOPPED, condition.error());
-        CompletableFuture<Void> write = saving;
+        CompletableFuture<Void> write = writer.inFlight();
         if (write != null) {
             try {
                 write.join();
@@ -302,10 +292,7 @@ public final class ProjectionRunner<S> {
     }
 
     private void stopThread() {
-        Disposable lag = lagRefresh;
-        if (lag != null) {
-            lag.dispose();
-        }
+        lag.stop();
         executor.shutdownNow();
         try {
             if (!executor.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -314,7 +301,7 @@ public final class ProjectionRunner<S> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Feed f = feed;
+        ProjectionFeed f = feed;
         if (f != null) {
             f.cancelUpstream();
         }
@@ -365,18 +352,18 @@ public final class ProjectionRunner<S> {
             state = projection.initialState();
             position = 0;
         }
-        savedPosition = position;
-        head.accumulateAndGet(position, Math::max);
+        writer.savedAt(position);
+        lag.headAtLeast(position);
         long save = settings.saveInterval().toMillis();
         saveTimer = executor.scheduleWithFixedDelay(guard(this::timedSave), save, save, TimeUnit.MILLISECONDS);
-        long lag = settings.lagRefreshInterval().toMillis();
-        lagRefresh = Schedulers.parallel().schedulePeriodically(this::refreshLag, 0, lag, TimeUnit.MILLISECONDS);
+        lag.start();
         subscribe();
     }
 
     private void subscribe() {
         cancelFeed();
-        Feed f = new Feed();
+        ProjectionFeed f = new ProjectionFeed(name, settings.window(), executor, this::drain,
+            t -> fail("internal error in the projection runner (please report it): " + t, t, true));
         feed = f;
         condition = new Condition(Phase.CATCHING_UP, condition.error());
         EventFilter filter = projection.filter();
@@ -397,7 +384,7 @@ public final class ProjectionRunner<S> {
     }
 
     private void cancelFeed() {
-        Feed f = feed;
+        ProjectionFeed f = feed;
         if (f != null) {
             feed = null;
             f.cancel();
@@ -422,7 +409,7 @@ public final class ProjectionRunner<S> {
     // ---------------------------------------------------------------------------------------- applying
 
     /** Applies what {@code f} delivered; false when it yields to queued tasks (queries, timers) with messages left. */
-    private boolean drain(Feed f) {
+    private boolean drain(ProjectionFeed f) {
         if (f != feed || closed || retryPending || phase() == Phase.FAILED) {
             return true;
         }
@@ -458,7 +445,7 @@ public final class ProjectionRunner<S> {
                 }
                 if (m instanceof SubscriptionMessage.CaughtUp) {
                     f.caughtUp = true;
-                    head.accumulateAndGet(next, Math::max);
+                    lag.headAtLeast(next);
                     Condition c = condition;
                     if (c.phase() == Phase.CATCHING_UP) {
                         condition = new Condition(Phase.RUNNING, c.error());
@@ -470,14 +457,14 @@ public final class ProjectionRunner<S> {
                 f.request(f.consumed);
                 f.consumed = 0;
             }
-            if (eventsSinceSave >= settings.saveEvery()) {
+            if (writer.eventsSinceSave() >= settings.saveEvery()) {
                 saveInBackground();
             }
         }
     }
 
     /** True when the event is done with (applied, already applied, or skipped); false to stop draining. */
-    private boolean apply(Feed f, RecordedEvent event) {
+    private boolean apply(ProjectionFeed f, RecordedEvent event) {
         long p = event.position();
         if (p < position) {
             return true;
@@ -491,7 +478,7 @@ public final class ProjectionRunner<S> {
         state = next;
         position = p + 1;
         applied++;
-        eventsSinceSave++;
+        writer.applied();
         if (attempts > 0) {
             attempts = 0;
             if (phase() == Phase.RETRYING) {
@@ -501,7 +488,7 @@ public final class ProjectionRunner<S> {
         return true;
     }
 
-    private boolean handlerFailed(Feed f, RecordedEvent event, Exception e) {
+    private boolean handlerFailed(ProjectionFeed f, RecordedEvent event, Exception e) {
         attempts++;
         FailurePolicy policy = settings.failurePolicy();
         String what = "the " + event.type() + " handler failed at position " + event.position() + " (" + event.stream() + "@"
@@ -527,14 +514,14 @@ public final class ProjectionRunner<S> {
             condition = new Condition(phase() == Phase.RETRYING ? (f.caughtUp ? Phase.RUNNING : Phase.CATCHING_UP) : phase(), error);
             LOG.warn("projection '{}': {}", name, error, e);
             position = event.position() + 1;
-            eventsSinceSave++;
+            writer.applied();
             return true;
         }
         fail(what + tries, e, true);
         return false;
     }
 
-    private void sourceEnded(Feed f) {
+    private void sourceEnded(ProjectionFeed f) {
         if (f != feed) {
             return;
         }
@@ -593,14 +580,7 @@ public final class ProjectionRunner<S> {
      * are on disk; throws on failure. Waits for a background save first, so saves land in position order.
      */
     private void save() {
-        awaitSaving();
-        long p = position;
-        if (p == savedPosition) {
-            return;
-        }
-        checkpoints.save(name, p, projection.codec().encode(state));
-        savedPosition = p;
-        eventsSinceSave = 0;
+        writer.save(position, state);
     }
 
     /**
@@ -612,41 +592,22 @@ public final class ProjectionRunner<S> {
      */
     private void saveInBackground() {
         long p = position;
-        if (saving != null || p == savedPosition) {
-            return;
-        }
-        byte[] encoded;
         try {
-            encoded = projection.codec().encode(state);
+            writer.saveInBackground(p, state);
         } catch (RuntimeException e) {
             fail("cannot encode its state at position " + p + ": " + e, e, false);
-            return;
         }
-        eventsSinceSave = 0;
-        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> checkpoints.save(name, p, encoded), SAVER);
-        saving = write;
-        savingPosition = p;
-        write.whenComplete((ignored, error) -> {
-            try {
-                executor.execute(guard(() -> saved(write, p, error)));
-            } catch (RejectedExecutionException closedRunner) {
-                // closed or crashed: close() waited for this write, crash() does not care
-            }
-        });
     }
 
-    private void saved(CompletableFuture<Void> write, long p, Throwable error) {
-        if (saving == write) {
-            saving = null;
-        }
+    /** A background save ended (on the runner's thread). */
+    private void saved(long p, Throwable error) {
         if (error == null) {
-            savedPosition = Math.max(savedPosition, p);
             Condition c = condition;
             if (c.error().startsWith(SAVE_FAILED)) {
                 LOG.info("projection '{}' saved its state again at position {}", name, p);
                 condition = new Condition(c.phase(), "");
             }
-            if (eventsSinceSave >= settings.saveEvery() && !closed && phase() != Phase.FAILED) {
+            if (writer.eventsSinceSave() >= settings.saveEvery() && !closed && phase() != Phase.FAILED) {
                 saveInBackground();
             }
         } else if (!closed && phase() != Phase.FAILED) {
@@ -660,60 +621,13 @@ public final class ProjectionRunner<S> {
         }
     }
 
-    /** Waits for the background save in flight, if any (its failure is reported by {@link #saved}). */
-    private void awaitSaving() {
-        CompletableFuture<Void> write = saving;
-        if (write != null) {
-            saving = null;
-            try {
-                write.join();
-                savedPosition = Math.max(savedPosition, savingPosition);
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
-                LOG.debug("projection '{}': a background save failed: {}", name, e.toString());
-            }
-        }
-    }
-
     private void timedSave() {
         if (!closed && state != null && phase() != Phase.FAILED) {
             saveInBackground();
         }
     }
 
-    // -------------------------------------------------------------------------------------------- lag
-
-    /**
-     * Refreshes the head and, when behind, the commit time of the oldest record not applied yet. Runs on
-     * Reactor's parallel scheduler, not the runner's thread, so that lag keeps moving while a handler is slow
-     * or blocked; it does not wait: the answers arrive on the source's threads.
-     */
-    private void refreshLag() {
-        if (closed || !lagRefreshing.compareAndSet(false, true)) {
-            return;
-        }
-        long p = position;
-        Duration timeout = settings.lagRefreshInterval().multipliedBy(5).compareTo(Duration.ofSeconds(5)) > 0
-            ? settings.lagRefreshInterval().multipliedBy(5) : Duration.ofSeconds(5);
-        Mono.defer(source::head)
-            .flatMap(h -> {
-                head.accumulateAndGet(h, Math::max);
-                if (h <= p) {
-                    return Mono.just(0.0);
-                }
-                return source.readAll(p, 1, Direction.FORWARDS, EventFilter.none()).next()
-                    .map(oldestPending -> secondsSince(oldestPending.timestampMicros()))
-                    .defaultIfEmpty(0.0);
-            })
-            .timeout(timeout)
-            .doFinally(signal -> lagRefreshing.set(false))
-            .subscribe(seconds -> pendingLagSeconds = seconds,
-                e -> LOG.debug("projection '{}': refreshing its lag failed: {}", name, e.toString()));
-    }
-
-    private double secondsSince(long micros) {
-        long nowMicros = settings.clock().millis() * 1000;
-        return Math.max(0, (nowMicros - micros) / 1e6);
-    }
+    // ------------------------------------------------------------------------------------------- meters
 
     private void registerMeters() {
         Tags tags = Tags.of("name", name);
@@ -798,126 +712,5 @@ public final class ProjectionRunner<S> {
     @Override
     public String toString() {
         return "ProjectionRunner{" + status() + "}";
-    }
-
-    /**
-     * One subscription to the source: hands messages to the runner's thread through a queue bounded by the
-     * window (it never holds more than it requested). Late signals of a replaced feed are ignored.
-     */
-    private final class Feed implements CoreSubscriber<SubscriptionMessage>, Runnable {
-        final Queue<SubscriptionMessage> queue = Queues.<SubscriptionMessage>get(settings.window()).get();
-        private final AtomicInteger wip = new AtomicInteger();
-        private volatile Subscription upstream;
-        private volatile boolean cancelled;
-        volatile boolean done;
-        volatile Throwable failure;
-
-        /* The runner's thread only. */
-        int consumed;
-        boolean receivedAny;
-        boolean caughtUp;
-
-        @Override
-        public void onSubscribe(Subscription s) {
-            if (Operators.validate(upstream, s)) {
-                upstream = s;
-                if (cancelled) {
-                    s.cancel();
-                } else {
-                    s.request(settings.window());
-                }
-            }
-        }
-
-        @Override
-        public void onNext(SubscriptionMessage message) {
-            if (done || cancelled) {
-                return;
-            }
-            if (!queue.offer(message)) {
-                cancelUpstream();
-                onError(new ReelException(ErrorCode.INTERNAL, "the source of projection '" + name
-                    + "' sent more messages than requested"));
-                return;
-            }
-            schedule();
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            if (done) {
-                return;
-            }
-            failure = t;
-            done = true;
-            schedule();
-        }
-
-        @Override
-        public void onComplete() {
-            if (done) {
-                return;
-            }
-            done = true;
-            schedule();
-        }
-
-        void schedule() {
-            if (wip.getAndIncrement() == 0) {
-                try {
-                    executor.execute(this);
-                } catch (RejectedExecutionException closedRunner) {
-                    cancelUpstream();
-                }
-            }
-        }
-
-        @Override
-        public void run() {
-            int missed = 1;
-            while (true) {
-                boolean finished;
-                try {
-                    finished = drain(this);
-                } catch (Throwable t) {
-                    Exceptions.throwIfJvmFatal(t);
-                    fail("internal error in the projection runner (please report it): " + t, t, true);
-                    finished = true;
-                }
-                if (!finished) {
-                    try {
-                        executor.execute(this);
-                    } catch (RejectedExecutionException closedRunner) {
-                        cancelUpstream();
-                    }
-                    return;
-                }
-                missed = wip.addAndGet(-missed);
-                if (missed == 0) {
-                    return;
-                }
-            }
-        }
-
-        void request(long n) {
-            Subscription s = upstream;
-            if (s != null) {
-                s.request(n);
-            }
-        }
-
-        /** On the runner's thread: stop and drop what was delivered. */
-        void cancel() {
-            cancelUpstream();
-            queue.clear();
-        }
-
-        void cancelUpstream() {
-            cancelled = true;
-            Subscription s = upstream;
-            if (s != null) {
-                s.cancel();
-            }
-        }
     }
 }

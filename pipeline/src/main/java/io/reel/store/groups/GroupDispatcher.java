@@ -7,22 +7,14 @@ import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;
 import io.reel.store.EventStore;
-import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.internal.log.LogFormat;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Subscription;
@@ -49,6 +41,9 @@ import reactor.core.scheduler.Schedulers;
  * positions every 200 ms when it changed and on close. After a restart the group resumes from it, so the
  * at-least-once window is the events acknowledged above the oldest unacknowledged one.
  *
+ * <p>The bookkeeping (queues, in flight, acks, retries, parking, the checkpoint) is the pure {@link GroupLedger};
+ * this class is its plumbing: the loop thread, the upstream subscription, timers, delivery and persistence.
+ *
  * <p>Threading: all state lives on the group's own thread; consumers, acknowledgements and the upstream
  * subscription post to it. Deliveries are signalled on it: do the work elsewhere. Memory: at most
  * {@value #BUFFER} events are read ahead of the consumers.
@@ -65,48 +60,21 @@ final class GroupDispatcher {
 
     /* Loop thread only. */
     private GroupOptions options;
-    private long readPosition;
-    private final TreeMap<Long, Long> outstanding = new TreeMap<>();
-    private final Map<String, ArrayDeque<Pending>> queues = new HashMap<>();
-    private final ArrayDeque<String> ready = new ArrayDeque<>();
-    private final Set<String> busy = new HashSet<>();
-    private final Map<Long, InFlight> inFlight = new HashMap<>();
-    private final Map<String, Long> affinity = new HashMap<>();
-    private final List<ConsumerHandle> consumers = new ArrayList<>();
-    private final TreeSet<Long> parked = new TreeSet<>();
-    private final Set<Long> replaying = new HashSet<>();
-    private int buffered;
+    private final GroupLedger<ConsumerHandle> ledger;
     private long requestedUpstream;
     private Upstream upstream;
-    private boolean dirty;
     private long lastSaveNanos;
-    private int roundRobin;
     private boolean closed;
     private volatile GroupStatus status;
     private final AtomicLong consumerIds = new AtomicLong();
-
-    private static final class Pending {
-        final RecordedEvent event;
-        int retries;
-        final boolean replayed;
-
-        Pending(RecordedEvent event, boolean replayed) {
-            this.event = event;
-            this.replayed = replayed;
-        }
-    }
-
-    private record InFlight(Pending pending, ConsumerHandle consumer, long deadlineNanos) {
-    }
 
     GroupDispatcher(EventStore store, CheckpointStore stateStore, GroupOptions options, long checkpoint, List<Long> parkedPositions) {
         this.store = store;
         this.stateStore = stateStore;
         this.options = options;
-        this.readPosition = checkpoint;
-        this.parked.addAll(parkedPositions);
+        this.ledger = new GroupLedger<>(checkpoint, parkedPositions);
         this.loop = Schedulers.newSingle("reel-group-" + options.name(), true);
-        this.status = new GroupStatus(options.name(), options.filter().toString(), checkpoint, 0, 0, 0, parked.size(), List.of());
+        this.status = new GroupStatus(options.name(), options.filter().toString(), checkpoint, 0, 0, 0, ledger.parkedCount(), List.of());
         loop.schedule(this::subscribeUpstream);
         long tick = Math.max(50, Math.min(1000, options.ackTimeout().toMillis() / 4));
         this.ticker = loop.schedulePeriodically(this::tick, tick, tick, TimeUnit.MILLISECONDS);
@@ -157,7 +125,7 @@ final class GroupDispatcher {
                         actual.onError(new ReelException(ErrorCode.NOT_FOUND, "group '" + options.name() + "' is closed or deleted"));
                         return;
                     }
-                    consumers.add(handle);
+                    ledger.join(handle);
                     dispatch();
                 });
             }
@@ -207,20 +175,9 @@ final class GroupDispatcher {
     }
 
     private void leave(ConsumerHandle consumer) {
-        if (!consumers.remove(consumer)) {
-            return;
+        if (ledger.leave(consumer)) {
+            dispatch();
         }
-        List<InFlight> held = new ArrayList<>();
-        for (InFlight f : inFlight.values()) {
-            if (f.consumer == consumer) {
-                held.add(f);
-            }
-        }
-        for (InFlight f : held) {
-            inFlight.remove(f.pending.event.position());
-            requeueFront(f.pending);
-        }
-        dispatch();
     }
 
     // --------------------------------------------------------------------------------------- settlement
@@ -228,76 +185,26 @@ final class GroupDispatcher {
     /** An ack (action null), or a nack, from any thread. */
     void settle(long position, long consumerId, Nack action, String reason) {
         post(() -> {
-            InFlight f = inFlight.get(position);
-            if (f == null || f.consumer.id != consumerId) {
+            ConsumerHandle consumer = ledger.holder(position);
+            if (consumer == null || consumer.id != consumerId) {
                 return;
             }
-            inFlight.remove(position);
-            f.consumer.inFlightCount--;
-            if (action == null || action == Nack.SKIP) {
-                f.consumer.acked++;
-                done(f.pending);
-                release(f.pending.event.stream());
-            } else if (action == Nack.PARK) {
-                park(f.pending, reason == null ? "parked by consumer " + f.consumer.name : reason);
-                release(f.pending.event.stream());
-            } else {
-                retry(f.pending, reason);
+            consumer.inFlightCount--;
+            GroupLedger.Outcome outcome = ledger.settle(position, action, options.maxRetries());
+            if (outcome == GroupLedger.Outcome.DONE) {
+                consumer.acked++;
             }
+            logParked(position, outcome, action == Nack.PARK && reason == null ? "parked by consumer " + consumer.name : reason);
             dispatch();
         });
     }
 
-    private void done(Pending p) {
-        long position = p.event.position();
-        if (p.replayed) {
-            parked.remove(position);
-            replaying.remove(position);
-        } else {
-            outstanding.remove(position);
-        }
-        dirty = true;
-    }
-
-    private void retry(Pending p, String reason) {
-        p.retries++;
-        if (p.retries > options.maxRetries()) {
-            park(p, "retried " + options.maxRetries() + " times" + (reason == null ? "" : ": " + reason));
-            release(p.event.stream());
-        } else {
-            requeueFront(p);
-        }
-    }
-
-    private void park(Pending p, String reason) {
-        long position = p.event.position();
-        parked.add(position);
-        replaying.remove(position);
-        if (!p.replayed) {
-            outstanding.remove(position);
-        }
-        dirty = true;
-        LOG.info("group '{}' parked the event at position {} ({})", options.name(), position, reason);
-    }
-
-    /** Puts an event back at the front of its stream's queue (it was in flight, so its stream was busy). */
-    private void requeueFront(Pending p) {
-        String stream = p.event.stream();
-        queues.computeIfAbsent(stream, s -> new ArrayDeque<>()).addFirst(p);
-        buffered++;
-        busy.remove(stream);
-        ready.addFirst(stream);
-    }
-
-    /** The stream's in-flight event is done: the next one of the stream, if any, may go. */
-    private void release(String stream) {
-        busy.remove(stream);
-        ArrayDeque<Pending> q = queues.get(stream);
-        if (q != null && !q.isEmpty()) {
-            ready.add(stream);
-        } else {
-            queues.remove(stream);
-            affinity.remove(stream);
+    private void logParked(long position, GroupLedger.Outcome outcome, String reason) {
+        if (outcome == GroupLedger.Outcome.PARKED) {
+            LOG.info("group '{}' parked the event at position {} ({})", options.name(), position, reason);
+        } else if (outcome == GroupLedger.Outcome.PARKED_AFTER_RETRIES) {
+            LOG.info("group '{}' parked the event at position {} ({})", options.name(), position,
+                "retried " + options.maxRetries() + " times" + (reason == null ? "" : ": " + reason));
         }
     }
 
@@ -309,48 +216,15 @@ final class GroupDispatcher {
         }
         long now = ackClockNanos();
         long timeout = options.ackTimeout().toNanos();
-        while (!ready.isEmpty()) {
-            String stream = ready.peek();
-            ConsumerHandle consumer = choose(stream);
-            if (consumer == null) {
-                break;
-            }
-            ready.poll();
-            ArrayDeque<Pending> q = queues.get(stream);
-            if (q == null || q.isEmpty() || busy.contains(stream)) {
-                continue;
-            }
-            Pending p = q.poll();
-            buffered--;
-            busy.add(stream);
-            affinity.put(stream, consumer.id);
-            inFlight.put(p.event.position(), new InFlight(p, consumer, now + timeout));
+        GroupLedger.Assignment<ConsumerHandle> next;
+        while ((next = ledger.next(now + timeout, ConsumerHandle::hasRoom)) != null) {
+            ConsumerHandle consumer = next.consumer();
             consumer.inFlightCount++;
             consumer.requested.decrementAndGet();
             consumer.delivered++;
-            consumer.actual.onNext(new Delivery(p.event, p.retries, this, consumer.id));
+            consumer.actual.onNext(new Delivery(next.event(), next.retries(), this, consumer.id));
         }
         requestUpstream();
-    }
-
-    private ConsumerHandle choose(String stream) {
-        Long preferred = affinity.get(stream);
-        if (preferred != null) {
-            for (ConsumerHandle c : consumers) {
-                if (c.id == preferred && c.hasRoom()) {
-                    return c;
-                }
-            }
-        }
-        int n = consumers.size();
-        for (int i = 0; i < n; i++) {
-            ConsumerHandle c = consumers.get((roundRobin + i) % n);
-            if (c.hasRoom()) {
-                roundRobin = (roundRobin + i + 1) % n;
-                return c;
-            }
-        }
-        return null;
     }
 
     // ------------------------------------------------------------------------------------------ upstream
@@ -368,21 +242,17 @@ final class GroupDispatcher {
             }
             requestedUpstream--;
             if (message instanceof SubscriptionMessage.Event e) {
-                RecordedEvent event = e.event();
-                readPosition = event.position() + 1;
-                outstanding.put(event.position(), event.timestampMicros());
-                enqueue(new Pending(event, false));
+                ledger.received(e.event());
             } else {
-                readPosition = Math.max(readPosition, message.nextPosition());
+                ledger.advanced(message.nextPosition());
             }
-            dirty = true;
             dispatch();
         }
 
         @Override
         protected void hookOnError(Throwable t) {
             if (upstream == this && !closed) {
-                LOG.warn("group '{}' lost its subscription to the log ({}); resubscribing from {}", options.name(), t.getMessage(), readPosition);
+                LOG.warn("group '{}' lost its subscription to the log ({}); resubscribing from {}", options.name(), t.getMessage(), ledger.readPosition());
                 loop.schedule(GroupDispatcher.this::subscribeUpstream, 1, TimeUnit.SECONDS);
             }
         }
@@ -395,7 +265,7 @@ final class GroupDispatcher {
         Upstream next = new Upstream();
         upstream = next;
         requestedUpstream = 0;
-        store.subscribe(SubscribeOptions.fromPosition(readPosition).filter(options.filter()).checkpointInterval(256))
+        store.subscribe(SubscribeOptions.fromPosition(ledger.readPosition()).filter(options.filter()).checkpointInterval(256))
             .publishOn(loop, 256)
             .subscribe(next);
         requestUpstream();
@@ -406,21 +276,10 @@ final class GroupDispatcher {
         if (u == null || closed) {
             return;
         }
-        long want = BUFFER - buffered - requestedUpstream;
+        long want = BUFFER - ledger.buffered() - requestedUpstream;
         if (want >= BUFFER / 4) {
             requestedUpstream += want;
             u.request(want);
-        }
-    }
-
-    private void enqueue(Pending p) {
-        String stream = p.event.stream();
-        ArrayDeque<Pending> q = queues.computeIfAbsent(stream, s -> new ArrayDeque<>());
-        boolean wasEmpty = q.isEmpty();
-        q.add(p);
-        buffered++;
-        if (wasEmpty && !busy.contains(stream)) {
-            ready.add(stream);
         }
     }
 
@@ -437,35 +296,28 @@ final class GroupDispatcher {
             return;
         }
         long now = System.nanoTime();
-        long ackNow = ackClockNanos();
-        List<InFlight> expired = new ArrayList<>();
-        for (InFlight f : inFlight.values()) {
-            if (f.deadlineNanos - ackNow < 0) {
-                expired.add(f);
-            }
-        }
-        for (InFlight f : expired) {
-            inFlight.remove(f.pending.event.position());
-            f.consumer.inFlightCount--;
-            retry(f.pending, "no acknowledgement within " + options.ackTimeout().toMillis() + " ms");
+        List<GroupLedger.Expired<ConsumerHandle>> expired = ledger.expire(ackClockNanos(), options.maxRetries());
+        for (GroupLedger.Expired<ConsumerHandle> f : expired) {
+            f.consumer().inFlightCount--;
+            logParked(f.position(), f.outcome(), "no acknowledgement within " + options.ackTimeout().toMillis() + " ms");
         }
         if (!expired.isEmpty()) {
             dispatch();
         }
-        if (dirty && now - lastSaveNanos >= SAVE_INTERVAL_NANOS) {
+        if (ledger.dirty() && now - lastSaveNanos >= SAVE_INTERVAL_NANOS) {
             saveNow();
         }
         refreshStatus();
     }
 
     long checkpoint() {
-        return outstanding.isEmpty() ? readPosition : Math.min(outstanding.firstKey(), readPosition);
+        return ledger.checkpoint();
     }
 
     private void saveNow() {
         try {
-            save(stateStore, options, checkpoint(), parked);
-            dirty = false;
+            save(stateStore, options, checkpoint(), ledger.parked());
+            ledger.saved();
             lastSaveNanos = System.nanoTime();
         } catch (ReelException e) {
             LOG.warn("group '{}': {}", options.name(), e.getMessage());
@@ -475,14 +327,13 @@ final class GroupDispatcher {
     private void refreshStatus() {
         long head = store.headPosition();
         long checkpoint = checkpoint();
-        double lagSeconds = outstanding.isEmpty() ? 0
-            : Math.max(0, (LogFormat.micros(store.settings().clock().instant()) - outstanding.firstEntry().getValue()) / 1e6);
+        double lagSeconds = ledger.lagSeconds(LogFormat.micros(store.settings().clock().instant()));
         List<GroupStatus.Consumer> list = new ArrayList<>();
-        for (ConsumerHandle c : consumers) {
+        for (ConsumerHandle c : ledger.consumers()) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));
         }
         status = new GroupStatus(options.name(), options.filter().toString(), checkpoint, Math.max(0, head - checkpoint), lagSeconds,
-            inFlight.size(), parked.size(), List.copyOf(list));
+            ledger.inFlightCount(), ledger.parkedCount(), List.copyOf(list));
     }
 
     // ------------------------------------------------------------------------------------------- admin
@@ -493,18 +344,7 @@ final class GroupDispatcher {
             boolean refilter = !next.filter().toString().equals(options.filter().toString());
             options = next;
             if (refilter) {
-                for (ArrayDeque<Pending> q : queues.values()) {
-                    for (Pending p : q) {
-                        if (!p.replayed) {
-                            outstanding.remove(p.event.position());
-                        }
-                    }
-                }
-                queues.clear();
-                ready.clear();
-                buffered = 0;
-                replaying.clear();
-                readPosition = checkpoint();
+                ledger.refilter();
                 Upstream old = upstream;
                 upstream = null;
                 if (old != null) {
@@ -519,28 +359,18 @@ final class GroupDispatcher {
 
     /** The parked positions, oldest first. */
     reactor.core.publisher.Mono<List<Long>> parkedPositions() {
-        return reactor.core.publisher.Mono.create(sink -> post(() -> sink.success(List.copyOf(parked))));
+        return reactor.core.publisher.Mono.create(sink -> post(() -> sink.success(ledger.parked())));
     }
 
     /** Puts every parked event back into the group; completes with how many. */
     reactor.core.publisher.Mono<Long> replayParked() {
         return reactor.core.publisher.Mono.<List<Long>>create(sink -> post(() -> {
-            List<Long> toReplay = new ArrayList<>();
-            for (Long p : parked) {
-                if (replaying.add(p)) {
-                    toReplay.add(p);
-                }
-            }
-            sink.success(toReplay);
+            sink.success(ledger.startReplay());
         })).flatMap(positions -> Flux.fromIterable(positions)
             .concatMap(p -> store.readAll(p, 1, Direction.FORWARDS, EventFilter.none()).filter(r -> r.position() == p)
-                .switchIfEmpty(reactor.core.publisher.Mono.fromRunnable(() -> post(() -> {
-                    parked.remove(p);
-                    replaying.remove(p);
-                    dirty = true;
-                }))))
+                .switchIfEmpty(reactor.core.publisher.Mono.fromRunnable(() -> post(() -> ledger.forgetParked(p)))))
             .doOnNext(event -> post(() -> {
-                enqueue(new Pending(event, true));
+                ledger.replayed(event);
                 dispatch();
             }))
             .count());
@@ -562,12 +392,12 @@ final class GroupDispatcher {
                     if (u != null) {
                         u.dispose();
                     }
-                    for (ConsumerHandle c : List.copyOf(consumers)) {
+                    for (ConsumerHandle c : List.copyOf(ledger.consumers())) {
                         if (!c.cancelled) {     // a consumer that cancelled is leaving: it gets no more signals
                             c.actual.onError(error);
                         }
                     }
-                    consumers.clear();
+                    ledger.clearConsumers();
                     if (save) {
                         saveNow();
                     }
