@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The admin verbs on real data directories: exit codes, what they print, and what they do to the files. */
 @Timeout(90)
 class AdminCommandsTest {
-    private static final StoreSettings SMALL_SEGMENTS = StoreSettings.builder().segmentSize(256 * 1024).maxEventSize(8 * 1024).build();
+    private static final StoreSettings SMALL_SEGMENTS = StoreSettings.builder().segmentSize(64 * 1024).maxEventSize(8 * 1024).build();
 
     @TempDir
     Path dir;
@@ -186,7 +186,7 @@ class AdminCommandsTest {
         assertThat(result).containsKey("events_per_sec");
         Cli.Result unknown = Cli.run("bench", "teleport");
         assertThat(unknown.exitCode()).isEqualTo(ReelCommand.ExitCodes.USAGE);
-        assertThat(unknown.err()).contains("append, read, subscribe");
+        assertThat(unknown.err()).contains("append, read, read-stream, subscribe");
     }
 
     @Test
