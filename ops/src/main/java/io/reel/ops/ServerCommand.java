@@ -69,10 +69,13 @@ final class ServerCommand implements Callable<Integer> {
         description = "If acknowledged data is damaged, quarantine the damaged files and open anyway, reporting how many events were lost.")
     boolean repair;
 
+    @CommandLine.Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
     @Override
     public Integer call() throws InterruptedException {
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            tlsCert, tlsKey, repair);
+            tlsCert, tlsKey, repair, cluster.settings());
         PrintWriter out = spec.commandLine().getOut();
         ServerRuntime runtime = ServerRuntime.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

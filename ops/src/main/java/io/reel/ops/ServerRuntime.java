@@ -17,6 +17,8 @@ import io.reel.store.StoreSettings;
 import io.reel.transport.ProjectionDirectory;
 import io.reel.transport.ReelServer;
 import io.reel.transport.ServerSettings;
+import io.reel.transport.cluster.ClusterNode;
+import io.reel.transport.cluster.ClusterSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,9 +49,15 @@ final class ServerRuntime implements AutoCloseable {
      * @param tlsCertificate PEM certificate (chain) for TLS on both RSocket listeners, or null for plain connections
      * @param tlsPrivateKey  PEM PKCS#8 key that goes with {@code tlsCertificate}, or null
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
+     * @param cluster     the cluster this node belongs to, or null for a standalone server
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
-                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+                  Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, ClusterSettings cluster) {
+        Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
+               Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
+            this(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens, tlsCertificate, tlsPrivateKey, repair, null);
+        }
+
         Config {
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(host, "host");
@@ -88,8 +96,12 @@ final class ServerRuntime implements AutoCloseable {
         }
 
         ServerSettings serverSettings(ProjectionDirectory projections) {
+            return serverSettings(projections, null);
+        }
+
+        ServerSettings serverSettings(ProjectionDirectory projections, ClusterNode node) {
             return ServerSettings.builder().host(host).tcpPort(rsocketPort).webSocketPort(wsPort).tokensFile(tokens)
-                .tls(tlsCertificate, tlsPrivateKey).projections(projections).build();
+                .tls(tlsCertificate, tlsPrivateKey).projections(projections).replication(node).build();
         }
     }
 
@@ -97,6 +109,7 @@ final class ServerRuntime implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
+    private ClusterNode node;
     private Projections projections;
     private ReelServer rsocket;
     private StatsSampler sampler;
@@ -127,7 +140,8 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private void startAll() {
-        StoreSettings settings = config.storeSettings(registry);
+        node = config.cluster() == null ? null : ClusterNode.create(config.cluster());
+        StoreSettings settings = node == null ? config.storeSettings(registry) : node.storeSettings(config.storeSettings(registry));
         config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -146,6 +160,10 @@ final class ServerRuntime implements AutoCloseable {
             throw e;
         }
         started.add(store);
+        if (node != null) {
+            node.start(store, config.data().resolve("raft"));
+            started.add(node);
+        }
         var recovery = store.recovery();
         if (recovery.truncatedBytes() > 0 || recovery.lostEvents() > 0 || !recovery.repairs().isEmpty()) {
             LOG.warn("recovery cut {} bytes of unacknowledged tail, lost {} event(s) to repair{}", recovery.truncatedBytes(),
@@ -154,7 +172,7 @@ final class ServerRuntime implements AutoCloseable {
         projections = Projections.embedded(store);
         started.add(projections);
         projections.start(EventTypeCounts.projection());
-        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections)));
+        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections), node));
         started.add(rsocket);
         EventStore opened = store;
         Projections running = projections;
@@ -165,11 +183,19 @@ final class ServerRuntime implements AutoCloseable {
         started.add(sampler);
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
         started.add(http);
+        if (node != null) {
+            node.announce(hostPort(rsocket.tcpAddress()), hostPort(http.address()));
+        }
         LOG.info("dashboard http://{}:{}/", config.host(), http.address().getPort());
     }
 
     EventStore store() {
         return store;
+    }
+
+    /** The cluster node, or null for a standalone server. */
+    ClusterNode node() {
+        return node;
     }
 
     Projections projections() {
@@ -198,6 +224,9 @@ final class ServerRuntime implements AutoCloseable {
         lines.add("rsocket-tcp " + hostPort(rsocket.tcpAddress()));
         lines.add("rsocket-ws " + hostPort(rsocket.webSocketAddress()));
         lines.add("http " + hostPort(http.address()));
+        if (node != null) {
+            lines.add("raft " + node.raftAddress());
+        }
         return lines;
     }
 

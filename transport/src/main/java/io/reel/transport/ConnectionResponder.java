@@ -114,7 +114,7 @@ final class ConnectionResponder implements RSocket {
             case CHECKPOINT -> Checkpoint.getDefaultInstance();
             case STREAM_METADATA_GET, STREAM_METADATA_SET -> io.reel.proto.StreamMetadata.getDefaultInstance();
             case STREAM_DELETE -> DeleteStreamRequest.getDefaultInstance();
-            case INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
+            case INFO, CLUSTER_INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
             case PROJECTION_STATE -> ProjectionQuery.getDefaultInstance();
             case GROUP_CREATE, GROUP_UPDATE -> GroupSettings.getDefaultInstance();
             case GROUP_DELETE, GROUP_PARKED, GROUP_REPLAY_PARKED -> GroupRef.getDefaultInstance();
@@ -148,9 +148,14 @@ final class ConnectionResponder implements RSocket {
 
     private Mono<? extends Message> respond(Request request) {
         EventStore store = server.store();
+        Replication cluster = server.settings().replication();
         return switch (request.route()) {
             case APPEND -> {
                 AppendRequest r = (AppendRequest) request.message();
+                if (cluster != null) {
+                    yield cluster.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
+                        r.getRevision(), r.getExpectation()), events(r)).map(ConnectionResponder::appendResult);
+                }
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                     r.getRevision(), r.getExpectation()), events(r)).map(ConnectionResponder::appendResult);
             }
@@ -160,14 +165,19 @@ final class ConnectionResponder implements RSocket {
             }
             case STREAM_METADATA_SET -> {
                 io.reel.proto.StreamMetadata m = (io.reel.proto.StreamMetadata) request.message();
-                yield store.setStreamMetadata(m.getStream(), fromProto(m)).map(ConnectionResponder::appendResult);
+                yield (cluster != null ? cluster.setStreamMetadata(m.getStream(), fromProto(m)) : store.setStreamMetadata(m.getStream(), fromProto(m)))
+                    .map(ConnectionResponder::appendResult);
             }
             case STREAM_DELETE -> {
                 DeleteStreamRequest r = (DeleteStreamRequest) request.message();
-                yield store.deleteStream(r.getStream(), expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
-                    r.getRevision(), r.getExpectation()), r.getHard()).map(ConnectionResponder::appendResult);
+                ExpectedRevision expected = expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
+                    r.getRevision(), r.getExpectation());
+                yield (cluster != null ? cluster.deleteStream(r.getStream(), expected, r.getHard()) : store.deleteStream(r.getStream(), expected, r.getHard()))
+                    .map(ConnectionResponder::appendResult);
             }
-            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ConnectionResponder::toProto);
+            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ConnectionResponder::toProto)
+                .map(info -> cluster == null ? info.toBuilder().setRole("STANDALONE").build() : ClusterViews.withStatus(info, cluster.status()));
+            case CLUSTER_INFO -> Mono.fromSupplier(() -> cluster == null ? ClusterViews.standalone(store) : cluster.clusterInfo());
             case PROJECTION_LIST -> server.settings().projections().list()
                 .map(list -> ProjectionList.newBuilder().addAllProjections(list).build());
             case PROJECTION_STATE -> {
@@ -293,14 +303,14 @@ final class ConnectionResponder implements RSocket {
                 long from = r.getFromEnd() ? EventSource.END : unsigned("from_revision", r.getFromRevision());
                 Flux<io.reel.store.RecordedEvent> records = store.readStream(r.getStream(), from, unsigned("max_count", r.getMaxCount()),
                     r.getBackwards() ? Direction.BACKWARDS : Direction.FORWARDS);
-                return records(records, f, maxBatch(r.getMaxBatch()));
+                return ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(), records(records, f, maxBatch(r.getMaxBatch())));
             }
             case READ_ALL -> {
                 ReadAllRequest r = (ReadAllRequest) request.message();
                 long from = r.getFromEnd() ? EventSource.END : unsigned("from_position", r.getFromPosition());
                 Flux<io.reel.store.RecordedEvent> records = store.readAll(from, unsigned("max_count", r.getMaxCount()),
                     r.getBackwards() ? Direction.BACKWARDS : Direction.FORWARDS, filter(r.hasFilter() ? r.getFilter() : null));
-                return records(records, f, maxBatch(r.getMaxBatch()));
+                return ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(), records(records, f, maxBatch(r.getMaxBatch())));
             }
             case SUBSCRIBE -> {
                 SubscribeRequest r = (SubscribeRequest) request.message();
@@ -314,7 +324,8 @@ final class ConnectionResponder implements RSocket {
                     options = options.name(r.getName());
                 }
                 int maxBatch = maxBatch(r.getMaxBatch());
-                Flux<SubscriptionMessage> messages = store.subscribe(options);
+                Flux<SubscriptionMessage> messages = ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(),
+                    store.subscribe(options));
                 if (maxBatch > 1) {
                     return new BatchingFlux(messages, f, maxBatch, MAX_BATCH_BYTES, r.getSignals(), server.scheduler());
                 }

@@ -17,6 +17,7 @@ enum Route {
     STREAM_METADATA_SET("stream.metadata.set", Interaction.REQUEST_RESPONSE, Role.ADMIN),
     STREAM_DELETE("stream.delete", Interaction.REQUEST_RESPONSE, Role.ADMIN),
     INFO("info", Interaction.REQUEST_RESPONSE, Role.READ),
+    CLUSTER_INFO("cluster.info", Interaction.REQUEST_RESPONSE, Role.READ),
     PROJECTION_LIST("projection.list", Interaction.REQUEST_RESPONSE, Role.READ),
     PROJECTION_STATE("projection.state", Interaction.REQUEST_RESPONSE, Role.READ),
     GROUP_CREATE("group.create", Interaction.REQUEST_RESPONSE, Role.ADMIN),
