@@ -30,6 +30,13 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code reel server --data DATA --rsocket-port 0 --ws-port 0 --http-port 0 EXTRA...} and waits for {@code ready}. */
     static ServerProcess start(Path data, Path logs, String... extra) {
+        ServerProcess server = launch(data, logs, extra);
+        server.awaitReady(Duration.ofSeconds(60));
+        return server;
+    }
+
+    /** As {@link #start}, without waiting: call {@link #awaitReady} (several servers start side by side). */
+    static ServerProcess launch(Path data, Path logs, String... extra) {
         try {
             Files.createDirectories(logs);
             Path out = Files.createTempFile(logs, "server", ".out");
@@ -39,15 +46,13 @@ final class ServerProcess implements AutoCloseable {
                 "--data", data.toString(), "--rsocket-port", "0", "--ws-port", "0", "--http-port", "0"));
             command.addAll(List.of(extra));
             Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            ServerProcess server = new ServerProcess(p, out, err);
-            server.awaitReady(Duration.ofSeconds(60));
-            return server;
+            return new ServerProcess(p, out, err);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void awaitReady(Duration timeout) {
+    void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             List<String> lines = stdoutLines();
@@ -117,6 +122,15 @@ final class ServerProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Kills the process at once (SIGKILL, as {@code kill -9}) and waits until it is gone. */
+    void kill() {
+        close();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     /** Kills the process if a test left it running. */

@@ -23,7 +23,7 @@ import java.util.Objects;
 public record ClusterSettings(String nodeId, Map<String, String> peers, Map<String, String> listeners, Duration electionTimeout,
                               Duration requestTimeout) {
     public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(1000);
-    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
     public ClusterSettings {
         Objects.requireNonNull(nodeId, "nodeId");
