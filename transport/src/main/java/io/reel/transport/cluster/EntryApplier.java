@@ -29,7 +29,7 @@ import reactor.core.publisher.Mono;
  * <p>Every write of an entry goes through the store's own writer, so it meets the same rules as a
  * standalone append (expected revision, event-id idempotency, limits). Given the same entries in the same
  * order, every replica writes the same records at the same positions with the same bytes: event ids come
- * with the entry, the stamp is {@code max(entry stamp, stamp of the last record)} (held on the store's
+ * with the entry, the stamp is the largest entry stamp so far (held on the store's
  * {@link ApplyClock} while the entry is written), and the next entry is not started before the last one is
  * written, so the writer's queue never overflows and no outcome depends on timing.
  *
@@ -49,11 +49,27 @@ final class EntryApplier {
     private final ApplyClock clock;
     /** The position where the records of the next entry start; behind the store's head only while replaying. */
     private long cursor;
+    /**
+     * The largest entry stamp applied so far, written or not. Entries are stamped with at least this, so stamps
+     * never go back: a writer batch that an entry joins while the previous one's rejected writes are being
+     * answered then carries the same stamp on every replica.
+     */
+    private long stamp;
 
-    EntryApplier(EventStore store, ApplyClock clock, long appliedHead) {
+    /**
+     * @param appliedHead one past the last position the entries applied before (as a snapshot recorded it)
+     * @param stamp       the largest entry stamp applied before (as a snapshot recorded it)
+     */
+    EntryApplier(EventStore store, ApplyClock clock, long appliedHead, long stamp) {
         this.store = store;
         this.clock = clock;
         this.cursor = appliedHead;
+        this.stamp = stamp;
+    }
+
+    /** The largest entry stamp applied so far (a snapshot records it). */
+    long stamp() {
+        return stamp;
     }
 
     /** One past the last position the entries applied so far have written. */
@@ -67,6 +83,7 @@ final class EntryApplier {
         List<ClusterWrite> writes = entry.getWritesList();
         int next = 0;
         long head = store.headPosition();
+        stamp = Math.max(stamp, entry.getTimestampMicros());
         while (next < writes.size() && cursor < head) {
             result.addOutcomes(replayed(writes.get(next++), head));
         }
@@ -78,7 +95,6 @@ final class EntryApplier {
                 + " the applied entries reached: its log lost records that Raft no longer holds; wipe this node's data"
                 + " directory and let it rejoin from the others");
         }
-        long stamp = Math.max(entry.getTimestampMicros(), store.headTimestampMicros());
         List<CompletableFuture<AppendResult>> pending = new ArrayList<>(writes.size() - next);
         clock.hold(stamp);
         try {

@@ -45,7 +45,7 @@ final class ReelStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(ReelStateMachine.class);
 
     /** An applied entry and the head it left, remembered until it is old enough to be a snapshot. */
-    private record Applied(TermIndex termIndex, long head, long appliedNanos) {
+    private record Applied(TermIndex termIndex, long head, long stamp, long appliedNanos) {
     }
 
     private final EventStore store;
@@ -74,14 +74,16 @@ final class ReelStateMachine extends BaseStateMachine {
     public void reinitialize() throws IOException {
         SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
         long head = 0;
+        long stamp = 0;
         if (snapshot != null) {
             ClusterSnapshot s = ClusterSnapshot.parseFrom(Files.readAllBytes(snapshot.getFile().getPath()));
             head = s.getHead();
+            stamp = s.getStampMicros();
             members.clear();
             s.getMembersList().forEach(m -> members.put(m.getId(), m));
             setLastAppliedTermIndex(snapshot.getTermIndex());
         }
-        applier = new EntryApplier(store, clock, head);
+        applier = new EntryApplier(store, clock, head, stamp);
         appliedHead = head;
         LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
     }
@@ -110,7 +112,7 @@ final class ReelStateMachine extends BaseStateMachine {
         AppendBatchResult result = applyUntilWritten(decoded, termIndex);
         appliedHead = applier.appliedHead();
         synchronized (recent) {
-            recent.addLast(new Applied(termIndex, appliedHead, System.nanoTime()));
+            recent.addLast(new Applied(termIndex, appliedHead, applier.stamp(), System.nanoTime()));
             while (recent.size() > 4096) {
                 recent.removeFirst();
             }
@@ -171,7 +173,7 @@ final class ReelStateMachine extends BaseStateMachine {
         }
         TermIndex ti = durable.termIndex();
         File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
-        ClusterSnapshot snapshot = ClusterSnapshot.newBuilder().setHead(durable.head()).addAllMembers(members.values()).build();
+        ClusterSnapshot snapshot = ClusterSnapshot.newBuilder().setHead(durable.head()).setStampMicros(durable.stamp()).addAllMembers(members.values()).build();
         File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
         Files.write(tmp.toPath(), snapshot.toByteArray());
         try (var channel = java.nio.channels.FileChannel.open(tmp.toPath(), java.nio.file.StandardOpenOption.WRITE)) {
