@@ -47,6 +47,7 @@ final class HttpEndpoint implements AutoCloseable {
     private final StatsSampler sampler;
     private final Map<String, Asset> assets;
     private final DisposableServer server;
+    private volatile java.util.function.Supplier<io.reel.proto.ClusterInfo> cluster;
 
     private record Asset(String contentType, byte[] bytes) {
     }
@@ -68,6 +69,7 @@ final class HttpEndpoint implements AutoCloseable {
                     .get("/health", (req, res) -> health(res))
                     .get("/api/stats", (req, res) -> stats(res))
                     .get("/api/history", (req, res) -> history(res))
+                    .get("/api/cluster", (req, res) -> cluster(res))
                     .get("/", this::asset)
                     .get("/index.html", (req, res) -> send(res, assets.get("/")))
                     .get("/assets/{file}", this::asset))
@@ -112,6 +114,23 @@ final class HttpEndpoint implements AutoCloseable {
         Json.Writer json = new Json.Writer();
         sampler.latest().write(json);
         return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json.toString()));
+    }
+
+    /** Serves {@code /api/cluster} from {@code info} (the node's {@code cluster.info}); a standalone server has none. */
+    void cluster(java.util.function.Supplier<io.reel.proto.ClusterInfo> info) {
+        cluster = info;
+    }
+
+    /** {@code GET /api/cluster}: the members as {@code cluster.info} reports them, in the protobuf JSON mapping. */
+    private Publisher<Void> cluster(HttpServerResponse res) {
+        return Mono.fromCallable(() -> {
+                var supplier = cluster;
+                io.reel.proto.ClusterInfo info = supplier != null ? supplier.get() : io.reel.proto.ClusterInfo.newBuilder()
+                    .addMembers(io.reel.proto.ClusterMember.newBuilder().setRole("STANDALONE").setHead(store.headPosition())).build();
+                return com.google.protobuf.util.JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(info);
+            })
+            .subscribeOn(Schedulers.boundedElastic())
+            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
     private Publisher<Void> history(HttpServerResponse res) {

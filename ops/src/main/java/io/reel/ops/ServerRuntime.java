@@ -184,6 +184,7 @@ final class ServerRuntime implements AutoCloseable {
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
         started.add(http);
         if (node != null) {
+            http.cluster(node::clusterInfo);
             node.announce(hostPort(rsocket.tcpAddress()), hostPort(http.address()));
         }
         LOG.info("dashboard http://{}:{}/", config.host(), http.address().getPort());

@@ -145,6 +145,7 @@ public final class ClusterNode implements Replication, AutoCloseable {
             gatherer = new EntryGatherer(this::send, () -> micros(Instant.now()), MAX_WRITES_PER_ENTRY,
                 Math.min(MAX_ENTRY_BYTES, (int) Math.min(Integer.MAX_VALUE, store.settings().writerQueueBytes() / 2)),
                 MAX_ENTRIES_IN_FLIGHT, QUEUE_CAPACITY);
+            registerMeters(store.settings().meterRegistry());
             if (MAX_WRITES_PER_ENTRY > store.settings().writerQueueCapacity()) {
                 throw new IllegalArgumentException("the store's writer queue must hold a whole entry (" + MAX_WRITES_PER_ENTRY + " writes)");
             }
@@ -154,6 +155,40 @@ public final class ClusterNode implements Replication, AutoCloseable {
                 + settings.raftAddress() + ": " + e.getMessage(), e);
         }
         LOG.info("node {} serves Raft on {} among {}", settings.nodeId(), settings.raftAddress(), group.getPeers());
+    }
+
+    /** {@code reel.cluster.*}: role, term, commit and apply progress, elections, writes waiting. */
+    private void registerMeters(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.leader", this, n -> n.gauge(() -> division().isLeader() ? 1 : 0))
+            .description("1 while this node is the leader, else 0").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.term", this, n -> n.gauge(() -> division().getCurrentTerm()))
+            .description("The Raft term this node is in").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.commit.index", this, n -> n.gauge(n::commitIndex))
+            .description("The last Raft index this node knows to be committed").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.applied.index", this, n -> n.gauge(() -> division().getLastAppliedIndex()))
+            .description("The last Raft index this node applied to its store").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.apply.lag", this, n -> n.gauge(() -> n.commitIndex() - division().getLastAppliedIndex()))
+            .description("Committed entries this node has not applied yet").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.queued.writes", this, ClusterNode::queuedWrites)
+            .description("Writes this node received that wait to be sent in an entry").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.leader.changes", stateMachine, ReelStateMachine::leaderChanges)
+            .description("Leader changes this node has seen (elections)").register(registry);
+    }
+
+    private double gauge(java.util.function.LongSupplier value) {
+        try {
+            return server == null ? Double.NaN : value.getAsLong();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private long commitIndex() {
+        try {
+            return server.getDivision(GROUP).getRaftLog().getLastCommittedIndex();
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.UNAVAILABLE, "the Raft server is not running: " + e.getMessage(), e);
+        }
     }
 
     private static long micros(Instant t) {

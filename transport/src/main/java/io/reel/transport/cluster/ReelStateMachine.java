@@ -56,6 +56,7 @@ final class ReelStateMachine extends BaseStateMachine {
     private final ArrayDeque<Applied> recent = new ArrayDeque<>();
     private volatile EntryApplier applier;
     private volatile long appliedHead;
+    private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
 
     ReelStateMachine(EventStore store, ApplyClock clock, Duration forceInterval) {
         this.store = store;
@@ -144,6 +145,16 @@ final class ReelStateMachine extends BaseStateMachine {
                 waitMillis = Math.min(5_000, waitMillis * 2);
             }
         }
+    }
+
+    @Override
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId groupMemberId, org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+        leaderChanges.incrementAndGet();
+        LOG.info("leader is now {}", newLeaderId);
+    }
+
+    double leaderChanges() {
+        return leaderChanges.get();
     }
 
     /** One past the last position the applied entries wrote. */
