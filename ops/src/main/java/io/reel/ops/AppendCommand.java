@@ -12,17 +12,18 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code reel append}: appends events to a stream of a running server, atomically. One event from
@@ -33,7 +34,7 @@ import picocli.CommandLine.Parameters;
         "One event from --data, or, without --data, one event per non-empty line of standard input."},
     footer = {"", "Examples:", "  reel append order-42 --type OrderPlaced --data '{\"total\": 12}'",
         "  printf '{\"n\":1}\\n{\"n\":2}\\n' | reel append ticks --type Ticked --expected no-stream"})
-final class AppendCommand implements Callable<Integer> {
+public final class AppendCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -70,12 +71,16 @@ final class AppendCommand implements Callable<Integer> {
     public Integer call() {
         ExpectedRevision expectation = expectation(expected);
         List<EventData> events = events();
-        try (ReelClient reel = client.connect()) {
-            AppendResult r = reel.append(stream, expectation, events).block(Duration.ofSeconds(60));
+        // one round trip: the append itself (no info first), which also checks the token and the connection
+        try (ReelClient reel = client.open()) {
+            AppendResult r = client.explained(() -> reel.append(stream, expectation, events).block(client.blockLimit()));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(new Json.Writer().beginObject().field("first_position", r.firstPosition()).field("last_position", r.lastPosition())
-                    .field("next_expected_revision", r.nextExpectedRevision()).endObject());
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("first_position", r.firstPosition());
+                result.put("last_position", r.lastPosition());
+                result.put("next_expected_revision", r.nextExpectedRevision());
+                out.println(Json.write(result));
             } else {
                 out.printf("appended %d event(s) to %s at position%s; the stream is at revision %d%n", events.size(), stream,
                     r.firstPosition() == r.lastPosition() ? " " + r.firstPosition() : "s " + r.firstPosition() + ".." + r.lastPosition(),

@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
     description = {"Measure a workload against the floor of this machine's disk, measured in the same run.",
-        "Workloads: append, read, subscribe (--remote: over RSocket on loopback), e2e, command, projection, restart.",
+        "Workloads: append, read, subscribe, e2e, command, projection, restart, group (--remote: over RSocket on loopback).",
         "Prints events/s, MB/s, latency percentiles and the ratio to the floor; --json prints one JSON object per line."})
 final class BenchCommand implements Callable<Integer> {
     /** One bench workload. */
@@ -52,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, subscribe, e2e, command, projection or restart.")
+    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, subscribe, e2e, command, projection, restart or group.")
     String workload;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the bench's stores (default: a new temporary one, deleted afterwards).")
@@ -67,7 +67,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--payload", paramLabel = "BYTES", defaultValue = "100", description = "Bytes of data per event (default: ${DEFAULT-VALUE}).")
     int payload;
 
-    @Option(names = "--producers", paramLabel = "N", defaultValue = "1", description = "Concurrent appenders (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--producers", paramLabel = "N", defaultValue = "1",
+        description = "Concurrent appenders; for group, remote consumers (default: ${DEFAULT-VALUE}).")
     int producers;
 
     @Option(names = "--streams", paramLabel = "N", defaultValue = "1",
@@ -82,8 +83,13 @@ final class BenchCommand implements Callable<Integer> {
         description = "Records per payload for remote reads and subscriptions (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--remote", description = "subscribe: over RSocket on loopback instead of embedded.")
+    @Option(names = "--remote", description = "append, subscribe, e2e, projection: over RSocket on loopback instead of embedded"
+        + " (append: through ReelClient, beside the embedded figure of the same run).")
     boolean remote;
+
+    @Option(names = "--no-coalesce", description = "append --remote: send every append on the plain append route, as a client"
+        + " without batching does, instead of coalescing them into append.batch requests.")
+    boolean noCoalesce;
 
     @Option(names = "--json", description = "One JSON object per workload on one line.")
     boolean json;
@@ -107,7 +113,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new ReelException(ErrorCode.IO_ERROR, "cannot create the bench directory: " + e, e);
         }
         try {
-            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote), System.err);
+            BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote,
+                !noCoalesce), System.err);
             PrintWriter out = spec.commandLine().getOut();
             out.print(json ? result.toJson() + System.lineSeparator() : result.toTable());
             out.flush();

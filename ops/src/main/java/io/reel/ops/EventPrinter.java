@@ -1,11 +1,14 @@
 package io.reel.ops;
 
+import com.google.gson.JsonElement;
 import io.reel.store.RecordedEvent;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * How {@code reel read} and {@code reel tail} print events: one line each. Text lines are
@@ -32,24 +35,25 @@ final class EventPrinter {
     }
 
     static String json(RecordedEvent e) {
-        Json.Writer w = new Json.Writer().beginObject()
-            .field("position", e.position())
-            .field("stream", e.stream())
-            .field("revision", e.revision())
-            .field("event_id", e.eventId().toString())
-            .field("type", e.type())
-            .field("content_type", e.contentType())
-            .field("timestamp", Instant.ofEpochSecond(0, e.timestampMicros() * 1000).toString());
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("position", e.position());
+        w.put("stream", e.stream());
+        w.put("revision", e.revision());
+        w.put("event_id", e.eventId().toString());
+        w.put("type", e.type());
+        w.put("content_type", e.contentType());
+        w.put("timestamp", Instant.ofEpochSecond(0, e.timestampMicros() * 1000).toString());
         byte[] data = e.data();
-        if (isJson(e.contentType()) && parses(data)) {
-            w.name("data").raw(new String(data, StandardCharsets.UTF_8).trim());
+        JsonElement inline = isJson(e.contentType()) ? parsed(data) : null;
+        if (inline != null) {
+            w.put("data", inline);
         } else {
-            w.field("data_base64", Base64.getEncoder().encodeToString(data));
+            w.put("data_base64", Base64.getEncoder().encodeToString(data));
         }
         if (e.metadata().length > 0) {
-            w.field("metadata_base64", Base64.getEncoder().encodeToString(e.metadata()));
+            w.put("metadata_base64", Base64.getEncoder().encodeToString(e.metadata()));
         }
-        return w.endObject().toString();
+        return Json.write(w);
     }
 
     private static String dataText(RecordedEvent e) {
@@ -66,12 +70,12 @@ final class EventPrinter {
         return ct.startsWith("application/json") || ct.endsWith("+json");
     }
 
-    private static boolean parses(byte[] data) {
+    /** The data as a JSON tree, or null when it is not valid JSON. */
+    private static JsonElement parsed(byte[] data) {
         try {
-            Json.parse(new String(data, StandardCharsets.UTF_8));
-            return true;
+            return Json.element(new String(data, StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            return false;
+            return null;
         }
     }
 }

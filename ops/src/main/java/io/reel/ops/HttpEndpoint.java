@@ -11,6 +11,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -99,21 +101,20 @@ final class HttpEndpoint implements AutoCloseable {
         String writer = store.writerState();
         StatsSampler.Sample sample = sampler.latest();
         boolean ok = "ok".equals(writer);
-        String json = new Json.Writer().beginObject()
-            .field("status", ok ? "ok" : "writes_stopped")
-            .field("writer", writer)
-            .field("head", store.headPosition())
-            .field("disk_free_bytes", sample.diskFreeBytes())
-            .field("data_dir", store.directory().toAbsolutePath().toString())
-            .endObject().toString();
+        Map<String, Object> health = new LinkedHashMap<>();
+        health.put("status", ok ? "ok" : "writes_stopped");
+        health.put("writer", writer);
+        health.put("head", store.headPosition());
+        health.put("disk_free_bytes", sample.diskFreeBytes());
+        health.put("data_dir", store.directory().toAbsolutePath().toString());
+        String json = Json.write(health);
         return res.status(ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE)
             .header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json));
     }
 
     private Publisher<Void> stats(HttpServerResponse res) {
-        Json.Writer json = new Json.Writer();
-        sampler.latest().write(json);
-        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json.toString()));
+        String json = Json.write(sampler.latest().toJsonTree());
+        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json));
     }
 
     /** Serves {@code /api/cluster} from {@code info} (the node's {@code cluster.info}); a standalone server has none. */
@@ -135,12 +136,11 @@ final class HttpEndpoint implements AutoCloseable {
 
     private Publisher<Void> history(HttpServerResponse res) {
         List<StatsSampler.Sample> samples = sampler.history();
-        Json.Writer json = new Json.Writer().beginArray();
+        List<Map<String, Object>> trees = new ArrayList<>(samples.size());
         for (StatsSampler.Sample s : samples) {
-            s.write(json);
+            trees.add(s.toJsonTree());
         }
-        json.endArray();
-        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json.toString()));
+        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(Json.write(trees)));
     }
 
     private Publisher<Void> asset(HttpServerRequest req, HttpServerResponse res) {

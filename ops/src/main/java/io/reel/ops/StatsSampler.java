@@ -6,15 +6,17 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.reel.projection.ProjectionStatus;
 import io.reel.store.EventStore;
-import io.reel.store.GroupStatus;
 import io.reel.store.StoreInfo;
 import io.reel.store.SubscriptionStatus;
+import io.reel.store.groups.GroupStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -74,37 +76,38 @@ final class StatsSampler implements AutoCloseable {
             return "ok".equals(writerState);
         }
 
-        void write(Json.Writer json) {
-            json.beginObject()
-                .field("time_millis", timeMillis)
-                .field("version", info.version())
-                .field("durability", info.durability())
-                .field("writer_state", writerState)
-                .field("head", head)
-                .field("head_timestamp_micros", headTimestampMicros)
-                .field("append_rate", round(appendRate))
-                .field("append_bytes_rate", round(appendBytesRate))
-                .field("segments", info.segments())
-                .field("bytes", info.bytes())
-                .field("disk_free_bytes", diskFreeBytes)
-                .field("connections", connections);
+        /** The JSON of {@code /api/stats} (and each element of {@code /api/history}), as an ordered tree for Gson. */
+        Map<String, Object> toJsonTree() {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("time_millis", timeMillis);
+            json.put("version", info.version());
+            json.put("durability", info.durability());
+            json.put("writer_state", writerState);
+            json.put("head", head);
+            json.put("head_timestamp_micros", headTimestampMicros);
+            json.put("append_rate", round(appendRate));
+            json.put("append_bytes_rate", round(appendBytesRate));
+            json.put("segments", info.segments());
+            json.put("bytes", info.bytes());
+            json.put("disk_free_bytes", diskFreeBytes);
+            json.put("connections", connections);
             for (Kind kind : Kind.values()) {
-                json.name(kind.name().toLowerCase(java.util.Locale.ROOT) + "s").beginArray();
+                List<Map<String, Object>> ofKind = new ArrayList<>();
                 for (Lag lag : lags) {
                     if (lag.kind() == kind) {
-                        json.beginObject()
-                            .field("name", lag.name())
-                            .field("status", lag.status())
-                            .field("position", lag.position())
-                            .field("lag_events", lag.lagEvents())
-                            .field("lag_seconds", round(lag.lagSeconds()))
-                            .field("detail", lag.detail())
-                            .endObject();
+                        Map<String, Object> l = new LinkedHashMap<>();
+                        l.put("name", lag.name());
+                        l.put("status", lag.status());
+                        l.put("position", lag.position());
+                        l.put("lag_events", lag.lagEvents());
+                        l.put("lag_seconds", round(lag.lagSeconds()));
+                        l.put("detail", lag.detail());
+                        ofKind.add(l);
                     }
                 }
-                json.endArray();
+                json.put(kind.name().toLowerCase(java.util.Locale.ROOT) + "s", ofKind);
             }
-            json.endObject();
+            return json;
         }
 
         private static double round(double v) {

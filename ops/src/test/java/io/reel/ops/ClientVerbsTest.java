@@ -119,6 +119,10 @@ class ClientVerbsTest {
         Cli.Result unreachable = Cli.run("read", "--server", "127.0.0.1:1");
         assertThat(unreachable.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
         assertThat(unreachable.err()).startsWith("error: IO_ERROR: ");
+        Cli.Result timedOut = Cli.run("append", "--server", "127.0.0.1:1", "--timeout", "1", "s", "--type", "T", "--data", "{}");
+        assertThat(timedOut.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(timedOut.err()).startsWith("error: IO_ERROR: no answer from 127.0.0.1:1 within 1 s (--timeout)")
+            .contains("raise --timeout");
         Cli.Result badAddress = Cli.run("read", "--server", "localhost");
         assertThat(badAddress.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
         assertThat(badAddress.err()).contains("HOST:PORT");

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -24,7 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscription;
+import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Opens the dashboard in a real headless Chromium against a real server runtime under load, and checks that
@@ -54,10 +56,8 @@ class DashboardBrowserTest {
             String reason = "SKIPPED dashboard browser test: no Chromium found (looked at " + (System.getenv("REEL_CHROMIUM") != null
                 ? "$REEL_CHROMIUM=" + System.getenv("REEL_CHROMIUM") : CANDIDATES.toString())
                 + "); install one with 'apt-get install -y chromium' to run it";
-            System.err.println(reason);
             Assumptions.abort(reason);
         }
-        AtomicBoolean loading = new AtomicBoolean(true);
         try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"),
             Durability.batched(Duration.ofMillis(5)), 4L << 20))) {
             EventStore store = runtime.store();
@@ -68,13 +68,8 @@ class DashboardBrowserTest {
                 }
             };
             store.subscribe(SubscribeOptions.fromStart().name("stalled-reader")).subscribe(stalled);
-            Thread load = new Thread(() -> {
-                while (loading.get()) {
-                    Stores.append(store, "load", 20, 10);
-                    sleep(20);
-                }
-            }, "dashboard-load");
-            load.start();
+            Disposable load = Flux.interval(Duration.ofMillis(20), Schedulers.boundedElastic()).onBackpressureDrop()
+                .subscribe(tick -> Stores.append(store, "load", 20, 10));
             await().atMost(Duration.ofSeconds(20)).until(() -> new StatsHistory(runtime).samples() >= 3);
 
             String url = "http://" + ServerRuntime.hostPort(runtime.httpAddress()) + "/";
@@ -83,8 +78,7 @@ class DashboardBrowserTest {
             if (screenshot != null) {
                 run(browser.get(), Files.createDirectories(dir.resolve("chromium-shot")), "--screenshot=" + Path.of(screenshot).toAbsolutePath(), url);
             }
-            loading.set(false);
-            load.join(10_000);
+            load.dispose();
             stalled.dispose();
 
             Matcher m = CHART.matcher(dom);
@@ -133,14 +127,6 @@ class DashboardBrowserTest {
             throw new AssertionError(name + " missing in " + attributes);
         }
         return m.group(1);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** How many samples the runtime's sampler holds, read through its HTTP API as the page reads it. */

@@ -3,15 +3,15 @@ package io.reel.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.reel.store.Delivery;
 import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupOptions;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.WrongExpectedVersionException;
+import io.reel.store.groups.Delivery;
+import io.reel.store.groups.GroupOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import reactor.core.publisher.BaseSubscriber;
 import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
 
 /**
  * The HTTP endpoint of a real server runtime (store, sampler, HTTP on port 0) after real traffic: appends,

@@ -1,5 +1,7 @@
 package io.reel.ops;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * {@code reel server} in a child JVM, started as a user would start it (the test class path stands in for
@@ -53,23 +56,22 @@ final class ServerProcess implements AutoCloseable {
     }
 
     void awaitReady(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            List<String> lines = stdoutLines();
-            if (lines.contains("ready")) {
-                for (String line : lines.subList(0, lines.indexOf("ready"))) {
-                    String[] parts = line.split(" ");
-                    listeners.put(parts[0], parts[1]);
+        try {
+            await("'ready' from the server").atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() -> {
+                if (!process.isAlive() && !stdoutLines().contains("ready")) {
+                    throw new AssertionError("the server exited with " + process.exitValue() + " before 'ready':\n" + stderr());
                 }
-                return;
-            }
-            if (!process.isAlive()) {
-                throw new AssertionError("the server exited with " + process.exitValue() + " before 'ready':\n" + stderr());
-            }
-            sleep(50);
+                return stdoutLines().contains("ready");
+            });
+        } catch (ConditionTimeoutException e) {
+            process.destroyForcibly();
+            throw new AssertionError("the server printed no 'ready' within " + timeout + ":\n" + stdoutLines() + "\n" + stderr(), e);
         }
-        process.destroyForcibly();
-        throw new AssertionError("the server printed no 'ready' within " + timeout + ":\n" + stdoutLines() + "\n" + stderr());
+        List<String> lines = stdoutLines();
+        for (String line : lines.subList(0, lines.indexOf("ready"))) {
+            String[] parts = line.split(" ");
+            listeners.put(parts[0], parts[1]);
+        }
     }
 
     /** Listener name ({@code rsocket-tcp}, {@code rsocket-ws}, {@code http}) to {@code HOST:PORT}, as printed. */
@@ -116,17 +118,17 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static void sleep(long millis) {
+    /** Kills the process with SIGKILL (no shutdown of any kind) and waits until it is gone. */
+    void kill() {
+        process.destroyForcibly();
         try {
-            Thread.sleep(millis);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("the server was still running 30 s after SIGKILL");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
-    }
-
-    /** Kills the process at once (SIGKILL, as {@code kill -9}) and waits until it is gone. */
-    void kill() {
-        close();
     }
 
     boolean isAlive() {

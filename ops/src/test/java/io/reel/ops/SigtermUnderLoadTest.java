@@ -1,6 +1,7 @@
 package io.reel.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.reel.store.AppendResult;
 import io.reel.store.EventData;
@@ -42,7 +43,7 @@ class SigtermUnderLoadTest {
         try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"))) {
             String[] tcp = server.listeners().get("rsocket-tcp").split(":");
             ClientSettings settings = ClientSettings.builder().host(tcp[0]).port(Integer.parseInt(tcp[1]))
-                .requestTimeout(Duration.ofSeconds(2)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
+                .requestTimeout(Duration.ofSeconds(10)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
             try (ReelClient client = ReelClient.connect(settings).block(Duration.ofSeconds(30))) {
                 var load = Flux.range(0, 32).flatMap(producer -> Flux.range(0, Integer.MAX_VALUE)
                     .concatMap(i -> {
@@ -57,17 +58,11 @@ class SigtermUnderLoadTest {
                         return Mono.empty();
                     }), 32)
                     .subscribe();
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (acknowledged.size() < 2_000 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
-                assertThat(acknowledged).as("appends were acknowledged before SIGTERM").hasSizeGreaterThanOrEqualTo(2_000);
+                await("appends were acknowledged before SIGTERM").atMost(Duration.ofSeconds(30))
+                    .until(() -> acknowledged.size() >= 2_000);
                 exit = server.terminate(Duration.ofSeconds(60));
                 assertThat(server.stdoutLines()).last().isEqualTo("stopped");
-                long settle = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (failures.get() < 32 && System.nanoTime() < settle) {
-                    Thread.sleep(20);
-                }
+                await("every producer saw the server go").atMost(Duration.ofSeconds(20)).until(() -> failures.get() >= 32);
                 load.dispose();
             }
             assertThat(exit).as(server.stderr()).isZero();

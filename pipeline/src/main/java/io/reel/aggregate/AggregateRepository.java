@@ -3,6 +3,9 @@ package io.reel.aggregate;
 import com.google.protobuf.Message;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.reel.aggregate.internal.AggregateLoader;
+import io.reel.aggregate.internal.Image;
+import io.reel.aggregate.internal.SnapshotStore;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
@@ -60,7 +63,7 @@ import reactor.core.scheduler.Schedulers;
  * <h2>Threads</h2>
  * Nothing blocks. {@code decide} runs on the subscribing thread when the image is cached, on a store reader
  * thread after a load, or on {@code Schedulers.parallel()} for queued commands. Results are signalled on the
- * store's writer thread (or a reader thread when nothing was written): keep the subscriber cheap there, or
+ * store's acknowledging thread (or a reader thread when nothing was written): keep the subscriber cheap there, or
  * {@code publishOn} elsewhere. Each subscription to a returned {@code Mono} submits its command once; cancelling
  * it before the command is decided withdraws the command, later it does not undo the append.
  *

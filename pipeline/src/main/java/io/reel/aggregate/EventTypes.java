@@ -93,7 +93,7 @@ public final class EventTypes {
      *
      * @throws ReelException {@code NOT_FOUND} for an unknown type, {@code INVALID_ARGUMENT} for data that does not parse
      */
-    Message decode(RecordedEvent stored) {
+    public Message decode(RecordedEvent stored) {
         String type = stored.type();
         if (!upcasters.isEmpty()) {
             int version = readsVersions ? versionOf(stored.contentType()) : 1;

@@ -1,6 +1,9 @@
 package io.reel.aggregate;
 
 import com.google.protobuf.Message;
+import io.reel.aggregate.internal.AggregateLoader;
+import io.reel.aggregate.internal.Image;
+import io.reel.aggregate.internal.SnapshotStore;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;
 import io.reel.store.EventStore;

@@ -1,5 +1,7 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.AtomicFiles;
+import io.reel.store.internal.log.Bytes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -90,8 +92,7 @@ public final class CheckpointStore {
         try {
             AtomicFiles.write(fileOf(name), MAGIC, VERSION, payload);
         } catch (IOException e) {
-            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
-                "cannot save checkpoint '" + name + "' in " + dir + ": " + e.getMessage(), e);
+            throw ReelException.ofIo("cannot save checkpoint '" + name + "' in " + dir + ": " + e.getMessage(), e);
         }
     }
 

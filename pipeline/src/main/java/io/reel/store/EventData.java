@@ -1,6 +1,7 @@
 package io.reel.store;
 
 import com.google.protobuf.MessageLite;
+import io.reel.store.internal.log.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -68,7 +69,7 @@ public final class EventData {
      * Ids need to be unique, not unpredictable, so the random bits come from {@link ThreadLocalRandom}
      * rather than {@code SecureRandom}, which would cost more than the rest of an append.
      */
-    static UUID newId() {
+    public static UUID newId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long millis = System.currentTimeMillis();
         long high = (millis << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
@@ -109,7 +110,7 @@ public final class EventData {
     }
 
     /** The type as UTF-8, shared between events of the same type (a benign race may look it up twice). */
-    byte[] typeUtf8() {
+    public byte[] typeUtf8() {
         byte[] b = typeUtf8;
         if (b == null) {
             b = Utf8.of(type);
@@ -118,7 +119,7 @@ public final class EventData {
         return b;
     }
 
-    byte[] contentTypeUtf8() {
+    public byte[] contentTypeUtf8() {
         byte[] b = contentTypeUtf8;
         if (b == null) {
             b = Utf8.of(contentType);

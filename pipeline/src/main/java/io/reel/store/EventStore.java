@@ -3,6 +3,28 @@ package io.reel.store;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.reel.store.groups.ConsumerGroups;
+import io.reel.store.groups.GroupStatus;
+import io.reel.store.internal.index.IndexerStage;
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.DirectoryLock;
+import io.reel.store.internal.log.DurablePoint;
+import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.LogRecovery;
+import io.reel.store.internal.log.PositionReader;
+import io.reel.store.internal.log.RecentRecords;
+import io.reel.store.internal.log.Segment;
+import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.subscription.LogSubscription;
+import io.reel.store.internal.subscription.ProjectorStage;
+import io.reel.store.internal.subscription.SubscriptionCheckpoints;
+import io.reel.store.internal.writer.AppendCommand;
+import io.reel.store.internal.writer.Scavenger;
+import io.reel.store.internal.writer.StoreMetrics;
+import io.reel.store.internal.writer.StreamHeads;
+import io.reel.store.internal.writer.WriterStage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +58,8 @@ import reactor.core.publisher.SynchronousSink;
  * }
  * }</pre>
  *
- * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the writer thread (do not
- * block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
+ * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the store's acknowledging thread,
+ * {@code reel-acks}, off the writer's (do not block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
  * directory: a second open, in this process or another, fails with {@code LOCKED}.
  */
 public final class EventStore implements EventSource, AutoCloseable {
@@ -144,8 +166,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         try {
             return new EventStore(dir, settings);
         } catch (IOException e) {
-            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
-                "cannot open the store in " + dir + ": " + e, e);
+            throw ReelException.ofIo("cannot open the store in " + dir + ": " + e, e);
         }
     }
 
@@ -183,7 +204,8 @@ public final class EventStore implements EventSource, AutoCloseable {
      * revision it is recognised at any age, through the stream index. Repeating only some of them fails with
      * {@code INVALID_ARGUMENT}.
      *
-     * <p>Lazy: nothing happens until subscribed. Completes on the writer thread.
+     * <p>Lazy: nothing happens until subscribed. Completes on the acknowledging thread ({@code reel-acks}), in the
+     * order the writer decided the appends.
      */
     public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
         try {
@@ -403,6 +425,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         return list;
     }
 
+    /** The live subscriptions themselves, for tests of this package that look at what a subscription holds. */
+    List<LogSubscription> liveSubscriptions() {
+        return List.copyOf(projector.subscriptions());
+    }
+
     /** "ok", or the error that stopped writes (e.g. {@code STORAGE_FULL: ...}); reads go on either way. */
     public String writerState() {
         return writer.state();
@@ -587,7 +614,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             this.lowest = low;
             this.highest = end - 1;
             this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-                : WriterStage.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
+                : LogFormat.micros(settings.clock().instant()) - metadata.maxAge().toNanos() / 1000;
             this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
         }
 

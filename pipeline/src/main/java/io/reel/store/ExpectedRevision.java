@@ -5,7 +5,7 @@ package io.reel.store;
  * (the first event is 0), or -1 when it has none.
  */
 public final class ExpectedRevision {
-    enum Kind { ANY, NO_STREAM, STREAM_EXISTS, EXACT }
+    public enum Kind { ANY, NO_STREAM, STREAM_EXISTS, EXACT }
 
     /** No check: append whatever the stream's state. */
     public static final ExpectedRevision ANY = new ExpectedRevision(Kind.ANY, -1);
@@ -31,7 +31,7 @@ public final class ExpectedRevision {
         return new ExpectedRevision(Kind.EXACT, revision);
     }
 
-    Kind kind() {
+    public Kind kind() {
         return kind;
     }
 

@@ -1,5 +1,8 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.RecordCodec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -57,7 +60,7 @@ public final class RecordedEvent {
      * A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}, as Reel
      * writes it (position first). Only the position is decoded now; the other fields on first use.
      */
-    RecordedEvent(byte[] buf, int offset, int length) {
+    public RecordedEvent(byte[] buf, int offset, int length) {
         this.buf = buf;
         this.offset = offset;
         this.length = length;
@@ -283,12 +286,12 @@ public final class RecordedEvent {
      * Whether this record is the last of its append, from the continued flag of the frame header that
      * precedes the body in the buffer. Only for records read from frames (the log, the recent cache).
      */
-    boolean endsAppend() {
+    public boolean endsAppend() {
         return offset < LogFormat.FRAME_HEADER_SIZE
             || (Bytes.getInt(buf, offset - LogFormat.FRAME_HEADER_SIZE) & LogFormat.CONTINUED_FLAG) == 0;
     }
 
-    boolean streamEquals(byte[] utf8) {
+    public boolean streamEquals(byte[] utf8) {
         locate();
         return Arrays.equals(buf, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
     }

@@ -1,5 +1,6 @@
 package io.reel.store;
 
+import java.io.IOException;
 import java.util.Objects;
 
 /**
@@ -29,7 +30,21 @@ public class ReelException extends RuntimeException {
         return getMessage().substring(code.name().length() + 2);
     }
 
-    static ReelException invalidArgument(String sentence) {
+    public static ReelException invalidArgument(String sentence) {
         return new ReelException(ErrorCode.INVALID_ARGUMENT, sentence);
+    }
+
+    /**
+     * An I/O failure as a typed error: {@code STORAGE_FULL} when the disk (or the user's quota) is full, else
+     * {@code IO_ERROR}. The one place that tells the two apart, so every file Reel writes reports a full disk alike.
+     */
+    public static ReelException ofIo(String sentence, IOException cause) {
+        return new ReelException(isDiskFull(cause) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR, sentence, cause);
+    }
+
+    /** True when {@code e} says the disk or the quota is full (the JDK has no dedicated exception for it). */
+    public static boolean isDiskFull(IOException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("No space left") || message.contains("Disk quota exceeded") || message.contains("not enough space");
     }
 }

@@ -1,5 +1,15 @@
 package io.reel.store;
 
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Directories;
+import io.reel.store.internal.log.DirectoryLock;
+import io.reel.store.internal.log.DurablePoint;
+import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.LogRecovery;
+import io.reel.store.internal.log.OffsetIndex;
+import io.reel.store.internal.log.Segment;
+import io.reel.store.internal.log.SegmentScan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -225,8 +235,7 @@ public final class StoreAdmin {
             Directories.force(dest);
             return new BackupReport(head, segments, bytes, copied);
         } catch (IOException e) {
-            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
-                "backup of " + dataDir + " to " + dest + " failed: " + e, e);
+            throw ReelException.ofIo("backup of " + dataDir + " to " + dest + " failed: " + e, e);
         }
     }
 
@@ -241,8 +250,7 @@ public final class StoreAdmin {
             copyTree(backup, dataDir);
             Directories.force(dataDir);
         } catch (IOException e) {
-            throw new ReelException(WriterStage.isDiskFull(e) ? ErrorCode.STORAGE_FULL : ErrorCode.IO_ERROR,
-                "restore of " + backup + " into " + dataDir + " failed: " + e, e);
+            throw ReelException.ofIo("restore of " + backup + " into " + dataDir + " failed: " + e, e);
         }
     }
 

@@ -2,6 +2,8 @@ package io.reel.store;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;

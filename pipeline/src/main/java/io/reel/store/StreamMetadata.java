@@ -39,11 +39,11 @@ public record StreamMetadata(long maxCount, Duration maxAge, long truncateBefore
         return new StreamMetadata(maxCount, maxAge, revision, softDeleted, hardDeleted);
     }
 
-    StreamMetadata withSoftDeleted(boolean value) {
+    public StreamMetadata withSoftDeleted(boolean value) {
         return new StreamMetadata(maxCount, maxAge, truncateBefore, value, hardDeleted);
     }
 
-    StreamMetadata withHardDeleted(boolean value) {
+    public StreamMetadata withHardDeleted(boolean value) {
         return new StreamMetadata(maxCount, maxAge, truncateBefore, softDeleted, value);
     }
 }

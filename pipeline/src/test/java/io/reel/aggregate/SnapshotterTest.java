@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.reel.aggregate.CounterAggregate.Add;
 import io.reel.aggregate.CounterAggregate.Counter;
+import io.reel.aggregate.internal.SnapshotStore;
 import io.reel.store.EventStore;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,6 +3,9 @@ package io.reel.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.LogFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -4,6 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.Crc;
+import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.LogRecovery;
+import io.reel.store.internal.log.OffsetIndex;
+import io.reel.store.internal.log.Segment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

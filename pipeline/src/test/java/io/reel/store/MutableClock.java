@@ -1,5 +1,6 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.LogFormat;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,19 +9,19 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A clock that moves only when a test moves it, so that commit timestamps and {@code maxAge} are predictable. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
     private final AtomicReference<Instant> now;
 
-    MutableClock(Instant start) {
+    public MutableClock(Instant start) {
         this.now = new AtomicReference<>(start);
     }
 
-    void advance(Duration by) {
+    public void advance(Duration by) {
         now.updateAndGet(i -> i.plus(by));
     }
 
     long micros() {
-        return WriterStage.micros(now.get());
+        return LogFormat.micros(now.get());
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.reel.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.reel.store.internal.log.LogFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

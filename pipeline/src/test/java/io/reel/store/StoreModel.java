@@ -1,5 +1,6 @@
 package io.reel.store;
 
+import io.reel.store.internal.log.SystemStreams;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

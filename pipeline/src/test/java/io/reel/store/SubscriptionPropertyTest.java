@@ -2,6 +2,7 @@ package io.reel.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -17,8 +19,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import org.awaitility.core.ConditionTimeoutException;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 
@@ -283,14 +287,9 @@ class SubscriptionPropertyTest {
                 long from = s.start == Start.END ? s.headBefore : s.from;
                 List<Long> all = expected(from, head, s.filter);
                 long last = all.isEmpty() ? -1 : all.get(all.size() - 1);
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!done(store, s, last, head) && s.consumer.error == null) {
-                    if (System.nanoTime() > deadline) {
-                        fail("%s stalled: last event %d of %d expected, caught up %s, %d messages, status %s", who, s.consumer.lastEvent, last,
-                            s.consumer.caughtUp, s.consumer.received.size(), store.subscriptions());
-                    }
-                    sleepMillis(1);
-                }
+                awaitOrStall(() -> done(store, s, last, head) || s.consumer.error != null, () -> String.format(
+                    "%s stalled: last event %d of %d expected, caught up %s, %d messages, status %s", who, s.consumer.lastEvent, last,
+                    s.consumer.caughtUp, s.consumer.received.size(), store.subscriptions()));
                 s.consumer.dispose();
                 s.consumer.checkSignals(who);
                 List<Long> actual = s.consumer.eventPositions();
@@ -367,24 +366,19 @@ class SubscriptionPropertyTest {
                 if (last) {
                     join(writer);
                 }
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (consumer.error == null) {
+                int sessionNumber = session;
+                awaitOrStall(() -> {
+                    if (consumer.error != null) {
+                        return true;
+                    }
                     if (last) {
-                        List<Long> all = expected(0, store.headPosition(), filter);
-                        if (consumer.caughtUp && consumer.lastEvent == (all.isEmpty() ? -1 : all.get(all.size() - 1))) {
-                            break;
-                        }
-                    } else if (consumer.received.size() >= stopAfter) {
-                        break;
-                    } else if (!writer.isAlive() && consumer.caughtUp && store.subscriptions().stream()
-                        .anyMatch(st -> st.name().equals(name) && st.position() == writing.headPosition())) {
-                        break;
+                        List<Long> all = expected(0, writing.headPosition(), filter);
+                        return consumer.caughtUp && consumer.lastEvent == (all.isEmpty() ? -1 : all.get(all.size() - 1));
                     }
-                    if (System.nanoTime() > deadline) {
-                        fail("session %d stalled (seed %d): %d messages, status %s", session, seed, consumer.received.size(), store.subscriptions());
-                    }
-                    sleepMillis(1);
-                }
+                    return consumer.received.size() >= stopAfter || !writer.isAlive() && consumer.caughtUp && writing.subscriptions().stream()
+                        .anyMatch(st -> st.name().equals(name) && st.position() == writing.headPosition());
+                }, () -> String.format("session %d stalled (seed %d): %d messages, status %s", sessionNumber, seed,
+                    consumer.received.size(), writing.subscriptions()));
                 stop.set(true);
                 join(writer);
                 consumer.checkSignals("session " + session + " (seed " + seed + ")");
@@ -408,6 +402,15 @@ class SubscriptionPropertyTest {
             store.close();
             timer.shutdownNow();
             TempDirs.delete(dir);
+        }
+    }
+
+    /** Waits (30 s at most, polling every millisecond) until {@code done}; fails with {@code stalled} otherwise. */
+    private static void awaitOrStall(Callable<Boolean> done, Supplier<String> stalled) {
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(done);
+        } catch (ConditionTimeoutException e) {
+            fail(stalled.get());
         }
     }
 

@@ -2,6 +2,7 @@ package io.reel.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.reel.store.internal.log.LogFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

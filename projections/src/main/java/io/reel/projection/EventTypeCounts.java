@@ -1,5 +1,6 @@
 package io.reel.projection;
 
+import io.reel.aggregate.StateCodec;
 import io.reel.store.RecordedEvent;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package io.reel.projection;
 
 import com.google.protobuf.Parser;
+import io.reel.aggregate.StateCodec;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;
 import io.reel.store.RecordedEvent;

@@ -2,7 +2,7 @@ package io.reel.projection;
 
 /**
  * A projection's state as {@code projection.state} returns it over the wire: encoded by its
- * {@link StateCodec}, with the position it reflects (every event before {@code position} is in it).
+ * {@link io.reel.aggregate.StateCodec}, with the position it reflects (every event before {@code position} is in it).
  *
  * @param name        the projection's name
  * @param position    the next position the projection will apply

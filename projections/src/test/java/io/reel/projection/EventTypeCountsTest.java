@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.reel.aggregate.StateCodec;
 import io.reel.projection.ProjectionStatus.Phase;
 import io.reel.store.EventStore;
 import io.reel.store.StreamMetadata;

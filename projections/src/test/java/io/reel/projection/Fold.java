@@ -1,5 +1,6 @@
 package io.reel.projection;
 
+import io.reel.aggregate.StateCodec;
 import io.reel.store.Direction;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;

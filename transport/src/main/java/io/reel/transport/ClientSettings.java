@@ -32,6 +32,8 @@ public final class ClientSettings {
     private final int prefetch;
     private final int maxFrameSize;
     private final java.util.List<java.net.InetSocketAddress> servers;
+    private final boolean coalesceAppends;
+    private final int maxAppendBatch;
 
     private ClientSettings(Builder b) {
         host = b.host;
@@ -50,6 +52,8 @@ public final class ClientSettings {
         maxBatch = b.maxBatch;
         prefetch = b.prefetch;
         maxFrameSize = b.maxFrameSize;
+        coalesceAppends = b.coalesceAppends;
+        maxAppendBatch = b.maxAppendBatch;
         servers = b.servers == null ? java.util.List.of(java.net.InetSocketAddress.createUnresolved(host, port)) : b.servers;
     }
 
@@ -140,6 +144,19 @@ public final class ClientSettings {
         return maxFrameSize;
     }
 
+    /**
+     * Whether appends made while an earlier one is on its way are sent together as one {@code append.batch}
+     * (the default), or each on its own on the {@code append} route, as a client without batching sends them.
+     */
+    public boolean coalesceAppends() {
+        return coalesceAppends;
+    }
+
+    /** The most appends one {@code append.batch} carries when appends are coalesced. */
+    public int maxAppendBatch() {
+        return maxAppendBatch;
+    }
+
     @Override
     public String toString() {
         String where = servers.size() == 1 ? host + ":" + port
@@ -167,6 +184,8 @@ public final class ClientSettings {
         private int maxBatch = 256;
         private int prefetch = 8;
         private int maxFrameSize = ServerSettings.MAX_FRAME_SIZE;
+        private boolean coalesceAppends = true;
+        private int maxAppendBatch = 1024;
 
         private Builder() {
         }
@@ -265,6 +284,18 @@ public final class ClientSettings {
             return this;
         }
 
+        /** See {@link ClientSettings#coalesceAppends()}. */
+        public Builder coalesceAppends(boolean enabled) {
+            coalesceAppends = enabled;
+            return this;
+        }
+
+        /** See {@link ClientSettings#maxAppendBatch()}. */
+        public Builder maxAppendBatch(int appends) {
+            maxAppendBatch = appends;
+            return this;
+        }
+
         public ClientSettings build() {
             require(!host.isBlank(), "host is empty");
             require(port > 0 && port <= 65535, "port " + port + " is not a port");
@@ -284,6 +315,7 @@ public final class ClientSettings {
             require(prefetch >= 1 && prefetch <= 1024, "prefetch " + prefetch + " must be between 1 and 1024");
             require(maxFrameSize >= 64 * 1024 && maxFrameSize <= ServerSettings.MAX_FRAME_SIZE, "maxFrameSize " + maxFrameSize
                 + " must be between 65536 and " + ServerSettings.MAX_FRAME_SIZE);
+            require(maxAppendBatch >= 1 && maxAppendBatch <= 10_000, "maxAppendBatch " + maxAppendBatch + " must be between 1 and 10000");
             return new ClientSettings(this);
         }
 

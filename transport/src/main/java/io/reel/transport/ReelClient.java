@@ -22,13 +22,18 @@ import io.reel.store.EventData;
 import io.reel.store.EventFilter;
 import io.reel.store.EventSource;
 import io.reel.store.ExpectedRevision;
-import io.reel.store.GroupCodec;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
 import io.reel.store.StoreInfo;
 import io.reel.store.StreamMetadata;
 import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
+import io.reel.store.groups.GroupCodec;
+import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.internal.MessageCodec;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Route;
+import io.reel.transport.internal.WireErrors;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import io.rsocket.core.RSocketConnector;
@@ -38,7 +43,6 @@ import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.transport.netty.client.WebsocketClientTransport;
 import io.rsocket.util.ByteBufPayload;
 import io.rsocket.util.DefaultPayload;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -87,11 +91,13 @@ public final class ReelClient implements EventSource, AutoCloseable {
     private final Mono<RSocket> connection;
     private final RemoteGroups groups = new RemoteGroups(this);
     private final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    private final AppendCoalescer appends;
     private volatile boolean closed;
 
     private ReelClient(ClientSettings settings) {
         this.settings = settings;
         this.ssl = settings.tls() ? sslContext(settings) : null;
+        this.appends = new AppendCoalescer(this);
         for (Route r : Route.values()) {
             routes.put(r, MetadataCodec.routeMetadata(r.routeName));
         }
@@ -120,6 +126,16 @@ public final class ReelClient implements EventSource, AutoCloseable {
             ReelClient client = new ReelClient(settings);
             return client.info().thenReturn(client).doOnError(e -> client.close());
         });
+    }
+
+    /**
+     * A client that connects on its first call, without the {@code info} round trip of {@link #connect}: for a
+     * caller that makes one call and wants it to be the only round trip. A refused token or an unreachable server
+     * then fails that first call.
+     */
+    public static ReelClient create(ClientSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        return new ReelClient(settings);
     }
 
     public ClientSettings settings() {
@@ -178,7 +194,11 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return append(stream, expected, Arrays.asList(events));
     }
 
-    /** Appends events to a stream atomically, as {@code EventStore.append} does; retried safely across reconnections. */
+    /**
+     * Appends events to a stream atomically, as {@code EventStore.append} does; retried safely across reconnections.
+     * Appends made while earlier ones are on their way travel together in one {@code append.batch} request
+     * ({@link ClientSettings#coalesceAppends()}), each with its own outcome.
+     */
     public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(expected, "expected");
@@ -188,8 +208,12 @@ public final class ReelClient implements EventSource, AutoCloseable {
             request.addEvents(io.reel.proto.EventData.newBuilder().setEventId(e.eventId().toString()).setType(e.type())
                 .setContentType(e.contentType()).setData(ByteString.copyFrom(e.data())).setMetadata(ByteString.copyFrom(e.metadata())));
         }
-        return call(Route.APPEND, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+        return settings.coalesceAppends() ? appends.append(request.build()) : plainAppend(request.build());
+    }
+
+    /** One append on the {@code append} route, a round trip of its own. */
+    Mono<AppendResult> plainAppend(AppendRequest request) {
+        return call(Route.APPEND, request, io.reel.proto.AppendResult.getDefaultInstance()).map(ProtoMapping::fromProto);
     }
 
     private static void expect(ExpectedRevision expected, java.util.function.LongConsumer revision,
@@ -207,19 +231,17 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     /** Sets a stream's metadata (needs an admin token when the server has tokens). */
     public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
-        io.reel.proto.StreamMetadata request = io.reel.proto.StreamMetadata.newBuilder().setStream(stream)
-            .setMaxCount(metadata.maxCount()).setMaxAgeSeconds(metadata.maxAge() == null ? 0 : metadata.maxAge().toSeconds())
-            .setTruncateBefore(metadata.truncateBefore()).build();
+        io.reel.proto.StreamMetadata request = ProtoMapping.toProto(stream, metadata).toBuilder()
+            .clearSoftDeleted().clearHardDeleted().build();
         return call(Route.STREAM_METADATA_SET, request, io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+            .map(ProtoMapping::fromProto);
     }
 
     /** A stream's metadata ({@link StreamMetadata#NONE} when none was set). */
     public Mono<StreamMetadata> streamMetadata(String stream) {
         return call(Route.STREAM_METADATA_GET, io.reel.proto.StreamMetadata.newBuilder().setStream(stream).build(),
             io.reel.proto.StreamMetadata.getDefaultInstance())
-            .map(m -> new StreamMetadata(m.getMaxCount(), m.getMaxAgeSeconds() == 0 ? null : Duration.ofSeconds(m.getMaxAgeSeconds()),
-                m.getTruncateBefore(), m.getSoftDeleted(), m.getHardDeleted()));
+            .map(ProtoMapping::fromProto);
     }
 
     /** Deletes a stream, soft or hard (needs an admin token when the server has tokens). */
@@ -227,12 +249,12 @@ public final class ReelClient implements EventSource, AutoCloseable {
         DeleteStreamRequest.Builder request = DeleteStreamRequest.newBuilder().setStream(stream).setHard(hard);
         expect(expected, request::setRevision, request::setExpectation);
         return call(Route.STREAM_DELETE, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
-            .map(r -> new AppendResult(r.getFirstPosition(), r.getLastPosition(), r.getNextExpectedRevision()));
+            .map(ProtoMapping::fromProto);
     }
 
     public Mono<StoreInfo> info() {
         return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
-            .map(i -> new StoreInfo(i.getHead(), i.getSegments(), i.getBytes(), i.getVersion(), i.getDurability()));
+            .map(ProtoMapping::fromProto);
     }
 
     /**
@@ -503,10 +525,10 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return new ReelException(ErrorCode.IO_ERROR, "the connection to " + settings + " failed: " + error, error);
     }
 
-    private ReelException timedOut(Route route) {
+    ReelException timedOut(Route route) {
         return new ReelException(ErrorCode.IO_ERROR, "no answer to " + route.routeName + " from " + settings + " within "
-            + settings.requestTimeout().toMillis() + " ms (requestTimeout); is the server running and reachable?",
-            new TimeoutException());
+            + settings.requestTimeout().toMillis() + " ms (requestTimeout): the server is not running, cannot be reached, or is too"
+            + " busy to answer in time; check it, or raise ClientSettings.requestTimeout", new TimeoutException());
     }
 
     /** Closes the connection; reads and subscriptions end with {@code CLOSED}, nothing reconnects. */

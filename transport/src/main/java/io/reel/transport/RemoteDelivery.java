@@ -1,7 +1,8 @@
 package io.reel.transport;
 
-import io.reel.store.Nack;
 import io.reel.store.RecordedEvent;
+import io.reel.store.groups.Nack;
+import io.reel.transport.internal.AckBatcher;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 

@@ -6,11 +6,14 @@ import io.reel.proto.GroupList;
 import io.reel.proto.GroupRef;
 import io.reel.proto.ReplayParkedResult;
 import io.reel.store.ErrorCode;
-import io.reel.store.GroupCodec;
-import io.reel.store.GroupOptions;
-import io.reel.store.GroupStatus;
 import io.reel.store.RecordedEvent;
 import io.reel.store.ReelException;
+import io.reel.store.groups.GroupCodec;
+import io.reel.store.groups.GroupOptions;
+import io.reel.store.groups.GroupStatus;
+import io.reel.transport.internal.AckBatcher;
+import io.reel.transport.internal.MessageCodec;
+import io.reel.transport.internal.Route;
 import io.rsocket.Payload;
 import java.util.List;
 import java.util.Objects;
@@ -19,7 +22,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The persistent subscription groups of a remote store, over the {@code group.*} routes: the remote side of
- * {@code store.groups()}, with the same names and the same semantics (see {@code io.reel.store.ConsumerGroups}).
+ * {@code store.groups()}, with the same names and the same semantics (see {@code io.reel.store.groups.ConsumerGroups}).
  *
  * <pre>{@code
  * client.groups().create(GroupOptions.named("billing").filter(EventFilter.builder().streamPrefix("order-").build())).block();

@@ -2,6 +2,7 @@ package io.reel.transport;
 
 import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
+import io.reel.transport.internal.TokenFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

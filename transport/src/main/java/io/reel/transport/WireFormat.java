@@ -25,7 +25,7 @@ public enum WireFormat {
     }
 
     /** The format of a mime type ({@code ;} parameters ignored, case-insensitive), or null when Reel does not speak it. */
-    static WireFormat ofMimeType(String mime) {
+    public static WireFormat ofMimeType(String mime) {
         if (mime == null) {
             return null;
         }
@@ -39,7 +39,7 @@ public enum WireFormat {
         return null;
     }
 
-    static String supported() {
+    public static String supported() {
         return PROTOBUF.mimeType + " or " + JSON.mimeType;
     }
 }

@@ -13,6 +13,9 @@ import io.reel.proto.ReadAllRequest;
 import io.reel.proto.StreamMetadata;
 import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
+import io.reel.transport.internal.MetadataCodec;
+import io.reel.transport.internal.Role;
+import io.reel.transport.internal.TokenFile;
 import io.rsocket.exceptions.RejectedSetupException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -119,7 +122,7 @@ class AuthTest {
             .requestTimeout(Duration.ofSeconds(5));
         try (ReelClient reader = ReelClient.connect(settings.token("reader-token").build()).block(TIMEOUT)) {
             assertThatThrownBy(() -> reader.append("s", ExpectedRevision.ANY, io.reel.store.EventData.json("T", "{}")).block(TIMEOUT))
-                .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: route 'append' needs a write token");
+                .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: route 'append.batch' needs a write token");
         }
         assertThatThrownBy(() -> ReelClient.connect(settings.token("guess").build()).block(TIMEOUT))
             .isInstanceOf(ReelException.class).hasMessageStartingWith("UNAUTHORIZED: ");

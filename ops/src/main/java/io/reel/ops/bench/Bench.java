@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,13 @@ import reactor.core.publisher.Mono;
 public final class Bench {
     /** What to run: sizes, producers, payload, durability. */
     public record Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch,
-                          int streams, boolean remote) {
+                          int streams, boolean remote, boolean coalesce) {
+        /** Remote appends coalesced by ReelClient (the default). */
+        public Options(Path dataDir, long events, int batch, int payload, int producers, Durability durability, int maxBatch, int streams,
+                       boolean remote) {
+            this(dataDir, events, batch, payload, producers, durability, maxBatch, streams, remote, true);
+        }
+
         public Options {
             if (events <= 0 || batch <= 0 || payload < 0 || producers <= 0 || streams <= 0) {
                 throw new IllegalArgumentException("events, batch, producers and streams must be positive and payload not negative");
@@ -60,19 +65,21 @@ public final class Bench {
 
     /** The workloads this class runs. */
     public static List<String> workloads() {
-        return List.of("append", "read", "subscribe", "e2e", "command", "projection", "restart");
+        return List.of("append", "read", "subscribe", "e2e", "command", "projection", "restart", "group");
     }
 
     public BenchResult run(String workload) {
         try {
             return switch (workload) {
-                case "append" -> append();
+                case "append" -> options.remote() ? remoteAppend() : append();
                 case "read" -> read();
                 case "subscribe" -> options.remote() ? remoteSubscribe() : subscribe();
                 case "e2e" -> e2e();
                 case "command" -> command();
                 case "projection" -> projection();
                 case "restart" -> restart();
+                case "group" -> RemoteBench.group(freshDir("group"), settings(), options.events(),
+                    options.streams() > 1 ? options.streams() : 1000, options.producers(), 64);
                 default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; choose one of " + workloads());
             };
         } catch (IOException e) {
@@ -101,8 +108,7 @@ public final class Bench {
         int batch = options.batch();
         int producers = options.producers();
         long appends = Math.max(producers, options.events() / batch);
-        long[] latencies = new long[(int) Math.min(appends, 20_000_000)];
-        AtomicLong sample = new AtomicLong();
+        Latencies latencies = new Latencies();
         AtomicLong done = new AtomicLong();
         double seconds;
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -127,10 +133,7 @@ public final class Bench {
                     long start = System.nanoTime();
                     return store.append(prefix + (i % options.streams()), ExpectedRevision.ANY, events)
                         .doOnNext(r -> {
-                            long n = sample.getAndIncrement();
-                            if (n < latencies.length) {
-                                latencies[(int) n] = System.nanoTime() - start;
-                            }
+                            latencies.record(System.nanoTime() - start);
                             done.incrementAndGet();
                         });
                 }, 0).subscribe(null, e -> {
@@ -153,8 +156,6 @@ public final class Bench {
         }
         long events = done.get() * batch;
         FloorBench.Figures floor = floor(dir, (int) Math.min(events, 2_000_000));
-        long[] measured = Arrays.copyOf(latencies, (int) Math.min(sample.get(), latencies.length));
-        Arrays.sort(measured);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("batch", batch);
         details.put("producers", producers);
@@ -166,8 +167,19 @@ public final class Bench {
         details.put("floor_force_p99_us", floor.forceP99Micros());
         double rate = events / seconds;
         deleteTree(dir);
-        return new BenchResult("append", events, seconds, rate, rate * options.payload() / 1e6, percentile(measured, 0.5),
-            percentile(measured, 0.99), percentile(measured, 0.999), floor.appendEventsPerSec(), rate / floor.appendEventsPerSec(), details);
+        return new BenchResult("append", events, seconds, rate, rate * options.payload() / 1e6, latencies.p50(),
+            latencies.p99(), latencies.p999(), floor.appendEventsPerSec(), rate / floor.appendEventsPerSec(), details);
+    }
+
+    /** Remote appends through ReelClient beside the embedded figure of the same configuration ({@link RemoteAppendBench}). */
+    private BenchResult remoteAppend() throws IOException {
+        BenchResult embedded = append();
+        Path dir = freshDir("append-remote");
+        try {
+            return new RemoteAppendBench(options, payload).run(dir, embedded);
+        } finally {
+            deleteTree(dir);
+        }
     }
 
     /** A catch-up read of {@code $all} from the start, embedded, against the floor's CRC-checked scan. */
@@ -232,7 +244,8 @@ public final class Bench {
         try (EventStore store = EventStore.open(dir, settings());
              ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
              ReelClient consumer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).maxBatch(1)
-                 .prefetch(64).build()).block()) {
+                 .prefetch(64).build()).block();
+             ReelClient producer = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort()).build()).block()) {
             java.util.concurrent.ConcurrentHashMap<Long, Long> received = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.Semaphore arrivals = new java.util.concurrent.Semaphore(0);
             java.util.concurrent.CountDownLatch live = new java.util.concurrent.CountDownLatch(1);
@@ -248,25 +261,27 @@ public final class Bench {
                 if (!live.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
                     throw new IllegalStateException("the remote subscriber did not go live");
                 }
-                long[] afterAck = new long[samples];
+                Latencies afterAck = new Latencies();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < samples + warmup; i++) {
-                    long position = store.append("e2e", ExpectedRevision.ANY, EventData.of("Ping", payload)).block().lastPosition();
+                    EventData ping = EventData.of("Ping", payload);
+                    long position = (options.remote() ? producer.append("e2e", ExpectedRevision.ANY, ping) : store.append("e2e",
+                        ExpectedRevision.ANY, ping)).block().lastPosition();
                     long acked = System.nanoTime();
                     if (!arrivals.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
                         throw new IllegalStateException("the subscriber did not receive position " + position);
                     }
                     if (i >= warmup) {
-                        afterAck[i - warmup] = Math.max(0, received.get(position) - acked);
+                        afterAck.record(received.get(position) - acked);
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                Arrays.sort(afterAck);
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("durability", options.durability().toString());
-                details.put("measured", "append ack -> remote live subscriber receives (ReelClient over TCP loopback, max_batch 1)");
-                return new BenchResult("e2e", samples, seconds, (samples + warmup) / seconds, 0, percentile(afterAck, 0.5),
-                    percentile(afterAck, 0.99), percentile(afterAck, 0.999), null, null, details);
+                details.put("measured", (options.remote() ? "remote (ReelClient)" : "embedded") + " append ack -> remote live subscriber"
+                    + " receives (ReelClient over TCP loopback, max_batch 1)");
+                return new BenchResult(options.remote() ? "e2e-remote" : "e2e", samples, seconds, (samples + warmup) / seconds, 0, afterAck.p50(),
+                    afterAck.p99(), afterAck.p999(), null, null, details);
             } finally {
                 subscription.dispose();
             }
@@ -285,17 +300,19 @@ public final class Bench {
     private BenchResult command() throws IOException {
         Path dir = freshDir("command");
         int commands = (int) Math.min(options.events(), 200_000);
-        io.reel.aggregate.CommandBenchmark.Latency[] both;
-        io.reel.aggregate.CommandBenchmark.Latency[] spinning;
+        CommandBench.Latency[] both;
+        CommandBench.Latency[] spinning;
+        CommandBench.LoadTimes load;
         try (EventStore store = EventStore.open(dir, settings())) {
             int warmup = Math.min(2000, commands / 5);
-            both = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, warmup, commands, 100, false);
-            spinning = io.reel.aggregate.CommandBenchmark.commandsBesideAppends(store, warmup, commands, 100, true);
+            both = CommandBench.commandsBesideAppends(store, warmup, commands, 100, false);
+            spinning = CommandBench.commandsBesideAppends(store, warmup, commands, 100, true);
+            load = CommandBench.load(store, (int) Math.min(options.events(), 100_000));
         }
         FloorBench.Figures floor = floor(dir, 100_000);
         deleteTree(dir);
-        io.reel.aggregate.CommandBenchmark.Latency append = both[0];
-        io.reel.aggregate.CommandBenchmark.Latency command = both[1];
+        CommandBench.Latency append = both[0];
+        CommandBench.Latency command = both[1];
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("durability", options.durability().toString());
         details.put("append_p50_us", append.p50Us());
@@ -307,6 +324,10 @@ public final class Bench {
         details.put("spinning_caller_append_p50_us", spinning[0].p50Us());
         details.put("spinning_caller_command_p50_us", spinning[1].p50Us());
         details.put("spinning_caller_command_p99_us", spinning[1].p99Us());
+        // loading one long aggregate (in a fresh repository, so from the log), from its events and from a snapshot
+        details.put("load_events", load.events());
+        details.put("load_from_events_ms", load.withoutSnapshotMs());
+        details.put("load_from_snapshot_ms", load.withSnapshotMs());
         return new BenchResult("command", command.operations(), command.seconds(), command.perSecond(), 0, command.p50Us(),
             command.p99Us(), command.p999Us(), null, null, details);
     }
@@ -316,21 +337,22 @@ public final class Bench {
         Path dir = freshDir("projection");
         try (EventStore store = EventStore.open(dir, settings())) {
             populate(store, options.events());
-            io.reel.projection.bench.ProjectionBench.Result r;
+            ProjectionBench.Result r;
             if (options.remote()) {
                 try (ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
                      ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
                          .maxBatch(options.maxBatch()).build()).block()) {
-                    r = io.reel.projection.bench.ProjectionBench.measure("projection-remote", client,
+                    r = ProjectionBench.warmThenMeasure("projection-remote", client,
                         io.reel.projection.EventTypeCounts.projection(), dir.resolve("projection-checkpoints"));
                 }
             } else {
-                r = io.reel.projection.bench.ProjectionBench.measure("projection", store, io.reel.projection.EventTypeCounts.projection(),
+                r = ProjectionBench.warmThenMeasure("projection", store, io.reel.projection.EventTypeCounts.projection(),
                     dir.resolve("projection-checkpoints"));
             }
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("projection", "event-types");
             details.put("remote", options.remote());
+            details.put("runs", "the second of two, the first warms up");
             return new BenchResult(r.workload(), r.events(), r.seconds(), r.eventsPerSec(), 0, null, null, null, null, null, details);
         } finally {
             deleteTree(dir);
@@ -455,13 +477,6 @@ public final class Bench {
         double append = FloorBench.durableAppend(dir, n, options.payload(), 1000);
         double[] force = FloorBench.forceLatency(dir, 2000, options.payload());
         return new FloorBench.Figures(append, force[0], force[1], 0);
-    }
-
-    private static Double percentile(long[] sorted, double q) {
-        if (sorted.length == 0) {
-            return null;
-        }
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(sorted.length * q))] / 1e3;
     }
 
     static void deleteTree(Path dir) throws IOException {

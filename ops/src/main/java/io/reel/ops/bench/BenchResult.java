@@ -1,5 +1,8 @@
 package io.reel.ops.bench;
 
+import com.google.gson.FormattingStyle;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -10,6 +13,9 @@ import java.util.Map;
  */
 public record BenchResult(String workload, long events, double seconds, double eventsPerSec, double mbPerSec, Double p50Us, Double p99Us,
                           Double p999Us, Double floorEventsPerSec, Double ratioToFloor, Map<String, Object> details) {
+
+    private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().serializeNulls()
+        .setFormattingStyle(FormattingStyle.COMPACT.withSpaceAfterSeparators(true)).create();
 
     /** One JSON object on one line, fields as DESIGN.md "Bench" names them. */
     public String toJson() {
@@ -25,19 +31,7 @@ public record BenchResult(String workload, long events, double seconds, double e
         put(fields, "floor_events_per_sec", floorEventsPerSec);
         put(fields, "ratio_to_floor", ratioToFloor);
         details.forEach((k, v) -> fields.put(k, v instanceof Double d ? round(d) : v));
-        StringBuilder b = new StringBuilder("{");
-        fields.forEach((k, v) -> {
-            if (b.length() > 1) {
-                b.append(", ");
-            }
-            b.append('"').append(k).append("\": ");
-            if (v instanceof Number) {
-                b.append(v);
-            } else {
-                b.append('"').append(String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-            }
-        });
-        return b.append('}').toString();
+        return JSON.toJson(fields);
     }
 
     /** A human-readable block. */

@@ -62,7 +62,7 @@ final class FloorBench {
         Files.deleteIfExists(f);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
             preallocate(ch, (long) samples * frame);
-            long[] lat = new long[samples];
+            Latencies lat = new Latencies();
             ByteBuffer one = ByteBuffer.allocateDirect(frame);
             byte[] body = new byte[payload];
             for (int i = 0; i < samples; i++) {
@@ -71,10 +71,9 @@ final class FloorBench {
                 long t0 = System.nanoTime();
                 ch.write(one, (long) i * frame);
                 ch.force(false);
-                lat[i] = System.nanoTime() - t0;
+                lat.record(System.nanoTime() - t0);
             }
-            Arrays.sort(lat);
-            return new double[] {lat[samples / 2] / 1e3, lat[samples * 99 / 100] / 1e3};
+            return new double[] {lat.p50(), lat.p99()};
         } finally {
             Files.deleteIfExists(f);
         }

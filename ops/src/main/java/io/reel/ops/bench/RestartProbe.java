@@ -5,7 +5,6 @@ import io.reel.store.EventStore;
 import io.reel.store.StoreSettings;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * Opens a store in a JVM of its own, so that what the open holds on the heap can be told apart from
@@ -27,17 +26,16 @@ public final class RestartProbe {
             for (int i = 0; i < 30; i++) {
                 store.readStream("target-" + (i % 5), 0, 0, Direction.FORWARDS).count().block();
             }
-            long[] lat = new long[50];
-            for (int i = 0; i < lat.length; i++) {
+            Latencies lat = new Latencies();
+            for (int i = 0; i < 50; i++) {
                 long s = System.nanoTime();
                 long n = store.readStream("target-" + (i % 5), 0, 0, Direction.FORWARDS).count().block();
-                lat[i] = System.nanoTime() - s;
+                lat.record(System.nanoTime() - s);
                 if (n != 1000) {
                     throw new IllegalStateException("target stream has " + n + " events, expected 1000");
                 }
             }
-            Arrays.sort(lat);
-            System.out.println(openSeconds + " " + (after - before) + " " + lat[lat.length / 2] / 1e3 + " " + lat[lat.length * 99 / 100] / 1e3);
+            System.out.println(openSeconds + " " + (after - before) + " " + lat.p50() + " " + lat.p99());
         }
     }
 

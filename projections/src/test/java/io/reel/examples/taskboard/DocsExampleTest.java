@@ -9,7 +9,7 @@ import io.reel.projection.ProjectionRunner;
 import io.reel.projection.ProjectionState;
 import io.reel.projection.ProjectionStatus;
 import io.reel.projection.Projections;
-import io.reel.projection.StateCodec;
+import io.reel.aggregate.StateCodec;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;

@@ -1,0 +1,177 @@
+package io.reel.ops.bench;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.reel.store.EventData;
+import io.reel.store.EventStore;
+import io.reel.store.ExpectedRevision;
+import io.reel.store.StoreSettings;
+import io.reel.transport.ClientSettings;
+import io.reel.transport.ReelClient;
+import io.reel.transport.ReelServer;
+import io.reel.transport.ServerSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * {@code reel bench append --remote}: durable appends through {@link ReelClient} to a server on loopback, beside
+ * the embedded figure of the same configuration measured in the same run.
+ *
+ * <p>{@code producers} closed-loop producers share one client (one connection, as the threads of one
+ * application would): each appends {@code batch} events, waits for the acknowledgement, appends again. The
+ * client coalesces what they send into {@code append.batch} requests, or with {@code --no-coalesce} sends each
+ * append on the plain {@code append} route, as a foreign client does; that figure is also set beside the rate at
+ * which the same number of callers get {@code info} answered over the same connection, the round trip without
+ * the disk. Latency is per append, call to acknowledgement, recorded in an HdrHistogram.
+ */
+final class RemoteAppendBench {
+    private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private final Bench.Options options;
+    private final byte[] payload;
+
+    RemoteAppendBench(Bench.Options options, byte[] payload) {
+        this.options = options;
+        this.payload = payload;
+    }
+
+    /** Runs the remote measurement; {@code embedded} is the embedded figure of the same configuration from the same run. */
+    BenchResult run(Path dir, BenchResult embedded) throws IOException {
+        Files.createDirectories(dir);
+        int batch = options.batch();
+        int producers = options.producers();
+        long appends = Math.max(producers, options.events() / batch);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        StoreSettings settings = StoreSettings.builder().durability(options.durability()).meterRegistry(meters).build();
+        Histogram latency = new ConcurrentHistogram(MAX_LATENCY_NANOS, 3);
+        double seconds;
+        long events;
+        double infoRate;
+        double appendsPerBatch;
+        try (EventStore store = EventStore.open(dir, settings);
+             ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
+             ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
+                 .coalesceAppends(options.coalesce()).build()).block()) {
+            long warmup = Math.min(20_000, Math.max(producers, appends / 5));
+            closedLoop(client, producers, warmup, "warmup-", null);
+            DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
+            long batchesBefore = batches == null ? 0 : batches.count();
+            double appendsBefore = batches == null ? 0 : batches.totalAmount();
+            long t0 = System.nanoTime();
+            long done = closedLoop(client, producers, appends, "bench-", latency);
+            seconds = (System.nanoTime() - t0) / 1e9;
+            events = done * batch;
+            long batchCount = batches == null ? 0 : batches.count() - batchesBefore;
+            appendsPerBatch = batchCount == 0 ? 0 : (batches.totalAmount() - appendsBefore) / batchCount;
+            infoRate = options.coalesce() ? 0 : infoRate(client, producers, Math.min(200_000, Math.max(2_000, appends / 2)));
+        }
+        double rate = events / seconds;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("batch", batch);
+        details.put("producers", producers);
+        details.put("payload_bytes", options.payload());
+        details.put("durability", options.durability().toString());
+        details.put("route", options.coalesce() ? "append.batch (ReelClient coalescing)" : "append (one request per append)");
+        details.put("embedded_events_per_sec", Math.round(embedded.eventsPerSec()));
+        details.put("embedded_p50_us", embedded.p50Us());
+        details.put("embedded_p99_us", embedded.p99Us());
+        details.put("ratio_to_embedded", rate / embedded.eventsPerSec());
+        if (options.coalesce()) {
+            details.put("appends_per_request", appendsPerBatch);
+        } else {
+            details.put("info_per_sec", Math.round(infoRate));
+            details.put("ratio_to_info", (events / (double) batch / seconds) / infoRate);
+        }
+        details.put("floor_events_per_sec", embedded.floorEventsPerSec());
+        return new BenchResult("append-remote", events, seconds, rate, rate * options.payload() / 1e6, micros(latency, 50),
+            micros(latency, 99), micros(latency, 99.9), embedded.floorEventsPerSec(),
+            embedded.floorEventsPerSec() == null ? null : rate / embedded.floorEventsPerSec(), details);
+    }
+
+    private static Double micros(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? null : h.getValueAtPercentile(percentile) / 1e3;
+    }
+
+    /**
+     * {@code producers} independent closed loops appending {@code total} appends in all; returns the appends
+     * acknowledged. Latencies go into {@code latency} when it is not null.
+     */
+    private long closedLoop(ReelClient client, int producers, long total, String prefix, Histogram latency) {
+        long perProducer = Math.max(1, total / producers);
+        AtomicLong done = new AtomicLong();
+        return run(producers, perProducer, done, producer -> {
+            String stream = prefix + producer + "-";
+            return i -> {
+                List<EventData> events = events(options.batch());
+                long start = System.nanoTime();
+                return client.append(stream + (i % options.streams()), ExpectedRevision.ANY, events).doOnNext(r -> {
+                    if (latency != null) {
+                        latency.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - start));
+                    }
+                    done.incrementAndGet();
+                }).then();
+            };
+        });
+    }
+
+    /** The rate at which {@code callers} closed loops get {@code info} answered over the client's connection. */
+    private double infoRate(ReelClient client, int callers, long total) {
+        AtomicLong done = new AtomicLong();
+        long t0 = System.nanoTime();
+        long n = run(callers, Math.max(1, total / callers), done, caller -> i -> client.info().doOnNext(x -> done.incrementAndGet()).then());
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One operation of a closed loop: the i-th call of a producer. */
+    private interface Step {
+        Mono<Void> call(long i);
+    }
+
+    private interface Producer {
+        Step of(int producer);
+    }
+
+    private static long run(int producers, long perProducer, AtomicLong done, Producer producer) {
+        CountDownLatch finished = new CountDownLatch(producers);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int p = 0; p < producers; p++) {
+            Step step = producer.of(p);
+            Flux.range(0, (int) perProducer).concatMap(i -> step.call(i), 0)
+                .subscribe(null, e -> {
+                    failure.set(e);
+                    finished.countDown();
+                }, finished::countDown);
+        }
+        try {
+            finished.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("a remote call failed: " + failure.get().getMessage(), failure.get());
+        }
+        return done.get();
+    }
+
+    private List<EventData> events(int n) {
+        List<EventData> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(EventData.of("BenchEvent", payload));
+        }
+        return list;
+    }
+}

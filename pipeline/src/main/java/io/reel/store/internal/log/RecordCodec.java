@@ -1,0 +1,174 @@
+package io.reel.store.internal.log;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * Encodes the protobuf {@code reel.v1.EventRecord} by hand, straight into a batch buffer, without building
+ * message objects on the write path. The output is byte for byte what protobuf-java writes for the same
+ * message (fields in number order, fields at their default value left out), so any protobuf library reads it.
+ *
+ * <pre>
+ *  field               number  wire type   tag byte
+ *  position            1       varint      0x08
+ *  stream              2       len-delim   0x12
+ *  revision            3       varint      0x18
+ *  event_id            4       len-delim   0x22   (canonical 36-character UUID text)
+ *  type                5       len-delim   0x2A
+ *  content_type        6       len-delim   0x32
+ *  data                7       len-delim   0x3A
+ *  metadata            8       len-delim   0x42
+ *  timestamp_micros    9       varint      0x48
+ * </pre>
+ */
+public final class RecordCodec {
+    public static final int UUID_TEXT_LENGTH = 36;
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    private RecordCodec() {
+    }
+
+    public static int bodySize(long position, byte[] stream, long revision, byte[] type, byte[] contentType,
+                        int dataLength, int metadataLength, long timestampMicros) {
+        int size = 0;
+        if (position != 0) {
+            size += 1 + varintSize(position);
+        }
+        size += bytesFieldSize(stream.length);
+        if (revision != 0) {
+            size += 1 + varintSize(revision);
+        }
+        size += bytesFieldSize(UUID_TEXT_LENGTH);
+        size += bytesFieldSize(type.length);
+        size += bytesFieldSize(contentType.length);
+        size += bytesFieldSize(dataLength);
+        size += bytesFieldSize(metadataLength);
+        if (timestampMicros != 0) {
+            size += 1 + varintSize(timestampMicros);
+        }
+        return size;
+    }
+
+    /** Writes the body at {@code offset} and returns the offset after it. */
+    public static int encode(byte[] dst, int offset, long position, byte[] stream, long revision, UUID eventId,
+                      byte[] type, byte[] contentType, byte[] data, byte[] metadata, long timestampMicros) {
+        int p = offset;
+        if (position != 0) {
+            dst[p++] = 0x08;
+            p = putVarint(dst, p, position);
+        }
+        p = putBytes(dst, p, 0x12, stream, stream.length);
+        if (revision != 0) {
+            dst[p++] = 0x18;
+            p = putVarint(dst, p, revision);
+        }
+        dst[p++] = 0x22;
+        dst[p++] = UUID_TEXT_LENGTH;
+        p = putUuid(dst, p, eventId);
+        p = putBytes(dst, p, 0x2A, type, type.length);
+        p = putBytes(dst, p, 0x32, contentType, contentType.length);
+        p = putBytes(dst, p, 0x3A, data, data.length);
+        p = putBytes(dst, p, 0x42, metadata, metadata.length);
+        if (timestampMicros != 0) {
+            dst[p++] = 0x48;
+            p = putVarint(dst, p, timestampMicros);
+        }
+        return p;
+    }
+
+    public static int bytesFieldSize(int length) {
+        return length == 0 ? 0 : 1 + varintSize(length) + length;
+    }
+
+    public static int varintSize(long value) {
+        int n = 1;
+        while ((value & ~0x7FL) != 0) {
+            value >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    static int putVarint(byte[] dst, int p, long value) {
+        while ((value & ~0x7FL) != 0) {
+            dst[p++] = (byte) ((value & 0x7F) | 0x80);
+            value >>>= 7;
+        }
+        dst[p++] = (byte) value;
+        return p;
+    }
+
+    private static int putBytes(byte[] dst, int p, int tag, byte[] value, int length) {
+        if (length == 0) {
+            return p;
+        }
+        dst[p++] = (byte) tag;
+        p = putVarint(dst, p, length);
+        System.arraycopy(value, 0, dst, p, length);
+        return p + length;
+    }
+
+    private static int putUuid(byte[] dst, int p, UUID id) {
+        long hi = id.getMostSignificantBits();
+        long lo = id.getLeastSignificantBits();
+        p = putHex(dst, p, hi >>> 32, 8);
+        dst[p++] = '-';
+        p = putHex(dst, p, hi >>> 16, 4);
+        dst[p++] = '-';
+        p = putHex(dst, p, hi, 4);
+        dst[p++] = '-';
+        p = putHex(dst, p, lo >>> 48, 4);
+        dst[p++] = '-';
+        return putHex(dst, p, lo, 12);
+    }
+
+    private static int putHex(byte[] dst, int p, long value, int digits) {
+        for (int i = digits - 1; i >= 0; i--) {
+            dst[p + i] = HEX[(int) (value & 0xF)];
+            value >>>= 4;
+        }
+        return p + digits;
+    }
+
+    /** Parses canonical UUID text (36 characters, either case); returns null when it is not one. */
+    public static UUID parseUuid(byte[] src, int offset, int length) {
+        if (length != UUID_TEXT_LENGTH || src[offset + 8] != '-' || src[offset + 13] != '-'
+            || src[offset + 18] != '-' || src[offset + 23] != '-') {
+            return null;
+        }
+        long hi = 0;
+        long lo = 0;
+        int digits = 0;
+        for (int i = 0; i < UUID_TEXT_LENGTH; i++) {
+            byte c = src[offset + i];
+            if (c == '-') {
+                continue;
+            }
+            int v = hexValue(c);
+            if (v < 0) {
+                return null;
+            }
+            if (digits < 16) {
+                hi = (hi << 4) | v;
+            } else {
+                lo = (lo << 4) | v;
+            }
+            digits++;
+        }
+        return new UUID(hi, lo);
+    }
+
+    private static int hexValue(byte c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+}

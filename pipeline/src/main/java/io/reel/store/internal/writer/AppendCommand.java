@@ -1,0 +1,83 @@
+package io.reel.store.internal.writer;
+
+import io.reel.store.AppendResult;
+import io.reel.store.EventData;
+import io.reel.store.ExpectedRevision;
+import io.reel.store.StreamMetadata;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.RecordCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * One request to the writer: an append, a metadata change or a delete. Built and checked on the caller's
+ * thread (limits, names); everything that depends on the log's state is decided by the writer.
+ */
+public final class AppendCommand {
+    enum Kind { APPEND, SET_METADATA, SOFT_DELETE, HARD_DELETE }
+
+    /** Slack per frame for the varints of position and revision, whose exact size the writer decides. */
+    private static final int VARINT_SLACK = 2 * 11;
+
+    final Kind kind;
+    final String stream;
+    final ExpectedRevision expected;
+    final List<EventData> events;
+    final StreamMetadata metadata;
+    final long dataBytes;
+    final long frameBytesBound;
+    final long submittedNanos;
+    MonoSink<AppendResult> sink;
+
+    /* Decided by the writer. */
+    String writtenStream;
+    byte[] writtenStreamUtf8;
+    List<EventData> writtenEvents;
+    long firstPosition;
+    long firstRevision;
+    int frameBytes;
+    AppendCommand duplicateOf;
+    AppendResult result;
+
+    private AppendCommand(Kind kind, String stream, ExpectedRevision expected, List<EventData> events, StreamMetadata metadata) {
+        this.kind = kind;
+        this.stream = stream;
+        this.expected = expected;
+        this.events = events;
+        this.metadata = metadata;
+        long data = 0;
+        long bound = 0;
+        int streamBytes = (kind == Kind.APPEND ? 0 : 2) + stream.getBytes(StandardCharsets.UTF_8).length;
+        for (EventData e : events) {
+            long eventData = (long) e.data().length + e.metadata().length;
+            data += eventData;
+            bound += LogFormat.FRAME_HEADER_SIZE + VARINT_SLACK + RecordCodec.bytesFieldSize(streamBytes)
+                + RecordCodec.bytesFieldSize(RecordCodec.UUID_TEXT_LENGTH) + RecordCodec.bytesFieldSize(e.typeUtf8().length)
+                + RecordCodec.bytesFieldSize(e.contentTypeUtf8().length) + RecordCodec.bytesFieldSize(e.data().length)
+                + RecordCodec.bytesFieldSize(e.metadata().length);
+        }
+        if (kind != Kind.APPEND) {
+            bound += LogFormat.FRAME_HEADER_SIZE + VARINT_SLACK + 2 * streamBytes + 256;
+        }
+        this.dataBytes = data;
+        this.frameBytesBound = bound;
+        this.submittedNanos = System.nanoTime();
+    }
+
+    public static AppendCommand append(String stream, ExpectedRevision expected, List<EventData> events) {
+        return new AppendCommand(Kind.APPEND, stream, expected, events, null);
+    }
+
+    public static AppendCommand setMetadata(String stream, StreamMetadata metadata) {
+        return new AppendCommand(Kind.SET_METADATA, stream, ExpectedRevision.ANY, List.of(), metadata);
+    }
+
+    public static AppendCommand delete(String stream, ExpectedRevision expected, boolean hard) {
+        return new AppendCommand(hard ? Kind.HARD_DELETE : Kind.SOFT_DELETE, stream, expected, List.of(), null);
+    }
+
+    int eventCount() {
+        return writtenEvents == null ? 0 : writtenEvents.size();
+    }
+}

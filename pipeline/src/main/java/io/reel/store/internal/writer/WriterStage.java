@@ -1,0 +1,714 @@
+package io.reel.store.internal.writer;
+
+import io.reel.store.AppendResult;
+import io.reel.store.Durability;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventData;
+import io.reel.store.RecordedEvent;
+import io.reel.store.ReelException;
+import io.reel.store.StoreSettings;
+import io.reel.store.StreamMetadata;
+import io.reel.store.WrongExpectedVersionException;
+import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.CommittedBatch;
+import io.reel.store.internal.log.Crc;
+import io.reel.store.internal.log.DurablePoint;
+import io.reel.store.internal.log.Log;
+import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.OffsetIndex;
+import io.reel.store.internal.log.PositionReader;
+import io.reel.store.internal.log.RecentRecords;
+import io.reel.store.internal.log.RecordCodec;
+import io.reel.store.internal.log.Segment;
+import io.reel.store.internal.log.SystemStreams;
+import io.reel.store.internal.log.Utf8;
+import io.reel.store.internal.subscription.LogCursor;
+import io.reel.store.internal.writer.AppendRules.Written;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.NonBlocking;
+
+/**
+ * The Writer stage: the one thread that owns the active segment.
+ *
+ * <p>Appends arrive through a bounded queue (bounded by count and by bytes; a full queue fails the append at
+ * once with {@code OVERLOADED}) and each completes a {@code Mono<AppendResult>}. The thread drains
+ * everything waiting, checks each append against the streams' revisions, encodes all of them into one
+ * buffer, writes it once and forces it once (group commit), then publishes the new head and completes every
+ * append of the batch. Nothing waits on a timer: a lone append is written and forced at once, and appends
+ * arriving during a force form the next batch.
+ *
+ * <p>Acknowledgements leave the writer thread at once: the outcomes of a batch (and the rejections decided
+ * while building it) are handed to the {@link Acknowledger}'s thread in one piece, which signals them in order.
+ * Both threads are marked {@link NonBlocking}: a {@code block()} there fails fast instead of stalling every writer.
+ *
+ * <p>An I/O error fails the batch with {@code STORAGE_FULL} or {@code IO_ERROR}; nothing of it is
+ * acknowledged, the bytes it may have left are zeroed before the next write, and writes resume when the
+ * cause is gone. Reads and subscriptions are not affected.
+ */
+public final class WriterStage {
+    private static final Logger LOG = LoggerFactory.getLogger(WriterStage.class);
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(40);
+    private static final long DURABLE_POINT_INTERVAL_MILLIS = 10;
+    private static final long DURABLE_POINT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(DURABLE_POINT_INTERVAL_MILLIS);
+
+    private final Log log;
+    private final StreamHeads heads;
+    private final RecentEventIds recentIds;
+    private final RecentRecords recent;
+    private final DurablePoint durablePoint;
+    private final Runnable onCommit;
+    private final StoreSettings settings;
+    private final StoreMetrics metrics;
+
+    private final ConcurrentLinkedQueue<AppendCommand> queue = new ConcurrentLinkedQueue<>();
+    private final Acknowledger acks = new Acknowledger();
+    private final AtomicInteger queuedCount = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean parked;
+    private volatile boolean closing;
+    private volatile boolean stopped;
+    private volatile String state = "ok";
+
+    /* Writer thread only. */
+    private long writeOffset;
+    private long nextPosition;
+    private long forcedOffset;
+    private long forcedPosition;
+    private long lastForceNanos;
+    private AppendCommand carry;
+    private long batchTimestampMicros;
+    private long durableRecordedNanos;
+    private long durableRecordedPosition = -1;
+    private long dirtyFrom = -1;
+    private long dirtyTo = -1;
+    private final List<AppendCommand> batch = new ArrayList<>();
+    /** Frames the commands of {@link #batch} were given positions for: the next one's first position is nextPosition + this. */
+    private int batchFrames;
+    private final BatchArena arena = new BatchArena();
+    private final StreamIndex streamIndex;
+    private final PositionReader committed;
+
+    public WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
+                StoreSettings settings, StoreMetrics metrics) {
+        this.log = log;
+        this.streamIndex = streamIndex;
+        this.committed = new PositionReader(log, recent);
+        this.heads = heads;
+        this.recentIds = new RecentEventIds(settings.idempotencyWindow());
+        this.recent = recent;
+        this.durablePoint = durablePoint;
+        this.onCommit = onCommit;
+        this.settings = settings;
+        this.metrics = metrics;
+        Log.Head head = log.head();
+        this.writeOffset = head.endOffset();
+        this.nextPosition = head.position();
+        this.forcedOffset = writeOffset;
+        this.forcedPosition = nextPosition;
+        this.thread = new WriterThread(this::run);
+    }
+
+    /** The writer's thread: marked non-blocking so that {@code block()} on it fails fast. */
+    private static final class WriterThread extends Thread implements NonBlocking {
+        WriterThread(Runnable body) {
+            super(body, "reel-writer");
+            setDaemon(true);
+        }
+    }
+
+    /**
+     * Refills the idempotency window from the tail of the log before the writer starts, so that a client
+     * retrying an append whose acknowledgement a crash swallowed gets the earlier result, not a duplicate.
+     */
+    public void rememberRecent(LogCursor cursor, Log.Head head) throws IOException {
+        java.util.ArrayList<RecordedEvent> chunk = new java.util.ArrayList<>();
+        while (cursor.read(chunk, 4096, head) > 0) {
+            for (RecordedEvent r : chunk) {
+                recentIds.add(r.eventId(), r.position());
+            }
+            chunk.clear();
+        }
+    }
+
+    public void start() {
+        acks.start();
+        thread.start();
+    }
+
+    /** "ok", or why writes are failing ("STORAGE_FULL: ..." / "IO_ERROR: ..."). */
+    public String state() {
+        return state;
+    }
+
+    public int queued() {
+        return queuedCount.get();
+    }
+
+    public Mono<AppendResult> submit(AppendCommand command) {
+        return Mono.create(sink -> {
+            command.sink = sink;
+            offer(command);
+        });
+    }
+
+    private void offer(AppendCommand command) {
+        if (closing) {
+            fail(command, new ReelException(ErrorCode.CLOSED, "the store is closed; no more appends are taken"));
+            return;
+        }
+        int count = queuedCount.incrementAndGet();
+        long bytes = queuedBytes.addAndGet(command.dataBytes);
+        if (count > settings.writerQueueCapacity() || (bytes > settings.writerQueueBytes() && count > 1)) {
+            queuedCount.decrementAndGet();
+            queuedBytes.addAndGet(-command.dataBytes);
+            fail(command, new ReelException(ErrorCode.OVERLOADED, "the writer's queue is full (" + (count - 1)
+                + " appends, " + (bytes - command.dataBytes) + " bytes waiting); retry after a short pause"));
+            return;
+        }
+        queue.offer(command);
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+        if (stopped) {
+            failQueued();
+        }
+    }
+
+    private AppendCommand poll() {
+        AppendCommand c = queue.poll();
+        if (c != null) {
+            queuedCount.decrementAndGet();
+            queuedBytes.addAndGet(-c.dataBytes);
+        }
+        return c;
+    }
+
+    private void fail(AppendCommand command, ReelException error) {
+        metrics.rejected(error.code());
+        if (Thread.currentThread() == thread) {
+            acks.failure(command.sink, error);
+        } else {
+            command.sink.error(error);
+        }
+    }
+
+    /** Stops taking appends, writes and forces everything already queued, and waits for the thread to end. */
+    public void close() {
+        closing = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.MINUTES.toMillis(1));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        acks.close();
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                AppendCommand first = carry != null ? carry : poll();
+                carry = null;
+                if (first == null) {
+                    if (closing) {
+                        break;
+                    }
+                    idle();
+                    continue;
+                }
+                try {
+                    writeBatch(first);
+                } catch (RuntimeException | Error e) {
+                    LOG.error("the writer failed unexpectedly; the batch is failed and the writer goes on", e);
+                    failBatch(new ReelException(ErrorCode.INTERNAL, "the writer failed unexpectedly: " + e, e));
+                }
+                acks.handOver();
+            }
+            forceIfDirty();
+            durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+        } catch (IOException e) {
+            LOG.error("could not force the log while closing: {}", e.toString());
+        } finally {
+            committed.close();
+            stopped = true;
+            failQueued();
+            acks.handOver();
+        }
+    }
+
+    private void failQueued() {
+        AppendCommand c;
+        while ((c = poll()) != null) {
+            fail(c, new ReelException(ErrorCode.CLOSED, "the store closed before this append was written; nothing was written"));
+        }
+    }
+
+    /** Nothing queued: force pending batched writes when due, else sleep until an append arrives. */
+    private void idle() {
+        long waitNanos = TimeUnit.MILLISECONDS.toNanos(200);
+        if (forcedOffset != writeOffset) {
+            long due = lastForceNanos + settings.durability().interval().toNanos() - System.nanoTime();
+            if (due <= 0) {
+                try {
+                    forceIfDirty();
+                } catch (IOException e) {
+                    writeFailed(e, -1, -1);
+                }
+                return;
+            }
+            waitNanos = due;
+        }
+        if (spinForWork()) {
+            return;
+        }
+        recordDurablePoint();
+        try {
+            durablePoint.forceIfDue();
+        } catch (IOException e) {
+            LOG.warn("could not force {}: {}", DurablePoint.FILE_NAME, e.toString());
+        }
+        if (spinForWork()) {
+            return;
+        }
+        parked = true;
+        if (queue.isEmpty() && !closing) {
+            LockSupport.parkNanos(this, waitNanos);
+        }
+        parked = false;
+    }
+
+    /**
+     * Records the durable point lazily: when the writer has nothing to do, and at least every
+     * {@value #DURABLE_POINT_INTERVAL_MILLIS} ms under load, not after every batch. It may only lag the data
+     * (recovery then treats damage in the lag as a torn tail), never lead it.
+     */
+    private void recordDurablePoint() {
+        durableRecordedNanos = System.nanoTime();
+        if (forcedPosition == durableRecordedPosition) {
+            return;
+        }
+        try {
+            durablePoint.record(forcedPosition, log.active().basePosition(), forcedOffset, false);
+            durableRecordedPosition = forcedPosition;
+        } catch (IOException e) {
+            LOG.warn("could not record the durable point: {}", e.toString());
+        }
+    }
+
+    /**
+     * Waits a little for the next append before parking. A caller that appends in a loop (a command handler,
+     * a producer awaiting each acknowledgement) comes back within microseconds of its acknowledgement; catching
+     * it here saves the futex wake-up that unparking would cost it, tens of microseconds on a small VM. Short
+     * enough that an idle store burns almost nothing.
+     */
+    private boolean spinForWork() {
+        long until = System.nanoTime() + SPIN_NANOS;
+        do {
+            if (!queue.isEmpty() || closing) {
+                return true;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() - until < 0);
+        return false;
+    }
+
+    private void writeBatch(AppendCommand first) {
+        if (dirtyFrom >= 0 && !clearFailedWrite(first)) {
+            return;
+        }
+        long segmentSize = log.segmentSize();
+        batchTimestampMicros = LogFormat.micros(settings.clock().instant());
+        long bytes = 0;
+        int frames = 0;
+        AppendCommand command = first;
+        while (command != null) {
+            AppendRules.Fit fit = AppendRules.fit(writeOffset, bytes, command.frameBytesBound, segmentSize, LogFormat.SEGMENT_HEADER_SIZE);
+            if (fit == AppendRules.Fit.NEXT_BATCH) {
+                carry = command;
+                break;
+            } else if (fit == AppendRules.Fit.ROLL) {
+                if (!roll(command)) {
+                    return;
+                }
+                continue;
+            } else if (fit == AppendRules.Fit.TOO_LARGE) {
+                fail(command, new ReelException(ErrorCode.TOO_LARGE, "the append to stream '" + command.stream + "' needs up to "
+                    + command.frameBytesBound + " bytes, more than a whole segment (" + segmentSize + " bytes); split it or raise --segment-size"));
+            } else if (prepare(command)) {
+                batch.add(command);
+                bytes += command.frameBytes;
+                frames += command.eventCount();
+                if (bytes >= settings.maxBatchBytes()) {
+                    break;
+                }
+            }
+            command = poll();
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        byte[] buffer = arena.reserve((int) bytes);
+        int start = arena.start();
+        int[] bodyOffsets = new int[frames];
+        int[] bodyLengths = new int[frames];
+        long timestampMicros = commitTimestamp(batchTimestampMicros);
+        encode(buffer, start, bodyOffsets, bodyLengths, timestampMicros);
+        long firstPosition = nextPosition;
+        long at = writeOffset;
+        long forceNanos;
+        try {
+            log.active().write(ByteBuffer.wrap(buffer, start, (int) bytes), at);
+            forceNanos = forceIfDue(at + bytes);
+        } catch (IOException e) {
+            writeFailed(e, at, at + bytes);
+            return;
+        }
+        arena.commit((int) bytes);
+        writeOffset = at + bytes;
+        nextPosition = firstPosition + frames;
+        heads.commit();
+        OffsetIndex offsets = log.active().offsetIndex();
+        for (int i = 0; i < frames; i++) {
+            long frameOffset = at + bodyOffsets[i] - start - LogFormat.FRAME_HEADER_SIZE;
+            offsets.onFrame(firstPosition + i, frameOffset, frameOffset + LogFormat.FRAME_HEADER_SIZE + bodyLengths[i], timestampMicros);
+        }
+        CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, (int) bytes, bodyOffsets, bodyLengths, timestampMicros);
+        recent.add(committed);
+        log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
+        state = "ok";
+        completeBatch();
+        // after the acknowledgements: none of this is on an append's path. Waking the subscriptions hands a
+        // task to another thread, a futex wake-up that would otherwise delay every acknowledgement; readers
+        // already see the new head, published above.
+        onCommit.run();
+        metrics.batch(frames, bytes, forceNanos);
+        if (System.nanoTime() - durableRecordedNanos >= DURABLE_POINT_INTERVAL_NANOS) {
+            recordDurablePoint();
+        }
+        log.preallocateIfDue(writeOffset);
+    }
+
+    /**
+     * The batch's commit time, read again once the batch is complete: appends that joined the batch while it
+     * was being built were submitted after {@code sizedWith} was read, and a record must not say it was
+     * committed before it was sent. Frame sizes were computed with {@code sizedWith}, so the later reading is
+     * taken only when it encodes to as many bytes (always, except across a varint boundary of the clock).
+     */
+    private long commitTimestamp(long sizedWith) {
+        long now = LogFormat.micros(settings.clock().instant());
+        return sizedWith != 0 && now > sizedWith && RecordCodec.varintSize(now) == RecordCodec.varintSize(sizedWith) ? now : sizedWith;
+    }
+
+    /** Forces now under FSYNC, or when the interval has passed under BATCHED; returns the force's nanos or -1. */
+    private long forceIfDue(long end) throws IOException {
+        Durability durability = settings.durability();
+        long now = System.nanoTime();
+        if (durability.isFsync() || now - lastForceNanos >= durability.interval().toNanos()) {
+            log.active().force();
+            long done = System.nanoTime();
+            lastForceNanos = done;
+            forcedOffset = end;
+            forcedPosition = nextPosition + batchFrames;
+            return done - now;
+        }
+        return -1;
+    }
+
+    private void forceIfDirty() throws IOException {
+        if (forcedOffset != writeOffset) {
+            long start = System.nanoTime();
+            log.active().force();
+            lastForceNanos = System.nanoTime();
+            metrics.fsyncLatency.record(lastForceNanos - start, TimeUnit.NANOSECONDS);
+            forcedOffset = writeOffset;
+            forcedPosition = nextPosition;
+            durablePoint.record(forcedPosition, log.active().basePosition(), forcedOffset, false);
+        }
+    }
+
+    /** Seals the active segment and starts the next; false (and the command failed) when that fails. */
+    private boolean roll(AppendCommand waiting) {
+        try {
+            forceIfDirty();
+            log.roll(nextPosition, writeOffset);
+            writeOffset = LogFormat.SEGMENT_HEADER_SIZE;
+            forcedOffset = writeOffset;
+            Log.Head head = log.head();
+            log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, head.timestampMicros()));
+            durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+            return true;
+        } catch (IOException e) {
+            batch.add(waiting);
+            writeFailed(e, -1, -1);
+            return false;
+        }
+    }
+
+    /**
+     * Checks one command against the streams' state and gives it positions and revisions; false when it was
+     * answered at once (rejected, or a retry of a committed append).
+     */
+    private boolean prepare(AppendCommand c) {
+        switch (c.kind) {
+            case APPEND -> {
+                StreamHeads.StreamHead head = heads.get(c.stream);
+                if (head.pendingHardDeleted()) {
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
+                Boolean retry = checkRetry(c);
+                if (retry == null) {
+                    return false;
+                }
+                if (retry) {
+                    return true;
+                }
+                if (!AppendRules.expectationHolds(c.expected, head.pendingRevision, head.pendingSoftDeleted())) {
+                    if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
+                        StreamIndex.StreamEntry entry = streamIndex.get(c.stream);
+                        long first = entry == null ? -1 : entry.position(c.expected.revision() + 1);
+                        Boolean earlier = first < 0 ? Boolean.FALSE : matchEarlierAppend(c, first);
+                        if (earlier != Boolean.FALSE) {
+                            return earlier != null;
+                        }
+                    }
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, head.pendingRevision));
+                    return false;
+                }
+                assign(c, head, c.stream, c.events);
+                for (int i = 0; i < c.events.size(); i++) {
+                    recentIds.add(c.events.get(i).eventId(), c.firstPosition + i);
+                }
+                return true;
+            }
+            case SET_METADATA, SOFT_DELETE, HARD_DELETE -> {
+                StreamHeads.StreamHead target = heads.get(c.stream);
+                if (target.pendingHardDeleted()) {
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
+                if (c.kind != AppendCommand.Kind.SET_METADATA && !AppendRules.expectationHolds(c.expected, target.pendingRevision, target.pendingSoftDeleted())) {
+                    fail(c, new WrongExpectedVersionException(c.stream, c.expected, target.pendingRevision));
+                    return false;
+                }
+                StreamMetadata metadata = switch (c.kind) {
+                    case SET_METADATA -> c.metadata;
+                    case SOFT_DELETE -> target.pendingMetadata.withTruncateBefore(target.pendingRevision + 1)
+                        .withSoftDeleted(true);
+                    default -> target.pendingMetadata.withHardDeleted(true);
+                };
+                String metadataStream = SystemStreams.metadataStreamOf(c.stream);
+                StreamHeads.StreamHead metaHead = heads.get(metadataStream);
+                assign(c, metaHead, metadataStream, List.of(SystemStreams.metadataEvent(c.stream, metadata, metaHead.pendingRevision + 1)));
+                target.pendingMetadata = metadata;
+                heads.touch(target);
+                return true;
+            }
+            default -> throw new IllegalStateException("unknown command " + c.kind);
+        }
+    }
+
+    private static ReelException deleted(String stream) {
+        return new ReelException(ErrorCode.STREAM_DELETED, "stream '" + stream
+            + "' was hard-deleted and can never be written again; use a new stream name");
+    }
+
+    /**
+     * Recognises a retried append by its event ids. Returns TRUE when it repeats an append of this batch
+     * (it then completes with it), FALSE when it is new, and null when it was answered: a retry of a
+     * durable append (the earlier result) or a partial repeat ({@code INVALID_ARGUMENT}).
+     */
+    private Boolean checkRetry(AppendCommand c) {
+        List<EventData> events = c.events;
+        long first = recentIds.find(events.get(0).eventId());
+        if (first >= 0) {
+            Boolean earlier = matchEarlierAppend(c, first);
+            if (earlier != Boolean.FALSE) {
+                return earlier;
+            }
+        }
+        // event 0 was looked up above: absent, or not where the hint said (a stale entry)
+        for (int i = 1; i < events.size(); i++) {
+            UUID id = events.get(i).eventId();
+            long at = recentIds.find(id);
+            Written w = at < 0 ? null : writtenAt(at);
+            if (w != null && w.id().equals(id) && w.stream().equals(c.stream)) {
+                fail(c, partialRepeat(c, i, id, at));
+                return null;
+            }
+        }
+        return Boolean.FALSE;
+    }
+
+    /**
+     * Compares an append with what was written from {@code first}: TRUE when it repeats an append of this
+     * batch, null when it was answered (the earlier result, or a partial repeat), FALSE when the event at
+     * {@code first} is not its first event at all.
+     */
+    private Boolean matchEarlierAppend(AppendCommand c, long first) {
+        AppendRules.Repeat repeat = AppendRules.repeatOf(c.events, c.stream, first, this::writtenAt);
+        if (repeat instanceof AppendRules.NotARepeat) {
+            return Boolean.FALSE;
+        }
+        if (!(repeat instanceof AppendRules.WholeRepeat whole)) {
+            fail(c, partialRepeat(c, 0, c.events.get(0).eventId(), first));
+            return null;
+        }
+        if (whole.first().inBatch() != null) {
+            c.duplicateOf = whole.first().inBatch();
+            return Boolean.TRUE;
+        }
+        acks.success(c.sink, new AppendResult(first, first + c.events.size() - 1, whole.last().revision()));
+        return null;
+    }
+
+    private static ReelException partialRepeat(AppendCommand c, int index, UUID id, long at) {
+        return ReelException.invalidArgument("event " + index + " (id " + id + ") of the append to stream '" + c.stream
+            + "' was already written at position " + at + ", but the append does not repeat that earlier append exactly;"
+            + " resend the earlier append as it was, or use new event ids");
+    }
+
+    /** The event at a position: from the batch being built when it is past the head, else read from the log. */
+    private Written writtenAt(long position) {
+        if (position >= nextPosition) {
+            for (AppendCommand b : batch) {
+                int n = b.eventCount();
+                if (b.duplicateOf == null && position >= b.firstPosition && position < b.firstPosition + n) {
+                    int i = (int) (position - b.firstPosition);
+                    return new Written(b.writtenEvents.get(i).eventId(), b.writtenStream, b.firstRevision + i, i == n - 1, b);
+                }
+            }
+            return null;
+        }
+        try {
+            RecordedEvent r = committed.read(position, log.head());
+            return r == null ? null : new Written(r.eventId(), r.stream(), r.revision(), r.endsAppend(), null);
+        } catch (IOException | ReelException e) {
+            LOG.warn("could not read position {} to check a retried append: {}", position, e.toString());
+            return null;
+        }
+    }
+
+    private void assign(AppendCommand c, StreamHeads.StreamHead head, String stream, List<EventData> events) {
+        c.writtenStream = stream;
+        c.writtenStreamUtf8 = Utf8.of(stream);
+        c.writtenEvents = events;
+        c.firstPosition = nextPosition + batchFrames;
+        batchFrames += events.size();
+        c.firstRevision = head.pendingRevision + 1;
+        head.pendingRevision += events.size();
+        heads.touch(head);
+        int size = 0;
+        for (int i = 0; i < events.size(); i++) {
+            EventData e = events.get(i);
+            size += LogFormat.FRAME_HEADER_SIZE + RecordCodec.bodySize(c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
+                e.typeUtf8(), e.contentTypeUtf8(), e.data().length, e.metadata().length, batchTimestampMicros);
+        }
+        c.frameBytes = size;
+        c.result = new AppendResult(c.firstPosition, c.firstPosition + events.size() - 1, c.firstRevision + events.size() - 1);
+    }
+
+    private void encode(byte[] buffer, int start, int[] bodyOffsets, int[] bodyLengths, long timestampMicros) {
+        int p = start;
+        int frame = 0;
+        for (AppendCommand c : batch) {
+            List<EventData> events = c.writtenEvents;
+            if (events == null) {
+                continue;
+            }
+            for (int i = 0; i < events.size(); i++) {
+                EventData e = events.get(i);
+                int bodyStart = p + LogFormat.FRAME_HEADER_SIZE;
+                int bodyEnd = RecordCodec.encode(buffer, bodyStart, c.firstPosition + i, c.writtenStreamUtf8, c.firstRevision + i,
+                    e.eventId(), e.typeUtf8(), e.contentTypeUtf8(), e.data(), e.metadata(), timestampMicros);
+                int length = bodyEnd - bodyStart;
+                boolean continued = i < events.size() - 1;
+                Bytes.putInt(buffer, p, length | (continued ? LogFormat.CONTINUED_FLAG : 0));
+                Bytes.putInt(buffer, p + 4, Crc.of(buffer, bodyStart, length));
+                bodyOffsets[frame] = bodyStart;
+                bodyLengths[frame] = length;
+                frame++;
+                p = bodyEnd;
+            }
+        }
+        if (p != arena.start() + arena.reserved()) {
+            throw new IllegalStateException("encoded " + (p - start) + " bytes, sized " + arena.reserved());
+        }
+    }
+
+    private void completeBatch() {
+        long now = System.nanoTime();
+        for (AppendCommand c : batch) {
+            AppendCommand original = c.duplicateOf != null ? c.duplicateOf : c;
+            metrics.appendLatency.record(now - c.submittedNanos, TimeUnit.NANOSECONDS);
+            metrics.appends.increment();
+            acks.success(c.sink, original.result);
+        }
+        acks.handOver();
+        batch.clear();
+        batchFrames = 0;
+    }
+
+    private void failBatch(ReelException error) {
+        heads.rollback();
+        for (AppendCommand c : batch) {
+            fail(c, error);
+        }
+        batch.clear();
+        batchFrames = 0;
+    }
+
+    /** A write or force failed: fail the batch, remember the bytes to clear, keep everything else as it was. */
+    private void writeFailed(IOException e, long from, long to) {
+        boolean full = ReelException.isDiskFull(e);
+        ReelException error = full
+            ? new ReelException(ErrorCode.STORAGE_FULL, "the disk holding " + log.dir() + " is full (" + e.getMessage()
+                + "); writes are stopped, reads go on; free some space and writes resume by themselves", e)
+            : new ReelException(ErrorCode.IO_ERROR, "writing to " + log.dir() + " failed (" + e
+                + "); writes are stopped, reads go on; check the disk and the system log", e);
+        LOG.error("{}", error.getMessage());
+        state = error.getMessage();
+        if (from >= 0) {
+            dirtyFrom = dirtyFrom < 0 ? from : Math.min(dirtyFrom, from);
+            dirtyTo = Math.max(dirtyTo, to);
+        }
+        failBatch(error);
+    }
+
+    /** Zeroes what a failed write may have left past the data; false (and {@code first} failed) when that fails too. */
+    private boolean clearFailedWrite(AppendCommand first) {
+        try {
+            Segment active = log.active();
+            ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, dirtyTo - dirtyFrom));
+            for (long p = dirtyFrom; p < dirtyTo; ) {
+                zeros.clear();
+                zeros.limit((int) Math.min(zeros.capacity(), dirtyTo - p));
+                int n = zeros.remaining();
+                active.write(zeros, p);
+                p += n;
+            }
+            active.force();
+            dirtyFrom = -1;
+            dirtyTo = -1;
+            return true;
+        } catch (IOException e) {
+            batch.add(first);
+            writeFailed(e, -1, -1);
+            return false;
+        }
+    }
+}

@@ -1,4 +1,0 @@
-/**
- * Projection throughput measurements, for {@code reel bench}.
- */
-package io.reel.projection.bench;

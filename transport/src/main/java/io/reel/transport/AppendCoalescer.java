@@ -1,0 +1,223 @@
+package io.reel.transport;
+
+import io.reel.proto.AppendBatch;
+import io.reel.proto.AppendBatchResult;
+import io.reel.proto.AppendOutcome;
+import io.reel.proto.AppendRequest;
+import io.reel.store.AppendResult;
+import io.reel.store.ErrorCode;
+import io.reel.store.ReelException;
+import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.internal.Route;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * The client's side of {@code append.batch}: coalesces the appends made on one {@link ReelClient} into as few
+ * round trips as they allow, without a timer.
+ *
+ * <p>An append is queued; when no batch is on its way it is sent at once (alone, if it is alone: an idle
+ * client pays no delay). While a batch is on its way, appends pile up, and the moment its answer arrives
+ * everything queued is sent as the next batch, up to {@link ClientSettings#maxAppendBatch()} appends and
+ * {@link #maxBatchBytes} bytes (so a batch stays well under the frame limit; an append larger than that goes
+ * alone). So concurrent callers share round trips, and the batch size follows the load by itself.
+ *
+ * <p>Each append keeps its own outcome: the batch's answer holds one per append, in order, and each caller's
+ * {@code Mono} completes with its {@code AppendResult} or fails with the error the {@code append} route would
+ * have sent. A failure of the batch as a whole (lost connection past retrying, timeout, a frame the server
+ * refused) fails every append in it. A lost connection is retried over the next one as the {@code append}
+ * route is ({@code ReelClient.call}): resending a batch is safe because every append's event ids make it
+ * idempotent. A caller that cancels before its append was sent takes it out of the next batch; after that, the
+ * append may or may not be written, as with a cancelled request.
+ *
+ * <p>Bounded: at most {@link #MAX_QUEUED} appends or {@link #MAX_QUEUED_BYTES} bytes wait to be sent; beyond
+ * that an append fails at once with {@code OVERLOADED}. A server that does not know {@code append.batch}
+ * (an older one) is detected by its {@code NOT_FOUND} answer, after which every append goes on the plain
+ * {@code append} route. Thread-safe and lock-free: whichever thread queues an append or receives an answer
+ * sends the next batch.
+ */
+final class AppendCoalescer {
+    static final int MAX_QUEUED = 65_536;
+    static final long MAX_QUEUED_BYTES = 64L << 20;
+
+    private final ReelClient client;
+    private final int maxAppends;
+    private final int maxBatchBytes;
+    private final long timeoutNanos;
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedCount = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicInteger wip = new AtomicInteger();
+    /** A batch is on its way; written only inside {@link #drain()} and by the batch's answer. */
+    private volatile boolean inFlight;
+    private volatile boolean batchRoute = true;
+    /** Taken from the queue but left for the next batch (it did not fit); drain only. */
+    private Pending carry;
+
+    /** One append waiting for its outcome. */
+    private static final class Pending {
+        final AppendRequest request;
+        final MonoSink<AppendResult> sink;
+        final int bytes;
+        final long deadlineNanos;
+        volatile boolean cancelled;
+
+        Pending(AppendRequest request, MonoSink<AppendResult> sink, int bytes, long deadlineNanos) {
+            this.request = request;
+            this.sink = sink;
+            this.bytes = bytes;
+            this.deadlineNanos = deadlineNanos;
+        }
+    }
+
+    AppendCoalescer(ReelClient client) {
+        this.client = client;
+        this.maxAppends = client.settings().maxAppendBatch();
+        this.maxBatchBytes = Math.min(client.settings().maxFrameSize() / 4, 4 << 20);
+        this.timeoutNanos = client.settings().requestTimeout().toNanos();
+    }
+
+    Mono<AppendResult> append(AppendRequest request) {
+        return Mono.create(sink -> {
+            int bytes = wireSize(request);
+            Pending p = new Pending(request, sink, bytes, System.nanoTime() + timeoutNanos);
+            sink.onCancel(() -> p.cancelled = true);
+            int count = queuedCount.incrementAndGet();
+            long total = queuedBytes.addAndGet(bytes);
+            if (count > MAX_QUEUED || (total > MAX_QUEUED_BYTES && count > 1)) {
+                queuedCount.decrementAndGet();
+                queuedBytes.addAndGet(-bytes);
+                sink.error(new ReelException(ErrorCode.OVERLOADED, (count - 1) + " appends (" + (total - bytes) + " bytes) are waiting to be"
+                    + " sent to " + client.settings() + ", the most this client holds; the server answers slower than they come,"
+                    + " retry after a short pause"));
+                return;
+            }
+            queue.offer(p);
+            drain();
+        });
+    }
+
+    /** The bytes the append adds to a batch: its protobuf size, or a generous estimate of its JSON. */
+    private int wireSize(AppendRequest request) {
+        int size = request.getSerializedSize() + 6;
+        return client.settings().format() == WireFormat.PROTOBUF ? size : 2 * size + 256;
+    }
+
+    /** Sends the next batch unless one is on its way; runs on one thread at a time, re-run for what came meanwhile. */
+    private void drain() {
+        if (wip.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            if (!inFlight) {
+                List<Pending> batch = take();
+                if (!batch.isEmpty()) {
+                    inFlight = true;
+                    send(batch);
+                }
+            }
+            missed = wip.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    /** The next batch: the appends queued now, within the bounds; cancelled ones are dropped. */
+    private List<Pending> take() {
+        List<Pending> batch = new ArrayList<>(Math.min(maxAppends, Math.max(1, queuedCount.get())));
+        long bytes = 0;
+        long now = System.nanoTime();
+        while (batch.size() < maxAppends) {
+            Pending p = carry != null ? carry : queue.poll();
+            carry = null;
+            if (p == null) {
+                break;
+            }
+            if (p.cancelled) {
+                dequeued(p);
+                continue;
+            }
+            if (now - p.deadlineNanos > 0) {
+                // waited its whole requestTimeout behind batches that were slow to be answered
+                dequeued(p);
+                p.sink.error(client.timedOut(Route.APPEND));
+                continue;
+            }
+            if (!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) {
+                carry = p;
+                break;
+            }
+            dequeued(p);
+            batch.add(p);
+            bytes += p.bytes;
+        }
+        return batch;
+    }
+
+    private void dequeued(Pending p) {
+        queuedCount.decrementAndGet();
+        queuedBytes.addAndGet(-p.bytes);
+    }
+
+    private void send(List<Pending> batch) {
+        if (!batchRoute) {
+            for (Pending p : batch) {
+                client.plainAppend(p.request).subscribe(p.sink::success, p.sink::error);
+            }
+            answered();
+            return;
+        }
+        AppendBatch.Builder message = AppendBatch.newBuilder();
+        for (Pending p : batch) {
+            message.addAppends(p.request);
+        }
+        client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance())
+            .subscribe(result -> complete(batch, result), error -> failed(batch, error));
+    }
+
+    private void complete(List<Pending> batch, AppendBatchResult result) {
+        answered();
+        if (result.getOutcomesCount() != batch.size()) {
+            fail(batch, new ReelException(ErrorCode.INTERNAL, "the server answered an append.batch of " + batch.size() + " appends with "
+                + result.getOutcomesCount() + " outcomes"));
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            AppendOutcome o = result.getOutcomes(i);
+            MonoSink<AppendResult> sink = batch.get(i).sink;
+            if (o.hasResult()) {
+                sink.success(ProtoMapping.fromProto(o.getResult()));
+            } else {
+                sink.error(ProtoMapping.fromProto(o.getError()));
+            }
+        }
+    }
+
+    private void failed(List<Pending> batch, Throwable error) {
+        if (error instanceof ReelException e && e.code() == ErrorCode.NOT_FOUND && e.getMessage().contains("'" + Route.APPEND_BATCH.routeName + "'")) {
+            // a server from before append.batch: send these and every later append on the plain route
+            batchRoute = false;
+            inFlight = true;
+            send(batch);
+            return;
+        }
+        answered();
+        fail(batch, error);
+    }
+
+    private static void fail(List<Pending> batch, Throwable error) {
+        for (Pending p : batch) {
+            p.sink.error(error);
+        }
+    }
+
+    /** The batch on its way is answered: send what queued up meanwhile. */
+    private void answered() {
+        inFlight = false;
+        drain();
+    }
+}

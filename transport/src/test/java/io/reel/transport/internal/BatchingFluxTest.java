@@ -1,0 +1,78 @@
+package io.reel.transport.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.reel.proto.EventRecord;
+import io.reel.proto.SubscriptionItem;
+import io.reel.store.RecordedEvent;
+import io.reel.store.SubscriptionMessage;
+import io.reel.transport.WireFormat;
+import io.rsocket.Payload;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The batching of a catch-up when the source delivers on its own thread, racing the drain: every round must
+ * send the whole catch-up as one batch and then the caught-up signal, never a short batch first.
+ */
+class BatchingFluxTest {
+    private static final int ROUNDS = 2_000;
+    private static final int EVENTS = 5;
+
+    private final Scheduler source = Schedulers.newSingle("test-source");
+    private final Scheduler transport = Schedulers.newParallel("test-transport", 2);
+
+    @AfterEach
+    void disposeSchedulers() {
+        source.dispose();
+        transport.dispose();
+    }
+
+    @Test
+    void aCatchUpGoesOutAsFullBatchesBeforeItsCaughtUpSignalWhateverTheTiming() {
+        for (int round = 0; round < ROUNDS; round++) {
+            long roundSpinNanos = round % 50 * 1_000L; // from none to 49 µs between messages: a reader reading a log
+            Flux<SubscriptionMessage> catchUp = Flux.range(0, EVENTS)
+                .<SubscriptionMessage>map(position -> new SubscriptionMessage.Event(record(position)))
+                .doOnNext(message -> spin(roundSpinNanos))
+                .concatWithValues(new SubscriptionMessage.CaughtUp(EVENTS))
+                .subscribeOn(source);
+            List<SubscriptionItem> items = new BatchingFlux(catchUp, WireFormat.PROTOBUF, 100, 1024 * 1024, true, transport)
+                .map(BatchingFluxTest::item)
+                .collectList()
+                .block(Duration.ofSeconds(10));
+
+            assertThat(items).as("round %d", round).hasSize(2);
+            assertThat(items.get(0).getBatch().getRecordsCount()).as("round %d", round).isEqualTo(EVENTS);
+            assertThat(items.get(1).getCaughtUp()).as("round %d", round).isEqualTo(EVENTS);
+        }
+    }
+
+    private static void spin(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static RecordedEvent record(long position) {
+        return RecordedEvent.fromEncoded(EventRecord.newBuilder().setPosition(position).setStream("s").setType("T")
+            .build().toByteArray());
+    }
+
+    private static SubscriptionItem item(Payload payload) {
+        try {
+            return SubscriptionItem.parseFrom(payload.getData());
+        } catch (InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        } finally {
+            payload.release();
+        }
+    }
+}
