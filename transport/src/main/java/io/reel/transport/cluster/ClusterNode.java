@@ -112,6 +112,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
         if (store.settings().clock() != clock) {
             throw new IllegalArgumentException("open the store with ClusterNode.storeSettings(...)");
         }
+        if (MAX_WRITES_PER_ENTRY > store.settings().writerQueueCapacity()) {
+            throw new IllegalArgumentException("the store's writer queue must hold a whole entry (" + MAX_WRITES_PER_ENTRY + " writes)");
+        }
         this.store = store;
         try {
             Files.createDirectories(raftDir);
@@ -146,9 +149,6 @@ public final class ClusterNode implements Replication, AutoCloseable {
                 Math.min(MAX_ENTRY_BYTES, (int) Math.min(Integer.MAX_VALUE, store.settings().writerQueueBytes() / 2)),
                 MAX_ENTRIES_IN_FLIGHT, QUEUE_CAPACITY);
             registerMeters(store.settings().meterRegistry());
-            if (MAX_WRITES_PER_ENTRY > store.settings().writerQueueCapacity()) {
-                throw new IllegalArgumentException("the store's writer queue must hold a whole entry (" + MAX_WRITES_PER_ENTRY + " writes)");
-            }
         } catch (IOException e) {
             close();
             throw new ReelException(ErrorCode.IO_ERROR, "cannot start the Raft server of node '" + settings.nodeId() + "' on "

@@ -37,7 +37,7 @@ import net.jqwik.api.constraints.IntRange;
  * that go backwards); and a replica that restarts with its snapshot behind its store and is fed the entries
  * after the snapshot again ends with the same log.
  */
-class DeterministicApplyProperty {
+class DeterministicApplyPropertyTest {
     private static final List<String> STREAMS = List.of("s-0", "s-1", "s-2");
 
     /** One write as generated: kept as plain values so that jqwik can shrink them. */
