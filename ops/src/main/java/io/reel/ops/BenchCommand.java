@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
     description = {"Measure a workload against the floor of this machine's disk, measured in the same run.",
-        "Workloads: append, read, subscribe, e2e, command, projection, restart, group (--remote: over RSocket on loopback).",
+        "Workloads: append, read, subscribe, e2e, command, projection, restart, group (--remote: over RSocket on loopback),",
+        "cluster (three nodes as child processes on loopback, the standalone figure beside it).",
         "Prints events/s, MB/s, latency percentiles and the ratio to the floor; --json prints one JSON object per line."})
 final class BenchCommand implements Callable<Integer> {
     /** One bench workload. */
@@ -47,12 +48,13 @@ final class BenchCommand implements Callable<Integer> {
         for (String name : Bench.workloads()) {
             WORKLOADS.put(name, (options, progress) -> new Bench(options, progress).run(name));
         }
+        WORKLOADS.put("cluster", ClusterBench::run);
     }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, read-stream, subscribe, e2e, command, projection, restart or group.")
+    @Parameters(index = "0", paramLabel = "WORKLOAD", description = "append, read, read-stream, subscribe, e2e, command, projection, restart, group or cluster.")
     String workload;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Directory for the bench's stores (default: a new temporary one, deleted afterwards).")

@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 /** How the client verbs ({@code append}, {@code read}, {@code tail}) reach a server: shared flags, one connection. */
 final class ClientOptions {
-    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7070",
-        description = "The server's RSocket address: its TCP port, or its WebSocket port with --ws (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--server", paramLabel = "HOST:PORT[,HOST:PORT…]", defaultValue = "127.0.0.1:7070",
+        description = "The server's RSocket address: its TCP port, or its WebSocket port with --ws (default: ${DEFAULT-VALUE}). "
+            + "For a cluster, list its nodes: the client moves to the next one when it loses a connection.")
     String server;
 
     @Option(names = "--ws", description = "Connect over WebSocket (path /rsocket) instead of TCP.")
@@ -68,22 +69,24 @@ final class ClientOptions {
     }
 
     private ClientSettings settings() {
-        int colon = server.lastIndexOf(':');
-        int port;
-        try {
-            port = Integer.parseInt(server.substring(colon + 1));
-        } catch (RuntimeException e) {
-            port = -1;
-        }
         if (timeoutSeconds <= 0) {
             throw new ReelException(ErrorCode.INVALID_ARGUMENT, "--timeout " + timeoutSeconds + " is not a number of seconds above 0");
         }
-        if (colon <= 0 || port <= 0 || port > 65535) {
-            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "--server '" + server + "' is not HOST:PORT, e.g. 127.0.0.1:7070");
+        for (String s : server.split(",")) {
+            int colon = s.lastIndexOf(':');
+            int port;
+            try {
+                port = Integer.parseInt(s.substring(colon + 1));
+            } catch (RuntimeException e) {
+                port = -1;
+            }
+            if (colon <= 0 || port <= 0 || port > 65535) {
+                throw new ReelException(ErrorCode.INVALID_ARGUMENT, "--server '" + s + "' is not HOST:PORT, e.g. 127.0.0.1:7070"
+                    + " (a cluster's nodes: HOST:PORT,HOST:PORT,...)");
+            }
         }
         return ClientSettings.builder()
-            .host(server.substring(0, colon))
-            .port(port)
+            .servers(server)
             .transport(webSocket ? ClientSettings.Transport.WEBSOCKET : ClientSettings.Transport.TCP)
             .token(token == null || token.isBlank() ? null : token)
             .tls(tls, trust)

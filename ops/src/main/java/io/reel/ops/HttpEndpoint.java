@@ -52,6 +52,7 @@ final class HttpEndpoint implements AutoCloseable {
     private final Map<String, Asset> assets;
     private final StreamBrowser browser;
     private final DisposableServer server;
+    private volatile java.util.function.Supplier<io.reel.proto.ClusterInfo> cluster;
 
     private record Asset(String contentType, byte[] bytes) {
     }
@@ -82,6 +83,7 @@ final class HttpEndpoint implements AutoCloseable {
                     .get("/api/streams", (req, res) -> browse(req, res, browser::streams))
                     .get("/api/events", (req, res) -> browse(req, res, browser::events))
                     .get("/api/tail", (req, res) -> browse(req, res, browser::tail))
+                    .get("/api/cluster", (req, res) -> cluster(res))
                     .get("/", this::asset)
                     .get("/index.html", (req, res) -> send(res, assets.get("/")))
                     .get("/assets/{file}", this::asset))
@@ -125,6 +127,23 @@ final class HttpEndpoint implements AutoCloseable {
     private Publisher<Void> stats(HttpServerResponse res) {
         String json = Json.write(sampler.latest().toJsonTree());
         return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json));
+    }
+
+    /** Serves {@code /api/cluster} from {@code info} (the node's {@code cluster.info}); a standalone server has none. */
+    void cluster(java.util.function.Supplier<io.reel.proto.ClusterInfo> info) {
+        cluster = info;
+    }
+
+    /** {@code GET /api/cluster}: the members as {@code cluster.info} reports them, in the protobuf JSON mapping. */
+    private Publisher<Void> cluster(HttpServerResponse res) {
+        return Mono.fromCallable(() -> {
+                var supplier = cluster;
+                io.reel.proto.ClusterInfo info = supplier != null ? supplier.get() : io.reel.proto.ClusterInfo.newBuilder()
+                    .addMembers(io.reel.proto.ClusterMember.newBuilder().setRole("STANDALONE").setHead(store.headPosition())).build();
+                return com.google.protobuf.util.JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(info);
+            })
+            .subscribeOn(Schedulers.boundedElastic())
+            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
     private Publisher<Void> history(HttpServerResponse res) {

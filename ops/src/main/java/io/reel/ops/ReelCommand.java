@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 @Command(name = "reel", mixinStandardHelpOptions = true, versionProvider = ReelCommand.Version.class,
     description = "Reel: an event store on plain files. Run a server, administer a data directory, or talk to a server.",
     subcommands = {ServerCommand.class, VerifyCommand.class, BackupCommand.class, RestoreCommand.class, ScavengeCommand.class,
-        StatsCommand.class, AppendCommand.class, ReadCommand.class, TailCommand.class, StreamsCommand.class, BenchCommand.class,
+        StatsCommand.class, AppendCommand.class, ReadCommand.class, TailCommand.class, StreamsCommand.class, BenchCommand.class, ClusterCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:verify found damage", "2:invalid command line (unknown verb or flag, bad value)",

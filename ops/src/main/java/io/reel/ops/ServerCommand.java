@@ -91,6 +91,8 @@ final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--quiet", description = "Show no progress while the store opens (the settings and listener lines are still printed).")
     boolean quiet;
+    @CommandLine.Mixin
+    ClusterOptions cluster = new ClusterOptions();
 
     @Override
     public Integer call() throws InterruptedException {
@@ -104,7 +106,7 @@ final class ServerCommand implements Callable<Integer> {
             defaults.check(spec);
         }
         ServerRuntime.Config config = new ServerRuntime.Config(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens,
-            tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend, frames);
+            tlsCert, tlsKey, repair, maxEventSize, maxEventsPerAppend, frames, cluster.settings());
         PrintWriter out = spec.commandLine().getOut();
         ServerRuntime runtime = ServerRuntime.start(config, ProgressReporter.forCommand(quiet, spec.commandLine().getErr()));
         if (defaults != null) {   // once it runs: a refusal to start stays one 'error: CODE: sentence' line

@@ -18,6 +18,8 @@ import io.reel.store.StoreSettings;
 import io.reel.transport.ProjectionDirectory;
 import io.reel.transport.ReelServer;
 import io.reel.transport.ServerSettings;
+import io.reel.transport.cluster.ClusterNode;
+import io.reel.transport.cluster.ClusterSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,19 +52,21 @@ final class ServerRuntime implements AutoCloseable {
      * @param repair      open with {@link StoreSettings#repair()}: quarantine damaged files and report the loss
      * @param maxEventSize       largest data + metadata of one event, in bytes ({@code --max-event-size})
      * @param maxEventsPerAppend most events in one append ({@code --max-events-per-append})
+     * @param compression how frames store their records ({@code --compression})
+     * @param cluster     the cluster this node belongs to, or null for a standalone server
      */
     record Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
                   Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair, long maxEventSize, int maxEventsPerAppend,
-                  StoreSettings.Compression compression) {
+                  StoreSettings.Compression compression, ClusterSettings cluster) {
         /** The defaults of {@code --max-event-size} and {@code --max-events-per-append}, those of {@link StoreSettings}. */
         static final long DEFAULT_MAX_EVENT_SIZE = StoreSettings.defaults().maxEventSize();
         static final int DEFAULT_MAX_EVENTS_PER_APPEND = StoreSettings.defaults().maxEventsPerAppend();
 
-        /** Default limits, frames stored uncompressed. */
+        /** A standalone server with default limits, frames stored uncompressed. */
         Config(Path data, String host, int rsocketPort, int wsPort, int httpPort, Durability durability, long segmentSize,
                Path tokens, Path tlsCertificate, Path tlsPrivateKey, boolean repair) {
             this(data, host, rsocketPort, wsPort, httpPort, durability, segmentSize, tokens, tlsCertificate, tlsPrivateKey, repair,
-                DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_EVENTS_PER_APPEND, StoreSettings.Compression.NONE);
+                DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_EVENTS_PER_APPEND, StoreSettings.Compression.NONE, null);
         }
 
         Config {
@@ -106,8 +110,12 @@ final class ServerRuntime implements AutoCloseable {
         }
 
         ServerSettings serverSettings(ProjectionDirectory projections) {
+            return serverSettings(projections, null);
+        }
+
+        ServerSettings serverSettings(ProjectionDirectory projections, ClusterNode node) {
             return ServerSettings.builder().host(host).tcpPort(rsocketPort).webSocketPort(wsPort).tokensFile(tokens)
-                .tls(tlsCertificate, tlsPrivateKey).projections(projections).build();
+                .tls(tlsCertificate, tlsPrivateKey).projections(projections).replication(node).build();
         }
     }
 
@@ -116,6 +124,7 @@ final class ServerRuntime implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final List<AutoCloseable> started = new ArrayList<>();
     private EventStore store;
+    private ClusterNode node;
     private Projections projections;
     private ReelServer rsocket;
     private StatsSampler sampler;
@@ -152,7 +161,9 @@ final class ServerRuntime implements AutoCloseable {
     }
 
     private void startAll() {
-        StoreSettings settings = config.storeSettings(registry).toBuilder().progress(progress).build();
+        node = config.cluster() == null ? null : ClusterNode.create(config.cluster());
+        StoreSettings base = config.storeSettings(registry).toBuilder().progress(progress).build();
+        StoreSettings settings = node == null ? base : node.storeSettings(base);
         config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -171,6 +182,10 @@ final class ServerRuntime implements AutoCloseable {
             throw e;
         }
         started.add(store);
+        if (node != null) {
+            node.start(store, config.data().resolve("raft"));
+            started.add(node);
+        }
         var recovery = store.recovery();
         if (recovery.truncatedBytes() > 0 || recovery.lostEvents() > 0 || !recovery.repairs().isEmpty()) {
             LOG.warn("recovery cut {} bytes of unacknowledged tail, lost {} event(s) to repair{}", recovery.truncatedBytes(),
@@ -179,7 +194,7 @@ final class ServerRuntime implements AutoCloseable {
         projections = Projections.embedded(store);
         started.add(projections);
         projections.start(EventTypeCounts.projection());
-        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections)));
+        rsocket = ReelServer.start(store, config.serverSettings(new ServedProjections(projections), node));
         started.add(rsocket);
         EventStore opened = store;
         Projections running = projections;
@@ -190,11 +205,20 @@ final class ServerRuntime implements AutoCloseable {
         started.add(sampler);
         http = HttpEndpoint.start(config.host(), config.httpPort(), store, registry, sampler);
         started.add(http);
+        if (node != null) {
+            http.cluster(node::clusterInfo);
+            node.announce(hostPort(rsocket.tcpAddress()), hostPort(http.address()));
+        }
         LOG.info("dashboard http://{}:{}/", config.host(), http.address().getPort());
     }
 
     EventStore store() {
         return store;
+    }
+
+    /** The cluster node, or null for a standalone server. */
+    ClusterNode node() {
+        return node;
     }
 
     Projections projections() {
@@ -223,6 +247,9 @@ final class ServerRuntime implements AutoCloseable {
         lines.add("rsocket-tcp " + hostPort(rsocket.tcpAddress()));
         lines.add("rsocket-ws " + hostPort(rsocket.webSocketAddress()));
         lines.add("http " + hostPort(http.address()));
+        if (node != null) {
+            lines.add("raft " + node.raftAddress());
+        }
         return lines;
     }
 

@@ -33,11 +33,24 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code reel server --data DATA --rsocket-port 0 --ws-port 0 --http-port 0 EXTRA...} and waits for {@code ready}. */
     static ServerProcess start(Path data, Path logs, String... extra) {
-        return start(Map.of(), data, logs, extra);
+        ServerProcess server = launch(Map.of(), data, logs, extra);
+        server.awaitReady(Duration.ofSeconds(60));
+        return server;
     }
 
     /** As {@link #start(Path, Path, String...)}, with {@code env} added to the child's environment. */
     static ServerProcess start(Map<String, String> env, Path data, Path logs, String... extra) {
+        ServerProcess server = launch(env, data, logs, extra);
+        server.awaitReady(Duration.ofSeconds(60));
+        return server;
+    }
+
+    /** As {@link #start}, without waiting: call {@link #awaitReady} (several servers start side by side). */
+    static ServerProcess launch(Path data, Path logs, String... extra) {
+        return launch(Map.of(), data, logs, extra);
+    }
+
+    private static ServerProcess launch(Map<String, String> env, Path data, Path logs, String... extra) {
         try {
             Files.createDirectories(logs);
             Path out = Files.createTempFile(logs, "server", ".out");
@@ -48,16 +61,13 @@ final class ServerProcess implements AutoCloseable {
             command.addAll(List.of(extra));
             ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
             builder.environment().putAll(env);
-            Process p = builder.start();
-            ServerProcess server = new ServerProcess(p, out, err);
-            server.awaitReady(Duration.ofSeconds(60));
-            return server;
+            return new ServerProcess(builder.start(), out, err);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void awaitReady(Duration timeout) {
+    void awaitReady(Duration timeout) {
         try {
             await("'ready' from the server").atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() -> {
                 if (!process.isAlive() && !stdoutLines().contains("ready")) {
@@ -131,6 +141,10 @@ final class ServerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
     }
 
     /** Kills the process if a test left it running. */

@@ -66,7 +66,7 @@ class SmallSegmentsTest {
     void oneMegabyteSegmentsWorkThroughTheServerVerifyBackupRestoreAndScavenge() {
         Path data = dir.resolve("data");
         ServerRuntime.Config config = new ServerRuntime.Config(data, "127.0.0.1", 0, 0, 0, Durability.batched(Duration.ofMillis(2)), SEGMENT,
-            null, null, null, false, MAX_EVENT, 100, StoreSettings.Compression.NONE);
+            null, null, null, false, MAX_EVENT, 100, StoreSettings.Compression.NONE, null);
         byte[] large = new byte[(int) MAX_EVENT - 100];
         try (ServerRuntime server = ServerRuntime.start(config)) {
             EventStore store = server.store();

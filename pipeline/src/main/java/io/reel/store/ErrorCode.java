@@ -30,6 +30,11 @@ public enum ErrorCode {
     LOCKED,
     /** The store has been closed. */
     CLOSED,
+    /**
+     * Retryable: the server cannot take the request now (a cluster without a leader or without a quorum);
+     * an append that gets it may or may not have been written, and retrying it with the same event ids is safe.
+     */
+    UNAVAILABLE,
     /** An unexpected internal failure: a bug in Reel, please report it with the message. */
     INTERNAL
 }

@@ -31,6 +31,7 @@ public final class ClientSettings {
     private final int maxBatch;
     private final int prefetch;
     private final int maxFrameSize;
+    private final java.util.List<java.net.InetSocketAddress> servers;
     private final boolean coalesceAppends;
     private final int maxAppendBatch;
 
@@ -53,6 +54,15 @@ public final class ClientSettings {
         maxFrameSize = b.maxFrameSize;
         coalesceAppends = b.coalesceAppends;
         maxAppendBatch = b.maxAppendBatch;
+        servers = b.servers == null ? java.util.List.of(java.net.InetSocketAddress.createUnresolved(host, port)) : b.servers;
+    }
+
+    /**
+     * The servers to connect to, in order: the first at once, the next one each time a connection is lost or
+     * refused (the nodes of a cluster); one ({@link #host()}:{@link #port()}) unless {@link Builder#servers} was given.
+     */
+    public java.util.List<java.net.InetSocketAddress> servers() {
+        return servers;
     }
 
     public static Builder builder() {
@@ -149,12 +159,15 @@ public final class ClientSettings {
 
     @Override
     public String toString() {
-        return (tls ? "tls " : "") + transport.name().toLowerCase(java.util.Locale.ROOT) + " " + host + ":" + port
+        String where = servers.size() == 1 ? host + ":" + port
+            : servers.stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(java.util.stream.Collectors.joining(","));
+        return (tls ? "tls " : "") + transport.name().toLowerCase(java.util.Locale.ROOT) + " " + where
             + (transport == Transport.WEBSOCKET ? webSocketPath : "");
     }
 
     /** The settings of a client; {@link #build()} checks them. */
     public static final class Builder {
+        private java.util.List<java.net.InetSocketAddress> servers;
         private String host = "127.0.0.1";
         private int port = 7070;
         private Transport transport = Transport.TCP;
@@ -243,6 +256,31 @@ public final class ClientSettings {
 
         public Builder maxFrameSize(int bytes) {
             maxFrameSize = bytes;
+            return this;
+        }
+
+        /**
+         * Several servers, {@code HOST:PORT,HOST:PORT,…} (the nodes of a cluster): the client connects to the
+         * first and moves to the next whenever its connection is lost. Sets {@link #host} and {@link #port} to the first.
+         */
+        public Builder servers(String list) {
+            java.util.List<java.net.InetSocketAddress> parsed = new java.util.ArrayList<>();
+            for (String item : Objects.requireNonNull(list, "list").split(",")) {
+                String s = item.trim();
+                int colon = s.lastIndexOf(':');
+                int p;
+                try {
+                    p = Integer.parseInt(s.substring(colon + 1));
+                } catch (RuntimeException e) {
+                    p = -1;
+                }
+                require(colon > 0 && p > 0 && p <= 65535, "server '" + s + "' is not HOST:PORT, e.g. 127.0.0.1:7070");
+                parsed.add(java.net.InetSocketAddress.createUnresolved(s.substring(0, colon), p));
+            }
+            require(!parsed.isEmpty(), "the server list is empty");
+            servers = java.util.List.copyOf(parsed);
+            host = parsed.get(0).getHostString();
+            port = parsed.get(0).getPort();
             return this;
         }
 

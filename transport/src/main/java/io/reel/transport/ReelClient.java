@@ -90,6 +90,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     private final Map<Route, byte[]> routes = new EnumMap<>(Route.class);
     private final Mono<RSocket> connection;
     private final RemoteGroups groups = new RemoteGroups(this);
+    private final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
     private final AppendCoalescer appends;
     private volatile boolean closed;
 
@@ -149,16 +150,24 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return groups;
     }
 
+    /**
+     * The transport of the next connection attempt: the servers in turn, starting with the first, so that a
+     * client of a cluster moves to another node when it loses one.
+     */
     private ClientTransport transport() {
+        List<java.net.InetSocketAddress> servers = settings.servers();
+        java.net.InetSocketAddress server = servers.get(Math.floorMod(attempts.getAndIncrement(), servers.size()));
+        String host = server.getHostString();
+        int port = server.getPort();
         if (settings.transport() == ClientSettings.Transport.WEBSOCKET) {
-            HttpClient http = HttpClient.create().host(settings.host()).port(settings.port());
+            HttpClient http = HttpClient.create().host(host).port(port);
             if (ssl != null) {
                 http = http.secure(spec -> spec.sslContext(ssl));
             }
             return WebsocketClientTransport.create(http, settings.webSocketPath())
                 .webSocketSpec(spec -> spec.maxFramePayloadLength(settings.maxFrameSize()));
         }
-        TcpClient tcp = TcpClient.create().host(settings.host()).port(settings.port());
+        TcpClient tcp = TcpClient.create().host(host).port(port);
         if (ssl != null) {
             tcp = tcp.secure(spec -> spec.sslContext(ssl));
         }
@@ -263,6 +272,14 @@ public final class ReelClient implements EventSource, AutoCloseable {
     public Mono<StoreInfo> info() {
         return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
             .map(ProtoMapping::fromProto);
+    }
+
+    /**
+     * The cluster as the connected node sees it ({@code cluster.info}): members with role and addresses, the
+     * leader's id and the term; a standalone server answers with one {@code STANDALONE} member.
+     */
+    public Mono<io.reel.proto.ClusterInfo> clusterInfo() {
+        return call(Route.CLUSTER_INFO, Empty.getDefaultInstance(), io.reel.proto.ClusterInfo.getDefaultInstance());
     }
 
     @Override

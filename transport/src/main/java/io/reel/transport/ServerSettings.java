@@ -33,6 +33,8 @@ public final class ServerSettings {
     private final Path tlsCertificate;
     private final Path tlsPrivateKey;
     private final ProjectionDirectory projections;
+    private final Replication replication;
+    private final java.time.Duration minHeadWait;
 
     private ServerSettings(Builder b, TokenFile tokens) {
         host = b.host;
@@ -48,6 +50,8 @@ public final class ServerSettings {
         tlsCertificate = b.tlsCertificate;
         tlsPrivateKey = b.tlsPrivateKey;
         projections = b.projections;
+        replication = b.replication;
+        minHeadWait = b.minHeadWait;
     }
 
     public static ServerSettings defaults() {
@@ -130,6 +134,16 @@ public final class ServerSettings {
         return projections;
     }
 
+    /** Where writes go in a cluster node; null for a standalone server (writes go to the store). */
+    public Replication replication() {
+        return replication;
+    }
+
+    /** How long a read or subscription with {@code min_head} waits for the head before failing with {@code UNAVAILABLE}. */
+    public java.time.Duration minHeadWait() {
+        return minHeadWait;
+    }
+
     /** The settings of a server; {@link #build()} checks them. */
     public static final class Builder {
         private String host = "127.0.0.1";
@@ -144,6 +158,8 @@ public final class ServerSettings {
         private Path tlsCertificate;
         private Path tlsPrivateKey;
         private ProjectionDirectory projections = ProjectionDirectory.NONE;
+        private Replication replication;
+        private java.time.Duration minHeadWait = java.time.Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -203,6 +219,17 @@ public final class ServerSettings {
 
         public Builder projections(ProjectionDirectory directory) {
             projections = Objects.requireNonNull(directory, "projections");
+            return this;
+        }
+
+        /** Makes the server a cluster node: its writes go through {@code r}. */
+        public Builder replication(Replication r) {
+            replication = r;
+            return this;
+        }
+
+        public Builder minHeadWait(java.time.Duration wait) {
+            minHeadWait = Objects.requireNonNull(wait, "minHeadWait");
             return this;
         }
 

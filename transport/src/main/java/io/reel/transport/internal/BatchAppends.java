@@ -68,7 +68,9 @@ final class BatchAppends {
                     ExpectedRevision expected = ConnectionResponder.expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                         r.getRevision(), r.getExpectation());
                     List<EventData> events = ConnectionResponder.events(r);
-                    append = store.append(r.getStream(), expected, events);
+                    // a cluster node's writes go through the cluster, never straight to its store
+                    io.reel.transport.Replication cluster = server.settings().replication();
+                    append = cluster != null ? cluster.append(r.getStream(), expected, events) : store.append(r.getStream(), expected, events);
                 } catch (ReelException e) {
                     server.metrics().rejected(e.code());
                     done(i, e);

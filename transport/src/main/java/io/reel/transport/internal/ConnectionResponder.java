@@ -30,6 +30,7 @@ import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.Replication;
 import io.reel.transport.ServerSettings;
 import io.reel.transport.WireFormat;
 import io.netty.util.concurrent.EventExecutor;
@@ -121,7 +122,7 @@ public final class ConnectionResponder implements RSocket {
             case CHECKPOINT -> Checkpoint.getDefaultInstance();
             case STREAM_METADATA_GET, STREAM_METADATA_SET -> io.reel.proto.StreamMetadata.getDefaultInstance();
             case STREAM_DELETE -> DeleteStreamRequest.getDefaultInstance();
-            case INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
+            case INFO, CLUSTER_INFO, PROJECTION_LIST, GROUP_LIST -> Empty.getDefaultInstance();
             case STREAMS_LIST -> io.reel.proto.ListStreamsRequest.getDefaultInstance();
             case PROJECTION_STATE -> ProjectionQuery.getDefaultInstance();
             case GROUP_CREATE, GROUP_UPDATE -> GroupSettings.getDefaultInstance();
@@ -181,9 +182,14 @@ public final class ConnectionResponder implements RSocket {
 
     private Mono<? extends Message> respond(Request request) {
         EventStore store = server.store();
+        Replication cluster = server.settings().replication();
         return switch (request.route()) {
             case APPEND -> {
                 AppendRequest r = (AppendRequest) request.message();
+                if (cluster != null) {
+                    yield cluster.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
+                        r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
+                }
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                     r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
             }
@@ -194,14 +200,19 @@ public final class ConnectionResponder implements RSocket {
             }
             case STREAM_METADATA_SET -> {
                 io.reel.proto.StreamMetadata m = (io.reel.proto.StreamMetadata) request.message();
-                yield store.setStreamMetadata(m.getStream(), fromProto(m)).map(ProtoMapping::toProto);
+                yield (cluster != null ? cluster.setStreamMetadata(m.getStream(), fromProto(m)) : store.setStreamMetadata(m.getStream(), fromProto(m)))
+                    .map(ProtoMapping::toProto);
             }
             case STREAM_DELETE -> {
                 DeleteStreamRequest r = (DeleteStreamRequest) request.message();
-                yield store.deleteStream(r.getStream(), expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
-                    r.getRevision(), r.getExpectation()), r.getHard()).map(ProtoMapping::toProto);
+                ExpectedRevision expected = expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
+                    r.getRevision(), r.getExpectation());
+                yield (cluster != null ? cluster.deleteStream(r.getStream(), expected, r.getHard()) : store.deleteStream(r.getStream(), expected, r.getHard()))
+                    .map(ProtoMapping::toProto);
             }
-            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ProtoMapping::toProto);
+            case INFO -> Mono.fromCallable(store::info).subscribeOn(Schedulers.boundedElastic()).map(ProtoMapping::toProto)
+                .map(info -> cluster == null ? info.toBuilder().setRole("STANDALONE").build() : ClusterViews.withStatus(info, cluster.status()));
+            case CLUSTER_INFO -> Mono.fromSupplier(() -> cluster == null ? ClusterViews.standalone(store) : cluster.clusterInfo());
             case PROJECTION_LIST -> server.settings().projections().list()
                 .map(list -> ProjectionList.newBuilder().addAllProjections(list).build());
             case PROJECTION_STATE -> {
@@ -327,14 +338,14 @@ public final class ConnectionResponder implements RSocket {
                 long from = r.getFromEnd() ? EventSource.END : unsigned("from_revision", r.getFromRevision());
                 Flux<io.reel.store.RecordedEvent> records = store.readStream(r.getStream(), from, unsigned("max_count", r.getMaxCount()),
                     r.getBackwards() ? Direction.BACKWARDS : Direction.FORWARDS);
-                return records(records, f, maxBatch(r.getMaxBatch()));
+                return ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(), records(records, f, maxBatch(r.getMaxBatch())));
             }
             case READ_ALL -> {
                 ReadAllRequest r = (ReadAllRequest) request.message();
                 long from = r.getFromEnd() ? EventSource.END : unsigned("from_position", r.getFromPosition());
                 Flux<io.reel.store.RecordedEvent> records = store.readAll(from, unsigned("max_count", r.getMaxCount()),
                     r.getBackwards() ? Direction.BACKWARDS : Direction.FORWARDS, filter(r.hasFilter() ? r.getFilter() : null));
-                return records(records, f, maxBatch(r.getMaxBatch()));
+                return ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(), records(records, f, maxBatch(r.getMaxBatch())));
             }
             case SUBSCRIBE -> {
                 SubscribeRequest r = (SubscribeRequest) request.message();
@@ -348,7 +359,8 @@ public final class ConnectionResponder implements RSocket {
                     options = options.name(r.getName());
                 }
                 int maxBatch = maxBatch(r.getMaxBatch());
-                Flux<SubscriptionMessage> messages = store.subscribe(options);
+                Flux<SubscriptionMessage> messages = ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(),
+                    store.subscribe(options));
                 if (maxBatch > 1) {
                     return new BatchingFlux(messages, f, maxBatch, MAX_BATCH_BYTES, r.getSignals(), server.scheduler());
                 }

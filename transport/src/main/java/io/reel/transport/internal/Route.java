@@ -19,6 +19,7 @@ public enum Route {
     STREAM_DELETE("stream.delete", Interaction.REQUEST_RESPONSE, Role.ADMIN),
     INFO("info", Interaction.REQUEST_RESPONSE, Role.READ),
     STREAMS_LIST("streams.list", Interaction.REQUEST_STREAM, Role.READ),
+    CLUSTER_INFO("cluster.info", Interaction.REQUEST_RESPONSE, Role.READ),
     PROJECTION_LIST("projection.list", Interaction.REQUEST_RESPONSE, Role.READ),
     PROJECTION_STATE("projection.state", Interaction.REQUEST_RESPONSE, Role.READ),
     GROUP_CREATE("group.create", Interaction.REQUEST_RESPONSE, Role.ADMIN),

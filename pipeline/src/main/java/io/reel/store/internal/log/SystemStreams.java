@@ -31,9 +31,15 @@ public final class SystemStreams {
         return metadataStream.substring(METADATA_PREFIX.length());
     }
 
-    public static EventData metadataEvent(String stream, StreamMetadata metadata) {
+    /**
+     * The metadata event at {@code revision} of {@code $$<stream>}. Its id is derived from the two (a name-based
+     * UUID), not random: the replicas of a cluster apply the same change and must write the same bytes.
+     */
+    public static EventData metadataEvent(String stream, StreamMetadata metadata, long revision) {
         io.reel.proto.StreamMetadata message = ProtoMapping.toProto(stream, metadata);
-        return EventData.of(null, METADATA_TYPE, EventData.PROTOBUF, message.toByteArray(), null);
+        java.util.UUID id = java.util.UUID.nameUUIDFromBytes((metadataStreamOf(stream) + "@" + revision)
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return EventData.of(id, METADATA_TYPE, EventData.PROTOBUF, message.toByteArray(), null);
     }
 
     /** The metadata a {@code $metadata} record carries, or null when its data does not decode. */

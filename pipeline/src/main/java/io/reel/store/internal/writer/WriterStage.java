@@ -525,7 +525,7 @@ public final class WriterStage {
                 };
                 String metadataStream = SystemStreams.metadataStreamOf(c.stream);
                 StreamHeads.StreamHead metaHead = heads.get(metadataStream);
-                assign(c, metaHead, metadataStream, List.of(SystemStreams.metadataEvent(c.stream, metadata)));
+                assign(c, metaHead, metadataStream, List.of(SystemStreams.metadataEvent(c.stream, metadata, metaHead.pendingRevision + 1)));
                 target.pendingMetadata = metadata;
                 heads.touch(target);
                 return true;

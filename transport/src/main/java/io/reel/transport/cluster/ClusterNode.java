@@ -1,0 +1,364 @@
+package io.reel.transport.cluster;
+
+import io.reel.proto.AppendBatchResult;
+import io.reel.proto.ClusterEntry;
+import io.reel.proto.ClusterInfo;
+import io.reel.proto.ClusterMember;
+import io.reel.proto.ClusterWrite;
+import io.reel.store.AppendResult;
+import io.reel.store.Durability;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventData;
+import io.reel.store.EventStore;
+import io.reel.store.ExpectedRevision;
+import io.reel.store.ReelException;
+import io.reel.store.StoreSettings;
+import io.reel.store.StreamMetadata;
+import io.reel.transport.Replication;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+/**
+ * A Reel cluster node: a Raft server (Apache Ratis, the only place Ratis is used) whose state machine is this
+ * node's store, and a Raft client through which the node submits the writes its clients send, so that any
+ * node accepts writes. Reads do not pass here: every node serves them from its own store.
+ *
+ * <p>Use: {@link #create}, open the store with {@link #storeSettings} (the clock that makes replicas
+ * byte-identical, and a store that forces on its own schedule: the Raft log is the write-ahead log), then
+ * {@link #start}, and once the RSocket server is bound {@link #announce} its addresses. Thread-safe.
+ */
+public final class ClusterNode implements Replication, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+    private static final RaftGroupId GROUP = RaftGroupId.valueOf(UUID.nameUUIDFromBytes("reel-cluster".getBytes(StandardCharsets.UTF_8)));
+    /** The store's force interval: records are durable in the Raft log first; this bounds what a snapshot may name. */
+    static final Duration FORCE_INTERVAL = Duration.ofMillis(100);
+    private static final int MAX_WRITES_PER_ENTRY = 512;
+    private static final int MAX_ENTRY_BYTES = 4 * 1024 * 1024;
+    private static final int MAX_ENTRIES_IN_FLIGHT = 4;
+    private static final int QUEUE_CAPACITY = 20_000;
+    private static final long SNAPSHOT_EVERY_ENTRIES = 20_000;
+
+    private final ClusterSettings settings;
+    private final ApplyClock clock = new ApplyClock(Clock.systemUTC());
+    private final RaftGroup group;
+    private EventStore store;
+    private ReelStateMachine stateMachine;
+    private RaftServer server;
+    private RaftClient client;
+    private EntryGatherer gatherer;
+    private volatile ClusterMember self;
+
+    private ClusterNode(ClusterSettings settings) {
+        this.settings = settings;
+        List<RaftPeer> peers = new ArrayList<>();
+        settings.peers().forEach((id, address) -> peers.add(RaftPeer.newBuilder().setId(id).setAddress(address)
+            .setStartupRole(RaftPeerRole.FOLLOWER).build()));
+        settings.listeners().forEach((id, address) -> peers.add(RaftPeer.newBuilder().setId(id).setAddress(address)
+            .setStartupRole(RaftPeerRole.LISTENER).build()));
+        this.group = RaftGroup.valueOf(GROUP, peers);
+        this.self = ClusterMember.newBuilder().setId(settings.nodeId()).setRaft(settings.raftAddress()).build();
+    }
+
+    public static ClusterNode create(ClusterSettings settings) {
+        return new ClusterNode(settings);
+    }
+
+    /**
+     * The store settings of a cluster node: {@code base} with the node's apply clock and a store that writes
+     * each entry without a force of its own (it is forced every 100 ms; the Raft log is the write-ahead log).
+     */
+    public StoreSettings storeSettings(StoreSettings base) {
+        return base.toBuilder().clock(clock).durability(Durability.batched(FORCE_INTERVAL)).build();
+    }
+
+    /** Starts the Raft server on {@code raftDir} (its log and snapshots) and the client; returns at once. */
+    public void start(EventStore store, Path raftDir) {
+        if (store.settings().clock() != clock) {
+            throw new IllegalArgumentException("open the store with ClusterNode.storeSettings(...)");
+        }
+        if (MAX_WRITES_PER_ENTRY > store.settings().writerQueueCapacity()) {
+            throw new IllegalArgumentException("the store's writer queue must hold a whole entry (" + MAX_WRITES_PER_ENTRY + " writes)");
+        }
+        this.store = store;
+        try {
+            Files.createDirectories(raftDir);
+            RaftProperties properties = new RaftProperties();
+            RaftServerConfigKeys.setStorageDir(properties, List.of(raftDir.toFile()));
+            int port = Integer.parseInt(settings.raftAddress().substring(settings.raftAddress().lastIndexOf(':') + 1));
+            GrpcConfigKeys.Server.setPort(properties, port);
+            long election = settings.electionTimeout().toMillis();
+            RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(Math.max(3000, 2 * election), TimeUnit.MILLISECONDS));
+            // fewer, larger batches to the followers: the one setting that helped on a 2-core machine
+            RaftServerConfigKeys.Log.Appender.setWaitTimeMin(properties, TimeDuration.valueOf(10, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
+            RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, SNAPSHOT_EVERY_ENTRIES);
+            // a snapshot is an index into this node's own store, not a copy of it: never ship it to a follower
+            RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, false);
+            RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(properties,
+                TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
+            stateMachine = new ReelStateMachine(store, clock, FORCE_INTERVAL);
+            server = RaftServer.newBuilder().setGroup(group).setProperties(properties).setServerId(RaftPeerId.valueOf(settings.nodeId()))
+                .setStateMachine(stateMachine).setOption(RaftStorage.StartupOption.RECOVER).build();
+            server.start();
+            RaftProperties clientProperties = new RaftProperties();
+            RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+            // the default policy spins without a pause while there is no leader
+            client = RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    (int) Math.max(10, settings.requestTimeout().toMillis() / 200), TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                .build();
+            gatherer = new EntryGatherer(this::send, () -> micros(Instant.now()), MAX_WRITES_PER_ENTRY,
+                Math.min(MAX_ENTRY_BYTES, (int) Math.min(Integer.MAX_VALUE, store.settings().writerQueueBytes() / 2)),
+                MAX_ENTRIES_IN_FLIGHT, QUEUE_CAPACITY);
+            registerMeters(store.settings().meterRegistry());
+        } catch (IOException e) {
+            close();
+            throw new ReelException(ErrorCode.IO_ERROR, "cannot start the Raft server of node '" + settings.nodeId() + "' on "
+                + settings.raftAddress() + ": " + e.getMessage(), e);
+        }
+        LOG.info("node {} serves Raft on {} among {}", settings.nodeId(), settings.raftAddress(), group.getPeers());
+    }
+
+    /** {@code reel.cluster.*}: role, term, commit and apply progress, elections, writes waiting. */
+    private void registerMeters(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.leader", this, n -> n.gauge(() -> division().isLeader() ? 1 : 0))
+            .description("1 while this node is the leader, else 0").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.term", this, n -> n.gauge(() -> division().getCurrentTerm()))
+            .description("The Raft term this node is in").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.commit.index", this, n -> n.gauge(n::commitIndex))
+            .description("The last Raft index this node knows to be committed").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.applied.index", this, n -> n.gauge(() -> division().getLastAppliedIndex()))
+            .description("The last Raft index this node applied to its store").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.apply.lag", this, n -> n.gauge(() -> n.commitIndex() - division().getLastAppliedIndex()))
+            .description("Committed entries this node has not applied yet").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("reel.cluster.queued.writes", this, ClusterNode::queuedWrites)
+            .description("Writes this node received that wait to be sent in an entry").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.leader.changes", stateMachine, ReelStateMachine::leaderChanges)
+            .description("Leader changes this node has seen (elections)").register(registry);
+    }
+
+    private double gauge(java.util.function.LongSupplier value) {
+        try {
+            return server == null ? Double.NaN : value.getAsLong();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private long commitIndex() {
+        try {
+            return server.getDivision(GROUP).getRaftLog().getLastCommittedIndex();
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.UNAVAILABLE, "the Raft server is not running: " + e.getMessage(), e);
+        }
+    }
+
+    private static long micros(Instant t) {
+        return t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+    }
+
+    private CompletableFuture<AppendBatchResult> send(ClusterEntry entry) {
+        return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()))).thenApply(ClusterNode::decode);
+    }
+
+    private static AppendBatchResult decode(RaftClientReply reply) {
+        if (!reply.isSuccess()) {
+            throw EntryGatherer.unavailable(reply.getException() != null ? reply.getException()
+                : new IOException("the entry was not committed"));
+        }
+        try {
+            return AppendBatchResult.parseFrom(reply.getMessage().getContent().toByteArray());
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.INTERNAL, "the cluster's reply is not an AppendBatchResult: " + e, e);
+        }
+    }
+
+    /**
+     * Tells the cluster where this node's clients connect (replicated, so every node can name the leader's
+     * address); retried in the background until a leader takes it.
+     */
+    public void announce(String rsocket, String http) {
+        self = self.toBuilder().setRsocket(rsocket).setHttp(http).build();
+        ClusterEntry entry = ClusterEntry.newBuilder().setTimestampMicros(micros(Instant.now())).setAnnounce(self).build();
+        Mono.defer(() -> Mono.fromFuture(send(entry)))
+            .retryWhen(Retry.fixedDelay(Long.MAX_VALUE, Duration.ofSeconds(1)).filter(e -> server != null))
+            .subscribe(r -> LOG.debug("announced {}", rsocket), e -> LOG.debug("announce stopped: {}", e.toString()));
+    }
+
+    /** This node's Raft address as the server bound it. */
+    public String raftAddress() {
+        return settings.raftAddress();
+    }
+
+    // ------------------------------------------------------------------------------------------ writes
+
+    @Override
+    public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
+        return submit(Writes.append(stream, expected, events));
+    }
+
+    @Override
+    public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
+        return submit(Writes.setMetadata(stream, metadata));
+    }
+
+    @Override
+    public Mono<AppendResult> deleteStream(String stream, ExpectedRevision expected, boolean hard) {
+        return submit(Writes.delete(stream, expected, hard));
+    }
+
+    private Mono<AppendResult> submit(ClusterWrite write) {
+        if (settings.isListener()) {
+            // a listener has no vote; its client still reaches the leader, so it forwards like any node
+            LOG.trace("listener {} forwards a write", settings.nodeId());
+        }
+        Duration timeout = settings.requestTimeout();
+        return gatherer.submit(write).timeout(timeout, Mono.error(() -> new ReelException(ErrorCode.UNAVAILABLE,
+            "the cluster did not commit the write within " + timeout.toMillis() + " ms: no leader or no quorum for now. It may"
+                + " or may not have been written; retrying it with the same event ids is safe")));
+    }
+
+    // ------------------------------------------------------------------------------------------ seeing it
+
+    private DivisionInfo division() {
+        try {
+            return server.getDivision(GROUP).getInfo();
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.UNAVAILABLE, "the Raft server is not running: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public NodeStatus status() {
+        DivisionInfo info = division();
+        RaftPeerId leader = info.getLeaderId();
+        String leaderAddress = "";
+        if (leader != null) {
+            ClusterMember m = stateMachine.members().get(leader.toString());
+            leaderAddress = m == null ? "" : m.getRsocket();
+        }
+        return new NodeStatus(settings.nodeId(), info.getCurrentRole().name(), leaderAddress, info.getCurrentTerm());
+    }
+
+    /** This node's role: LEADER, FOLLOWER, CANDIDATE or LISTENER. */
+    public String role() {
+        return division().getCurrentRole().name();
+    }
+
+    /** The current leader's id, or "" while there is none. */
+    public String leaderId() {
+        RaftPeerId leader = division().getLeaderId();
+        return leader == null ? "" : leader.toString();
+    }
+
+    public long term() {
+        return division().getCurrentTerm();
+    }
+
+    /** One past the last position the applied entries wrote on this node. */
+    public long appliedHead() {
+        return stateMachine.appliedHead();
+    }
+
+    /** The index of the last entry this node applied. */
+    public long appliedIndex() {
+        return division().getLastAppliedIndex();
+    }
+
+    /** Writes waiting to be gathered into an entry. */
+    public int queuedWrites() {
+        return gatherer == null ? 0 : gatherer.queued();
+    }
+
+    @Override
+    public ClusterInfo clusterInfo() {
+        DivisionInfo info = division();
+        RaftPeerId leader = info.getLeaderId();
+        String leaderId = leader == null ? "" : leader.toString();
+        Map<String, Long> contact = new HashMap<>();
+        RoleInfoProto role = info.getRoleInfoProto();
+        if (role.hasLeaderInfo()) {
+            for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+                contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+            }
+        } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+            contact.put(leaderId, role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs());
+        }
+        ClusterInfo.Builder out = ClusterInfo.newBuilder().setLeaderId(leaderId).setTerm(info.getCurrentTerm());
+        for (RaftPeer peer : group.getPeers()) {
+            String id = peer.getId().toString();
+            ClusterMember announced = stateMachine.members().get(id);
+            ClusterMember.Builder m = announced == null ? ClusterMember.newBuilder().setId(id) : announced.toBuilder();
+            m.setRaft(peer.getAddress());
+            if (id.equals(settings.nodeId())) {
+                m.setRole(info.getCurrentRole().name()).setHead(store.headPosition()).setRsocket(self.getRsocket()).setHttp(self.getHttp())
+                    .setLastContactMillis(0);
+            } else {
+                m.setRole(id.equals(leaderId) ? "LEADER" : peer.getStartupRole() == RaftPeerRole.LISTENER ? "LISTENER" : "FOLLOWER")
+                    .setHead(0).setLastContactMillis(contact.getOrDefault(id, -1L));
+            }
+            out.addMembers(m);
+        }
+        return out.build();
+    }
+
+    /** Stops the client and the Raft server (not the store, which its opener closes after this). */
+    @Override
+    public void close() {
+        RaftClient c = client;
+        RaftServer s = server;
+        server = null;
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("closing the Raft client: {}", e.toString());
+        }
+        try {
+            if (s != null) {
+                s.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("closing the Raft server: {}", e.toString());
+        }
+    }
+}

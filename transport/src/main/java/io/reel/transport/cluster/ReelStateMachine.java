@@ -1,0 +1,210 @@
+package io.reel.transport.cluster;
+
+import io.reel.proto.AppendBatchResult;
+import io.reel.proto.ClusterEntry;
+import io.reel.proto.ClusterMember;
+import io.reel.proto.ClusterSnapshot;
+import io.reel.store.ErrorCode;
+import io.reel.store.EventStore;
+import io.reel.store.ReelException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Reel log as Ratis' state machine: every committed entry is applied to this node's store by an
+ * {@link EntryApplier}, and its outcomes go back to the submitting node as the entry's reply.
+ *
+ * <p><b>Snapshots</b> record the last applied term and index with the head the applied entries reached
+ * ({@code ClusterSnapshot}, in Ratis' {@code sm/snapshot.TERM_INDEX} file). The store forces its own log at
+ * least every {@code forceInterval}, so a snapshot names an entry applied at least two such intervals ago:
+ * its records are durable, and Ratis may purge the log up to it.
+ */
+final class ReelStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(ReelStateMachine.class);
+
+    /** An applied entry and the head it left, remembered until it is old enough to be a snapshot. */
+    private record Applied(TermIndex termIndex, long head, long stamp, long appliedNanos) {
+    }
+
+    private final EventStore store;
+    private final ApplyClock clock;
+    private final Duration forceInterval;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final Map<String, ClusterMember> members = new ConcurrentHashMap<>();
+    private final ArrayDeque<Applied> recent = new ArrayDeque<>();
+    private volatile EntryApplier applier;
+    private volatile long appliedHead;
+    private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+
+    ReelStateMachine(EventStore store, ApplyClock clock, Duration forceInterval) {
+        this.store = store;
+        this.clock = clock;
+        this.forceInterval = forceInterval;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        reinitialize();
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+        long head = 0;
+        long stamp = 0;
+        if (snapshot != null) {
+            ClusterSnapshot s = ClusterSnapshot.parseFrom(Files.readAllBytes(snapshot.getFile().getPath()));
+            head = s.getHead();
+            stamp = s.getStampMicros();
+            members.clear();
+            s.getMembersList().forEach(m -> members.put(m.getId(), m));
+            setLastAppliedTermIndex(snapshot.getTermIndex());
+        }
+        applier = new EntryApplier(store, clock, head, stamp);
+        appliedHead = head;
+        LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        TermIndex termIndex = TermIndex.valueOf(entry);
+        ClusterEntry decoded;
+        try {
+            decoded = ClusterEntry.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+        } catch (IOException e) {
+            // written by a node of another version, or damaged: the same on every replica, so skipping is safe
+            LOG.error("entry {} is not a Reel cluster entry; skipped: {}", termIndex, e.toString());
+            updateLastAppliedTermIndex(termIndex);
+            return CompletableFuture.completedFuture(Message.EMPTY);
+        }
+        if (decoded.hasAnnounce()) {
+            members.put(decoded.getAnnounce().getId(), decoded.getAnnounce());
+        }
+        AppendBatchResult result = applyUntilWritten(decoded, termIndex);
+        appliedHead = applier.appliedHead();
+        synchronized (recent) {
+            recent.addLast(new Applied(termIndex, appliedHead, applier.stamp(), System.nanoTime()));
+            while (recent.size() > 4096) {
+                recent.removeFirst();
+            }
+        }
+        updateLastAppliedTermIndex(termIndex);
+        return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+    }
+
+    /**
+     * Applies the entry; when the store cannot write it now (disk full, I/O error), waits and tries again,
+     * because a replica that skipped a committed entry would no longer hold the others' log.
+     */
+    private AppendBatchResult applyUntilWritten(ClusterEntry entry, TermIndex termIndex) {
+        long waitMillis = 100;
+        while (true) {
+            try {
+                return applier.apply(entry);
+            } catch (ReelException e) {
+                if (e.code() == ErrorCode.CLOSED || e.code() == ErrorCode.CORRUPTED) {
+                    throw e;
+                }
+                LOG.error("cannot apply entry {} now, trying again in {} ms: {}", termIndex, waitMillis, e.getMessage());
+                try {
+                    Thread.sleep(waitMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                waitMillis = Math.min(5_000, waitMillis * 2);
+            }
+        }
+    }
+
+    @Override
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId groupMemberId, org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+        leaderChanges.incrementAndGet();
+        LOG.info("leader is now {}", newLeaderId);
+    }
+
+    double leaderChanges() {
+        return leaderChanges.get();
+    }
+
+    /** One past the last position the applied entries wrote. */
+    long appliedHead() {
+        return appliedHead;
+    }
+
+    Map<String, ClusterMember> members() {
+        return members;
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        Applied durable = null;
+        long cutoff = System.nanoTime() - 2 * forceInterval.toNanos() - 50_000_000L;
+        synchronized (recent) {
+            while (!recent.isEmpty() && recent.peekFirst().appliedNanos() - cutoff <= 0) {
+                durable = recent.removeFirst();
+            }
+            if (durable != null) {
+                recent.addFirst(durable);
+            }
+        }
+        SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+        if (durable == null || (latest != null && latest.getIndex() >= durable.termIndex().getIndex())) {
+            return latest == null ? RaftLogIndexNone.VALUE : latest.getIndex();
+        }
+        TermIndex ti = durable.termIndex();
+        File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
+        ClusterSnapshot snapshot = ClusterSnapshot.newBuilder().setHead(durable.head()).setStampMicros(durable.stamp()).addAllMembers(members.values()).build();
+        File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+        Files.write(tmp.toPath(), snapshot.toByteArray());
+        try (var channel = java.nio.channels.FileChannel.open(tmp.toPath(), java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), ti));
+        LOG.debug("snapshot at {} (head {})", ti, durable.head());
+        return ti.getIndex();
+    }
+
+    @Override
+    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+        LOG.error("this node is too far behind: the leader no longer holds the Raft log from {} on; stop it, wipe its data"
+            + " directory, copy a stopped node's data directory (or a 'reel backup') into it and start it again", firstTermIndexInLog);
+        return new CompletableFuture<>();
+    }
+
+    /** Ratis' "no index" value, named. */
+    private static final class RaftLogIndexNone {
+        static final long VALUE = -1;
+    }
+}
