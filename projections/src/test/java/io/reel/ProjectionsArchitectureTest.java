@@ -21,6 +21,7 @@ class ProjectionsArchitectureTest {
 
     @Test
     void packagesFormNoCycles() {
+        ReelArchitecture.partsFreeOfCycles().check(classes);
         ReelArchitecture.packagesFreeOfCycles().check(classes);
     }
 }

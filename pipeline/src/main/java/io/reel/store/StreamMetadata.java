@@ -39,11 +39,12 @@ public record StreamMetadata(long maxCount, Duration maxAge, long truncateBefore
         return new StreamMetadata(maxCount, maxAge, revision, softDeleted, hardDeleted);
     }
 
-    public StreamMetadata withSoftDeleted(boolean value) {
+    /** The store marks deletions itself (deleteStream); internals build the record with its constructor. */
+    StreamMetadata withSoftDeleted(boolean value) {
         return new StreamMetadata(maxCount, maxAge, truncateBefore, value, hardDeleted);
     }
 
-    public StreamMetadata withHardDeleted(boolean value) {
+    StreamMetadata withHardDeleted(boolean value) {
         return new StreamMetadata(maxCount, maxAge, truncateBefore, softDeleted, value);
     }
 }

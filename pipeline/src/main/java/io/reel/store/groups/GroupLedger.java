@@ -268,6 +268,9 @@ final class GroupLedger<C> {
     /** An event read from the log. */
     void received(RecordedEvent event) {
         readPosition = event.position() + 1;
+        if (inFlight.containsKey(event.position())) {
+            return; // read again after a refilter while still in flight: it is already handed out and outstanding
+        }
         outstanding.put(event.position(), event.timestampMicros());
         enqueue(new Pending(event, false));
         dirty = true;
@@ -301,10 +304,12 @@ final class GroupLedger<C> {
     }
 
     /**
-     * The filter changed: the waiting events are dropped and reading restarts from the checkpoint (events in flight
-     * stay in flight).
+     * The filter changed: the waiting events are dropped and reading restarts from the checkpoint as it was before
+     * they were dropped, so they are read again under the new filter (events in flight stay in flight and are not
+     * handed out again when read again).
      */
     void refilter() {
+        long from = checkpoint();
         for (ArrayDeque<Pending> q : queues.values()) {
             for (Pending p : q) {
                 if (!p.replayed) {
@@ -316,7 +321,7 @@ final class GroupLedger<C> {
         ready.clear();
         buffered = 0;
         replaying.clear();
-        readPosition = checkpoint();
+        readPosition = from;
     }
 
     // ------------------------------------------------------------------------------------------- parked

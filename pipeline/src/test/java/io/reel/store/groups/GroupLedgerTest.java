@@ -146,6 +146,43 @@ class GroupLedgerTest {
         assertThat(ledger.checkpoint()).isEqualTo(7);
     }
 
+    @Test
+    void refilterWithNothingInFlightReReadsTheQueuedEventsFromTheCheckpoint() {
+        GroupLedger<String> ledger = new GroupLedger<>(3, List.of());
+        ledger.received(event(3, "a", 1));
+        ledger.received(event(4, "b", 1));
+        assertThat(ledger.checkpoint()).isEqualTo(3);
+        ledger.refilter();
+        assertThat(ledger.buffered()).isZero();
+        assertThat(ledger.readPosition()).as("the queued events are read again under the new filter").isEqualTo(3);
+        assertThat(ledger.checkpoint()).isEqualTo(3);
+        ledger.received(event(4, "b", 1));
+        ledger.join("c1");
+        assertThat(ledger.next(100, c -> true).event().position()).isEqualTo(4);
+        assertThat(ledger.checkpoint()).as("nothing is acked yet").isEqualTo(4);
+        ledger.settle(4, null, MAX_RETRIES);
+        assertThat(ledger.checkpoint()).isEqualTo(5);
+    }
+
+    @Test
+    void anEventInFlightReadAgainAfterARefilterIsNotHandedOutTwice() {
+        GroupLedger<String> ledger = new GroupLedger<>(0, List.of());
+        ledger.join("c1");
+        ledger.received(event(0, "a", 1));
+        ledger.received(event(1, "a", 1));
+        assertThat(ledger.next(100, c -> true).event().position()).isZero();
+        ledger.refilter();
+        assertThat(ledger.readPosition()).isZero();
+        ledger.received(event(0, "a", 1));
+        ledger.received(event(1, "a", 1));
+        assertThat(ledger.buffered()).as("event 0 is still in flight").isEqualTo(1);
+        ledger.settle(0, null, MAX_RETRIES);
+        assertThat(ledger.next(100, c -> true).event().position()).isEqualTo(1);
+        assertThat(ledger.next(100, c -> true)).isNull();
+        ledger.settle(1, null, MAX_RETRIES);
+        assertThat(ledger.checkpoint()).isEqualTo(2);
+    }
+
     // ------------------------------------------------------------------------------------ the property
 
     /** One step of a run: an event arrives, a consumer comes or goes, a delivery is settled, or time passes. */

@@ -464,7 +464,8 @@ public final class FrameCodec {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-    private static int putUuidText(byte[] dst, int p, long hi, long lo) {
+    /** Writes the UUID {@code hi:lo} as its 36-character text at {@code p}; answers the position after it. */
+    static int putUuidText(byte[] dst, int p, long hi, long lo) {
         p = putHex(dst, p, hi >>> 32, 8);
         dst[p++] = '-';
         p = putHex(dst, p, hi >>> 16, 4);

@@ -1,6 +1,5 @@
 package io.reel.store.internal.log;
 
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
 /**
@@ -24,7 +23,6 @@ import java.util.UUID;
 public final class RecordCodec {
     public static final int UUID_TEXT_LENGTH = 36;
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private RecordCodec() {
     }
@@ -110,25 +108,7 @@ public final class RecordCodec {
     }
 
     private static int putUuid(byte[] dst, int p, UUID id) {
-        long hi = id.getMostSignificantBits();
-        long lo = id.getLeastSignificantBits();
-        p = putHex(dst, p, hi >>> 32, 8);
-        dst[p++] = '-';
-        p = putHex(dst, p, hi >>> 16, 4);
-        dst[p++] = '-';
-        p = putHex(dst, p, hi, 4);
-        dst[p++] = '-';
-        p = putHex(dst, p, lo >>> 48, 4);
-        dst[p++] = '-';
-        return putHex(dst, p, lo, 12);
-    }
-
-    private static int putHex(byte[] dst, int p, long value, int digits) {
-        for (int i = digits - 1; i >= 0; i--) {
-            dst[p + i] = HEX[(int) (value & 0xF)];
-            value >>>= 4;
-        }
-        return p + digits;
+        return FrameCodec.putUuidText(dst, p, id.getMostSignificantBits(), id.getLeastSignificantBits());
     }
 
     /** Parses canonical UUID text (36 characters, either case); returns null when it is not one. */

@@ -519,9 +519,8 @@ public final class WriterStage {
                 }
                 StreamMetadata metadata = switch (c.kind) {
                     case SET_METADATA -> c.metadata;
-                    case SOFT_DELETE -> target.pendingMetadata.withTruncateBefore(target.pendingRevision + 1)
-                        .withSoftDeleted(true);
-                    default -> target.pendingMetadata.withHardDeleted(true);
+                    case SOFT_DELETE -> deleted(target.pendingMetadata.withTruncateBefore(target.pendingRevision + 1), false);
+                    default -> deleted(target.pendingMetadata, true);
                 };
                 String metadataStream = SystemStreams.metadataStreamOf(c.stream);
                 StreamHeads.StreamHead metaHead = heads.get(metadataStream);
@@ -714,5 +713,10 @@ public final class WriterStage {
             writeFailed(e, -1, -1);
             return false;
         }
+    }
+
+    /** The metadata marked soft- or hard-deleted (the flags have no public {@code with} method: only the store sets them). */
+    private static StreamMetadata deleted(StreamMetadata m, boolean hard) {
+        return new StreamMetadata(m.maxCount(), m.maxAge(), m.truncateBefore(), !hard || m.softDeleted(), hard || m.hardDeleted());
     }
 }
