@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -25,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscription;
-import reactor.core.Disposable;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Schedulers;
@@ -70,8 +71,11 @@ class DashboardBrowserTest {
                 }
             };
             store.subscribe(SubscribeOptions.fromStart().name("stalled-reader")).subscribe(stalled);
-            Disposable load = Flux.interval(Duration.ofMillis(20), Schedulers.boundedElastic()).onBackpressureDrop()
-                .subscribe(tick -> Stores.append(store, "load", 20, 10));
+            AtomicBoolean loading = new AtomicBoolean(true);
+            CompletableFuture<Void> load = Flux.interval(Duration.ofMillis(20), Schedulers.boundedElastic()).onBackpressureDrop()
+                .takeWhile(tick -> loading.get())
+                .doOnNext(tick -> Stores.append(store, "load", 20, 10))
+                .then().toFuture();
             await().atMost(Duration.ofSeconds(20)).until(() -> new StatsHistory(runtime).samples() >= 3);
 
             String url = "http://" + ServerRuntime.hostPort(runtime.httpAddress()) + "/";
@@ -80,7 +84,8 @@ class DashboardBrowserTest {
             if (screenshot != null) {
                 run(browser.get(), Files.createDirectories(dir.resolve("chromium-shot")), "--screenshot=" + Path.of(screenshot).toAbsolutePath(), url);
             }
-            load.dispose();
+            loading.set(false);
+            load.get(30, TimeUnit.SECONDS); // stops at its next tick, never interrupted inside an append
             stalled.dispose();
 
             Matcher m = CHART.matcher(dom);
