@@ -83,6 +83,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private RaftClient client;
     private EntryGatherer gatherer;
     private volatile ClusterMember self;
+    /** From an entry's submission to its reply: replication, a majority's forced Raft log, the leader's apply. */
+    private io.micrometer.core.instrument.Timer entryLatency;
+    private io.micrometer.core.instrument.DistributionSummary entryWrites;
 
     private ClusterNode(ClusterSettings settings) {
         this.settings = settings;
@@ -134,7 +137,15 @@ public final class ClusterNode implements Replication, AutoCloseable {
             RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, false);
             RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(properties,
                 TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
-            stateMachine = new ReelStateMachine(store, clock, FORCE_INTERVAL);
+            io.micrometer.core.instrument.MeterRegistry registry = store.settings().meterRegistry();
+            entryLatency = io.micrometer.core.instrument.Timer.builder("reel.cluster.entry.latency")
+                .description("From sending an entry this node gathered to its reply: commit by a majority and apply on the leader")
+                .register(registry);
+            entryWrites = io.micrometer.core.instrument.DistributionSummary.builder("reel.cluster.entry.writes")
+                .description("Writes per entry this node sends").register(registry);
+            stateMachine = new ReelStateMachine(store, clock, FORCE_INTERVAL, io.micrometer.core.instrument.Timer
+                .builder("reel.cluster.apply.duration").description("How long applying one committed entry to this node's store takes")
+                .register(registry));
             server = RaftServer.newBuilder().setGroup(group).setProperties(properties).setServerId(RaftPeerId.valueOf(settings.nodeId()))
                 .setStateMachine(stateMachine).setOption(RaftStorage.StartupOption.RECOVER).build();
             server.start();
@@ -196,7 +207,12 @@ public final class ClusterNode implements Replication, AutoCloseable {
     }
 
     private CompletableFuture<AppendBatchResult> send(ClusterEntry entry) {
-        return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()))).thenApply(ClusterNode::decode);
+        long start = System.nanoTime();
+        if (entry.getWritesCount() > 0) {
+            entryWrites.record(entry.getWritesCount());
+        }
+        return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray())))
+            .whenComplete((r, e) -> entryLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS)).thenApply(ClusterNode::decode);
     }
 
     private static AppendBatchResult decode(RaftClientReply reply) {

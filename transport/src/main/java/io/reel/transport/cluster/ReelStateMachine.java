@@ -51,6 +51,7 @@ final class ReelStateMachine extends BaseStateMachine {
     private final EventStore store;
     private final ApplyClock clock;
     private final Duration forceInterval;
+    private final io.micrometer.core.instrument.Timer applyDuration;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Map<String, ClusterMember> members = new ConcurrentHashMap<>();
     private final ArrayDeque<Applied> recent = new ArrayDeque<>();
@@ -58,8 +59,9 @@ final class ReelStateMachine extends BaseStateMachine {
     private volatile long appliedHead;
     private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
 
-    ReelStateMachine(EventStore store, ApplyClock clock, Duration forceInterval) {
+    ReelStateMachine(EventStore store, ApplyClock clock, Duration forceInterval, io.micrometer.core.instrument.Timer applyDuration) {
         this.store = store;
+        this.applyDuration = applyDuration;
         this.clock = clock;
         this.forceInterval = forceInterval;
     }
@@ -110,7 +112,9 @@ final class ReelStateMachine extends BaseStateMachine {
         if (decoded.hasAnnounce()) {
             members.put(decoded.getAnnounce().getId(), decoded.getAnnounce());
         }
+        long start = System.nanoTime();
         AppendBatchResult result = applyUntilWritten(decoded, termIndex);
+        applyDuration.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         appliedHead = applier.appliedHead();
         synchronized (recent) {
             recent.addLast(new Applied(termIndex, appliedHead, applier.stamp(), System.nanoTime()));
