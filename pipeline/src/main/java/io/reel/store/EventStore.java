@@ -264,8 +264,8 @@ public final class EventStore implements EventSource, AutoCloseable {
     /**
      * The streams whose names start with {@code prefix} and sort after {@code after} ("" for the first), in name
      * order, at most {@code maxCount} (0: all). Page with the last name received as {@code after}. The listing
-     * reads the stream index a page of 256 names at a time, as the subscriber requests; it reflects the index,
-     * which follows the head within moments. Metadata streams ({@code $$name}) are not listed.
+     * reads the stream index a page of 256 names at a time, as the subscriber requests, once the index holds
+     * every append acknowledged before the call. Metadata streams ({@code $$name}) are not listed.
      */
     public Flux<StreamSummary> listStreams(String prefix, String after, long maxCount) {
         Objects.requireNonNull(prefix, "prefix");
@@ -284,7 +284,9 @@ public final class EventStore implements EventSource, AutoCloseable {
                 return page.get(page.size() - 1).stream();
             })
             .concatMapIterable(page -> page, 1);
-        return (maxCount > 0 ? all.take(maxCount, true) : all).subscribeOn(projector.readers());
+        Flux<StreamSummary> listed = (maxCount > 0 ? all.take(maxCount, true) : all).subscribeOn(projector.readers());
+        // like a stream read, the listing sees every append acknowledged before the call: the index catches up first
+        return Flux.defer(() -> indexer.awaitIndexed(log.head().position()).thenMany(listed));
     }
 
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
