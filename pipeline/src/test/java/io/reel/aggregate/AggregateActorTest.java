@@ -80,33 +80,13 @@ class AggregateActorTest {
 
     @Test
     void aDecideThatThrowsFailsItsCommandAloneAndAnEventsLimitEndsTheRound() {
-        Aggregate<Counter, Add> throwing = new Aggregate<>() {
-            @Override
-            public String name() {
-                return counter.name();
-            }
-
-            @Override
-            public EventTypes eventTypes() {
-                return counter.eventTypes();
-            }
-
-            @Override
-            public Counter initial(String id) {
-                return counter.initial(id);
-            }
-
+        Aggregate<Counter, Add> throwing = new AggregateRepositoryTest.DelegatingCounter() {
             @Override
             public Decision decide(Counter c, Add command) {
                 if (command.amount() == 13) {
                     throw new IllegalStateException("unlucky");
                 }
-                return counter.decide(c, command);
-            }
-
-            @Override
-            public Counter evolve(Counter c, Message event) {
-                return counter.evolve(c, event);
+                return super.decide(c, command);
             }
         };
         AggregateActor<Counter, Add> actor = new AggregateActor<>(throwing, counter.eventTypes(), 2, 3);
