@@ -1,6 +1,7 @@
 package io.reel.store;
 
 import io.reel.store.internal.log.Bytes;
+import io.reel.store.internal.log.FrameRecords;
 import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.RecordCodec;
 import java.nio.ByteBuffer;
@@ -13,14 +14,26 @@ import java.util.UUID;
  * An event as stored in the log: where it is ({@link #position()} in {@code $all}, {@link #revision()} in its
  * stream), what it is, and when it was committed.
  *
- * <p>A view over the stored protobuf {@code EventRecord} bytes: fields are located once and decoded on first
- * use, so a reader that looks only at positions or types does not pay for the rest. {@link #encoded()} gives
- * the stored bytes themselves, which are also the wire message. Immutable and safe to share between threads.
+ * <p>A view, nothing copied: either over a protobuf {@code EventRecord} (a format-1 segment, a record received
+ * from a server), whose fields are located on first use, or over a record of a format-2 frame, located when
+ * the frame was decoded. {@link #encoded()} gives the protobuf {@code EventRecord}, the wire message: the bytes
+ * themselves for the first kind, encoded once on first use for the second. Immutable and safe to share
+ * between threads.
  */
 public final class RecordedEvent {
+    /** {@link #offset} of a record of a format-2 frame, which has no protobuf bytes until {@link #encoded()}. */
+    private static final int FRAME_RECORD = -1;
+
     private final byte[] buf;
     private final int offset;
-    private final int length;
+    private int length;
+    /** Where the content type is: {@link #buf}, or a shared constant for a frame record's well-known type. */
+    private byte[] contentTypeBuf;
+    /** A frame record's event id is 16 bytes, big-endian; a protobuf record's is UUID text. */
+    private boolean binaryId;
+    private boolean lastOfAppend;
+    /** A frame record's protobuf encoding, once {@link #encoded()} asked for it (release/acquire). */
+    private byte[] protobuf;
 
     private long position;
     private long revision;
@@ -47,13 +60,44 @@ public final class RecordedEvent {
      */
     private boolean located;
     private static final java.lang.invoke.VarHandle LOCATED;
+    private static final java.lang.invoke.VarHandle PROTOBUF;
 
     static {
         try {
             LOCATED = java.lang.invoke.MethodHandles.lookup().findVarHandle(RecordedEvent.class, "located", boolean.class);
+            PROTOBUF = java.lang.invoke.MethodHandles.lookup().findVarHandle(RecordedEvent.class, "protobuf", byte[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        FrameRecords.install(RecordedEvent::new);
+    }
+
+    /** A record of a format-2 frame; see {@link FrameRecords.Factory}. */
+    private RecordedEvent(byte[] frame, long position, long revision, long timestampMicros, int streamOffset, int streamLength,
+                          int idOffset, int typeOffset, int typeLength, byte[] contentTypeBuf, int contentTypeOffset,
+                          int contentTypeLength, int dataOffset, int dataLength, int metadataOffset, int metadataLength,
+                          boolean lastOfAppend) {
+        this.buf = frame;
+        this.offset = FRAME_RECORD;
+        this.position = position;
+        this.revision = revision;
+        this.timestampMicros = timestampMicros;
+        this.streamOffset = streamOffset;
+        this.streamLength = streamLength;
+        this.idOffset = idOffset;
+        this.idLength = 16;
+        this.binaryId = true;
+        this.typeOffset = typeOffset;
+        this.typeLength = typeLength;
+        this.contentTypeBuf = contentTypeBuf;
+        this.contentTypeOffset = contentTypeOffset;
+        this.contentTypeLength = contentTypeLength;
+        this.dataOffset = dataOffset;
+        this.dataLength = dataLength;
+        this.metadataOffset = metadataOffset;
+        this.metadataLength = metadataLength;
+        this.lastOfAppend = lastOfAppend;
+        LOCATED.setRelease(this, true);
     }
 
     /**
@@ -64,6 +108,7 @@ public final class RecordedEvent {
         this.buf = buf;
         this.offset = offset;
         this.length = length;
+        this.contentTypeBuf = buf;
         this.position = leadingPosition(buf, offset, length);
     }
 
@@ -109,7 +154,7 @@ public final class RecordedEvent {
     }
 
     private void locate() {
-        if (!(boolean) LOCATED.getAcquire(this)) {
+        if (offset != FRAME_RECORD && !(boolean) LOCATED.getAcquire(this)) {
             locateFields();
             LOCATED.setRelease(this, true);
         }
@@ -229,6 +274,9 @@ public final class RecordedEvent {
 
     public UUID eventId() {
         locate();
+        if (binaryId) {
+            return new UUID(Bytes.getLong(buf, idOffset), Bytes.getLong(buf, idOffset + 8));
+        }
         UUID id = RecordCodec.parseUuid(buf, idOffset, idLength);
         if (id == null) {
             throw malformed("event id is not a UUID");
@@ -238,7 +286,7 @@ public final class RecordedEvent {
 
     public String contentType() {
         locate();
-        return new String(buf, contentTypeOffset, contentTypeLength, StandardCharsets.UTF_8);
+        return new String(contentTypeBuf, contentTypeOffset, contentTypeLength, StandardCharsets.UTF_8);
     }
 
     /** A copy of the event's data. */
@@ -270,23 +318,46 @@ public final class RecordedEvent {
     }
 
     /**
-     * The stored protobuf {@code EventRecord} bytes, read-only, without a copy, from the buffer's position to its
-     * limit: also the wire message.
+     * The record as a protobuf {@code EventRecord}, read-only, from the buffer's position to its limit: the
+     * wire message. Without a copy for a record that was stored or received in that form; a record of a
+     * format-2 frame is encoded on the first call.
      */
     public ByteBuffer encoded() {
-        return ByteBuffer.wrap(buf, offset, length).asReadOnlyBuffer();
+        if (offset != FRAME_RECORD) {
+            return ByteBuffer.wrap(buf, offset, length).asReadOnlyBuffer();
+        }
+        byte[] e = (byte[]) PROTOBUF.getAcquire(this);
+        if (e == null) {
+            e = new byte[encodedLength()];
+            int end = RecordCodec.encode(e, 0, position, buf, streamOffset, streamLength, revision, Bytes.getLong(buf, idOffset),
+                Bytes.getLong(buf, idOffset + 8), buf, typeOffset, typeLength, contentTypeBuf, contentTypeOffset, contentTypeLength,
+                buf, dataOffset, dataLength, buf, metadataOffset, metadataLength, timestampMicros);
+            assert end == e.length;
+            PROTOBUF.setRelease(this, e);
+        }
+        return ByteBuffer.wrap(e).asReadOnlyBuffer();
     }
 
-    /** Size of the encoded record in bytes. */
+    /** Size of {@link #encoded()} in bytes. */
     public int encodedLength() {
-        return length;
+        int n = length;
+        if (n == 0 && offset == FRAME_RECORD) {
+            n = RecordCodec.bodySize(position, streamLength, revision, typeLength, contentTypeLength, dataLength, metadataLength,
+                timestampMicros);
+            length = n;
+        }
+        return n;
     }
 
     /**
-     * Whether this record is the last of its append, from the continued flag of the frame header that
-     * precedes the body in the buffer. Only for records read from frames (the log, the recent cache).
+     * Whether this record is the last of its append: known from its frame in format 2, and in format 1 from
+     * the continued flag of the frame header that precedes the body in the buffer. Only for records read
+     * from the log or the recent cache.
      */
     public boolean endsAppend() {
+        if (offset == FRAME_RECORD) {
+            return lastOfAppend;
+        }
         return offset < LogFormat.FRAME_HEADER_SIZE
             || (Bytes.getInt(buf, offset - LogFormat.FRAME_HEADER_SIZE) & LogFormat.CONTINUED_FLAG) == 0;
     }

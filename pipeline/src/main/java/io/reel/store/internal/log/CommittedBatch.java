@@ -1,12 +1,11 @@
 package io.reel.store.internal.log;
 
-import io.reel.store.RecordedEvent;
 import java.util.Arrays;
 
 /**
  * The frames of one group commit as they were written: a contiguous run of positions, the bytes exactly as on
  * disk (one format-2 frame per append), and where each frame starts in them. Immutable once published; shared
- * by the recent-records cache and every live reader, which decode a frame when they first read from it.
+ * by the recent-records cache and every live reader, which decode the frames they read.
  */
 public final class CommittedBatch {
     final long firstPosition;
@@ -19,12 +18,6 @@ public final class CommittedBatch {
     /** The first position of each frame, less {@link #firstPosition}. */
     final int[] frameStarts;
     final long timestampMicros;
-    /** The frame decoded last: readers of a batch mostly read its records in order. A benign race. */
-    private DecodedFrame last;
-
-    private record DecodedFrame(int frame, FrameCodec.Decoded records) {
-    }
-
     public CommittedBatch(long firstPosition, int count, byte[] bytes, int length, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
         this.firstPosition = firstPosition;
         this.count = count;
@@ -43,18 +36,17 @@ public final class CommittedBatch {
         return position >= firstPosition && position < firstPosition + count;
     }
 
-    public RecordedEvent record(long position) {
+    /**
+     * The decoded frame that holds {@code position}. Not cached here: a batch lives in the recent-records cache
+     * long enough for young collections to copy whatever it holds, so each reader keeps the frame it reads.
+     */
+    public FrameCodec.Decoded frameAt(long position) {
         int relative = (int) (position - firstPosition);
         int frame = Arrays.binarySearch(frameStarts, relative);
         if (frame < 0) {
             frame = -frame - 2;
         }
-        DecodedFrame decoded = last;
-        if (decoded == null || decoded.frame != frame) {
-            int at = frameOffsets[frame];
-            decoded = new DecodedFrame(frame, FrameCodec.decode(bytes, at + LogFormat.FRAME_HEADER_SIZE, Bytes.getInt(bytes, at)));
-            last = decoded;
-        }
-        return decoded.records.record(relative - frameStarts[frame]);
+        int at = frameOffsets[frame];
+        return FrameCodec.decode(bytes, at + LogFormat.FRAME_HEADER_SIZE, Bytes.getInt(bytes, at));
     }
 }

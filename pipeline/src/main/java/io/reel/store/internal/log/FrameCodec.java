@@ -13,7 +13,8 @@ import java.util.UUID;
  * revision, commit time, count, stream name) is written once in the frame's header, and each event is a
  * compact record after it; one CRC32C covers the whole frame. The writer encodes straight from
  * {@link EventData} into its batch buffer ({@link #encode}); readers decode a frame into records
- * ({@link #decode}) that carry the protobuf {@code EventRecord} the wire and the embedded API expect.
+ * ({@link #decode}): {@link RecordedEvent}s over the frame's bytes, which encode the protobuf
+ * {@code EventRecord} the wire carries only when a remote reader asks for it.
  *
  * <pre>
  * Frame (integers big-endian; varint = unsigned LEB128):
@@ -226,9 +227,8 @@ public final class FrameCodec {
 
     /**
      * The records of the frame whose body (everything after the length and CRC words) is {@code bodyLength}
-     * bytes at {@code bodyOffset}, each transcoded into a protobuf {@code EventRecord} behind a format-1 frame
-     * header (so that {@link RecordedEvent#endsAppend()} reads the last record of the frame as the end of its
-     * append). Throws {@code CORRUPTED} when the body does not decode.
+     * bytes at {@code bodyOffset}, located: one pass over the body, nothing copied. Throws {@code CORRUPTED}
+     * when the body does not decode.
      */
     static Decoded decode(byte[] buf, int bodyOffset, int bodyLength) {
         int end = bodyOffset + bodyLength;
@@ -257,10 +257,8 @@ public final class FrameCodec {
         int streamLength = checkedLength(buf, cur, end);
         int streamOffset = cur[0];
         cur[0] += streamLength;
-        // pass 1: locate the fields of every record and size the transcoded buffer
         int[] fields = new int[count * FIELDS];
         long[] positions = new long[count];
-        int size = 0;
         long previousDelta = -1;
         for (int i = 0; i < count; i++) {
             int f = i * FIELDS;
@@ -298,67 +296,14 @@ public final class FrameCodec {
             fields[f + META_LENGTH] = checkedLength(buf, cur, end);
             fields[f + META] = cur[0];
             cur[0] += fields[f + META_LENGTH];
-            int body = eventRecordSize(positions[i], streamLength, firstRevision + delta, fields[f + TYPE_LENGTH],
-                fields[f + CT_LENGTH], fields[f + DATA_LENGTH], fields[f + META_LENGTH], timestamp);
-            fields[f + BODY_LENGTH] = body;
-            size += LogFormat.FRAME_HEADER_SIZE + body;
         }
         if (cur[0] != end) {
             throw malformed((end - cur[0]) + " bytes after the last record");
         }
-        return new Decoded(buf, streamOffset, streamLength, firstPosition, firstRevision, timestamp, positions, fields, size);
+        return new Decoded(buf, streamOffset, streamLength, firstPosition, firstRevision, timestamp, positions, fields);
     }
 
-    /** Pass 2 of {@link #decode}: every record of the frame as a protobuf {@code EventRecord} behind a format-1 frame header. */
-    private static Transcoded transcode(Decoded d) {
-        byte[] buf = d.source;
-        int[] fields = d.fields;
-        long[] positions = d.positions;
-        int count = positions.length;
-        byte[] out = new byte[d.transcodedSize];
-        int[] bodyOffsets = new int[count];
-        int[] bodyLengths = new int[count];
-        int p = 0;
-        for (int i = 0; i < count; i++) {
-            int f = i * FIELDS;
-            int body = fields[f + BODY_LENGTH];
-            Bytes.putInt(out, p, body | (i < count - 1 ? LogFormat.CONTINUED_FLAG : 0));
-            p += LogFormat.FRAME_HEADER_SIZE;
-            bodyOffsets[i] = p;
-            bodyLengths[i] = body;
-            int code = fields[f + CT_CODE];
-            byte[] ctSource = code == CT_OTHER ? buf : knownContentType(code);
-            int ctOffset = code == CT_OTHER ? fields[f + CT] : 0;
-            long position = positions[i];
-            if (position != 0) {
-                out[p++] = 0x08;
-                p = putVarint(out, p, position);
-            }
-            p = putField(out, p, 0x12, buf, d.streamOffset, d.streamLength);
-            long revision = d.firstRevision + (position - d.firstPosition);
-            if (revision != 0) {
-                out[p++] = 0x18;
-                p = putVarint(out, p, revision);
-            }
-            out[p++] = 0x22;
-            out[p++] = RecordCodec.UUID_TEXT_LENGTH;
-            p = putUuidText(out, p, Bytes.getLong(buf, fields[f + ID]), Bytes.getLong(buf, fields[f + ID] + 8));
-            p = putField(out, p, 0x2A, buf, fields[f + TYPE], fields[f + TYPE_LENGTH]);
-            p = putField(out, p, 0x32, ctSource, ctOffset, fields[f + CT_LENGTH]);
-            p = putField(out, p, 0x3A, buf, fields[f + DATA], fields[f + DATA_LENGTH]);
-            p = putField(out, p, 0x42, buf, fields[f + META], fields[f + META_LENGTH]);
-            if (d.timestampMicros != 0) {
-                out[p++] = 0x48;
-                p = putVarint(out, p, d.timestampMicros);
-            }
-        }
-        return new Transcoded(out, bodyOffsets, bodyLengths);
-    }
-
-    private record Transcoded(byte[] bytes, int[] bodyOffsets, int[] bodyLengths) {
-    }
-
-    private static final int FIELDS = 12;
+    private static final int FIELDS = 10;
     private static final int ID = 0;
     private static final int TYPE = 1;
     private static final int TYPE_LENGTH = 2;
@@ -369,7 +314,6 @@ public final class FrameCodec {
     private static final int DATA_LENGTH = 7;
     private static final int META = 8;
     private static final int META_LENGTH = 9;
-    private static final int BODY_LENGTH = 10;
 
     private static byte[] knownContentType(int code) {
         return switch (code) {
@@ -381,14 +325,12 @@ public final class FrameCodec {
     }
 
     /**
-     * The records of one frame, located: their positions at once, and the protobuf {@code EventRecord} of each
-     * (behind a format-1 frame header whose continued flag is set on all but the last) when a record is first
-     * asked for, so that a reader looking for one position skips frames without copying them. The frame's
-     * bytes must not change while it is in use (readers decode from a chunk they do not refill until they
-     * move past the frame, or from a fresh one). A benign race may transcode a frame twice.
+     * The records of one frame, located: their positions, and each record as a {@link RecordedEvent} over the
+     * frame's bytes when it is asked for. The bytes must not change while the records are in use (readers
+     * decode from a chunk they do not refill, or from a fresh one, or from a committed batch).
      */
     public static final class Decoded {
-        final long[] positions;
+        private final long[] positions;
         final long timestampMicros;
         private final byte[] source;
         private final int streamOffset;
@@ -396,11 +338,9 @@ public final class FrameCodec {
         private final long firstPosition;
         private final long firstRevision;
         private final int[] fields;
-        private final int transcodedSize;
-        private volatile Transcoded transcoded;
 
         Decoded(byte[] source, int streamOffset, int streamLength, long firstPosition, long firstRevision, long timestampMicros,
-                long[] positions, int[] fields, int transcodedSize) {
+                long[] positions, int[] fields) {
             this.source = source;
             this.streamOffset = streamOffset;
             this.streamLength = streamLength;
@@ -409,7 +349,6 @@ public final class FrameCodec {
             this.timestampMicros = timestampMicros;
             this.positions = positions;
             this.fields = fields;
-            this.transcodedSize = transcodedSize;
         }
 
         public int count() {
@@ -420,46 +359,29 @@ public final class FrameCodec {
             return positions[i];
         }
 
-        public RecordedEvent record(int i) {
-            Transcoded t = transcoded;
-            if (t == null) {
-                t = transcode(this);
-                transcoded = t;
+        /** The index of the record at {@code position}, or -1 when the frame does not hold it. */
+        public int indexOf(long position) {
+            int i = (int) Math.min(position - positions[0], positions.length - 1);
+            if (i < 0) {
+                return -1;
             }
-            return new RecordedEvent(t.bytes, t.bodyOffsets[i], t.bodyLengths[i]);
+            if (positions[i] == position) {
+                return i;
+            }
+            int found = java.util.Arrays.binarySearch(positions, 0, i, position);
+            return found < 0 ? -1 : found;
         }
-    }
 
-    /** The size of the protobuf {@code EventRecord} of one record, as {@link RecordCodec} writes it. */
-    private static int eventRecordSize(long position, int stream, long revision, int type, int contentType, int data,
-                                       int metadata, long timestampMicros) {
-        int size = 0;
-        if (position != 0) {
-            size += 1 + varintSize(position);
+        public RecordedEvent record(int i) {
+            int f = i * FIELDS;
+            int code = fields[f + CT_CODE];
+            byte[] ct = code == CT_OTHER ? source : knownContentType(code);
+            long position = positions[i];
+            return FrameRecords.factory().record(source, position, firstRevision + (position - firstPosition), timestampMicros,
+                streamOffset, streamLength, fields[f + ID], fields[f + TYPE], fields[f + TYPE_LENGTH], ct,
+                code == CT_OTHER ? fields[f + CT] : 0, fields[f + CT_LENGTH], fields[f + DATA], fields[f + DATA_LENGTH],
+                fields[f + META], fields[f + META_LENGTH], i == positions.length - 1);
         }
-        size += RecordCodec.bytesFieldSize(stream);
-        if (revision != 0) {
-            size += 1 + varintSize(revision);
-        }
-        size += RecordCodec.bytesFieldSize(RecordCodec.UUID_TEXT_LENGTH);
-        size += RecordCodec.bytesFieldSize(type);
-        size += RecordCodec.bytesFieldSize(contentType);
-        size += RecordCodec.bytesFieldSize(data);
-        size += RecordCodec.bytesFieldSize(metadata);
-        if (timestampMicros != 0) {
-            size += 1 + varintSize(timestampMicros);
-        }
-        return size;
-    }
-
-    private static int putField(byte[] dst, int p, int tag, byte[] src, int offset, int length) {
-        if (length == 0) {
-            return p;
-        }
-        dst[p++] = (byte) tag;
-        p = putVarint(dst, p, length);
-        System.arraycopy(src, offset, dst, p, length);
-        return p + length;
     }
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);

@@ -16,7 +16,7 @@ public final class PositionReader implements AutoCloseable {
     private static final int CHUNK = 8 * 1024;
 
     private final Log log;
-    private final RecentRecords recent;
+    private final RecentReader recent;
     private Segment segment;
     private FrameReader reader;
     private long readerPosition = -1;
@@ -24,7 +24,7 @@ public final class PositionReader implements AutoCloseable {
 
     public PositionReader(Log log, RecentRecords recent) {
         this.log = log;
-        this.recent = recent;
+        this.recent = new RecentReader(recent);
     }
 
     /** The record at {@code position}, or null when that position no longer exists (scavenged). */
@@ -32,9 +32,9 @@ public final class PositionReader implements AutoCloseable {
         if (position >= head.position()) {
             return null;
         }
-        CommittedBatch batch = recent.find(position);
-        if (batch != null) {
-            return batch.record(position);
+        RecordedEvent cached = recent.read(position);
+        if (cached != null) {
+            return cached;
         }
         if (segment == null || !covers(segment, position, head)) {
             release();

@@ -57,6 +57,11 @@ public final class RecentRecords {
         }
     }
 
+    /** Whether positions at {@code position} may still be served from memory (scavenge has not passed it). */
+    boolean serves(long position) {
+        return position >= floor;
+    }
+
     /** The batch holding {@code position}, or null when it is not (or no longer) in memory. */
     public CommittedBatch find(long position) {
         if (position < floor) {

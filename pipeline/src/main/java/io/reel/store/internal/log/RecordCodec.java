@@ -29,17 +29,23 @@ public final class RecordCodec {
 
     public static int bodySize(long position, byte[] stream, long revision, byte[] type, byte[] contentType,
                         int dataLength, int metadataLength, long timestampMicros) {
+        return bodySize(position, stream.length, revision, type.length, contentType.length, dataLength, metadataLength, timestampMicros);
+    }
+
+    /** The size of a body whose text and byte fields have these lengths. */
+    public static int bodySize(long position, int streamLength, long revision, int typeLength, int contentTypeLength,
+                               int dataLength, int metadataLength, long timestampMicros) {
         int size = 0;
         if (position != 0) {
             size += 1 + varintSize(position);
         }
-        size += bytesFieldSize(stream.length);
+        size += bytesFieldSize(streamLength);
         if (revision != 0) {
             size += 1 + varintSize(revision);
         }
         size += bytesFieldSize(UUID_TEXT_LENGTH);
-        size += bytesFieldSize(type.length);
-        size += bytesFieldSize(contentType.length);
+        size += bytesFieldSize(typeLength);
+        size += bytesFieldSize(contentTypeLength);
         size += bytesFieldSize(dataLength);
         size += bytesFieldSize(metadataLength);
         if (timestampMicros != 0) {
@@ -51,23 +57,36 @@ public final class RecordCodec {
     /** Writes the body at {@code offset} and returns the offset after it. */
     public static int encode(byte[] dst, int offset, long position, byte[] stream, long revision, UUID eventId,
                       byte[] type, byte[] contentType, byte[] data, byte[] metadata, long timestampMicros) {
+        return encode(dst, offset, position, stream, 0, stream.length, revision, eventId.getMostSignificantBits(),
+            eventId.getLeastSignificantBits(), type, 0, type.length, contentType, 0, contentType.length, data, 0, data.length,
+            metadata, 0, metadata.length, timestampMicros);
+    }
+
+    /**
+     * Writes the body at {@code offset} from fields that lie in other arrays (a format-2 frame's record, whose
+     * event id is {@code idHigh:idLow}) and returns the offset after it.
+     */
+    public static int encode(byte[] dst, int offset, long position, byte[] stream, int streamOffset, int streamLength,
+                             long revision, long idHigh, long idLow, byte[] type, int typeOffset, int typeLength,
+                             byte[] contentType, int contentTypeOffset, int contentTypeLength, byte[] data, int dataOffset,
+                             int dataLength, byte[] metadata, int metadataOffset, int metadataLength, long timestampMicros) {
         int p = offset;
         if (position != 0) {
             dst[p++] = 0x08;
             p = putVarint(dst, p, position);
         }
-        p = putBytes(dst, p, 0x12, stream, stream.length);
+        p = putBytes(dst, p, 0x12, stream, streamOffset, streamLength);
         if (revision != 0) {
             dst[p++] = 0x18;
             p = putVarint(dst, p, revision);
         }
         dst[p++] = 0x22;
         dst[p++] = UUID_TEXT_LENGTH;
-        p = putUuid(dst, p, eventId);
-        p = putBytes(dst, p, 0x2A, type, type.length);
-        p = putBytes(dst, p, 0x32, contentType, contentType.length);
-        p = putBytes(dst, p, 0x3A, data, data.length);
-        p = putBytes(dst, p, 0x42, metadata, metadata.length);
+        p = FrameCodec.putUuidText(dst, p, idHigh, idLow);
+        p = putBytes(dst, p, 0x2A, type, typeOffset, typeLength);
+        p = putBytes(dst, p, 0x32, contentType, contentTypeOffset, contentTypeLength);
+        p = putBytes(dst, p, 0x3A, data, dataOffset, dataLength);
+        p = putBytes(dst, p, 0x42, metadata, metadataOffset, metadataLength);
         if (timestampMicros != 0) {
             dst[p++] = 0x48;
             p = putVarint(dst, p, timestampMicros);
@@ -97,18 +116,14 @@ public final class RecordCodec {
         return p;
     }
 
-    private static int putBytes(byte[] dst, int p, int tag, byte[] value, int length) {
+    private static int putBytes(byte[] dst, int p, int tag, byte[] value, int offset, int length) {
         if (length == 0) {
             return p;
         }
         dst[p++] = (byte) tag;
         p = putVarint(dst, p, length);
-        System.arraycopy(value, 0, dst, p, length);
+        System.arraycopy(value, offset, dst, p, length);
         return p + length;
-    }
-
-    private static int putUuid(byte[] dst, int p, UUID id) {
-        return FrameCodec.putUuidText(dst, p, id.getMostSignificantBits(), id.getLeastSignificantBits());
     }
 
     /** Parses canonical UUID text (36 characters, either case); returns null when it is not one. */

@@ -1,10 +1,10 @@
 package io.reel.store.internal.subscription;
 
 import io.reel.store.RecordedEvent;
-import io.reel.store.internal.log.CommittedBatch;
 import io.reel.store.internal.log.FrameReader;
 import io.reel.store.internal.log.Log;
 import io.reel.store.internal.log.LogFormat;
+import io.reel.store.internal.log.RecentReader;
 import io.reel.store.internal.log.RecentRecords;
 import io.reel.store.internal.log.Segment;
 import java.io.IOException;
@@ -20,7 +20,7 @@ public final class LogCursor implements AutoCloseable {
     public static final int FILE_CHUNK = 256 * 1024;
 
     private final Log log;
-    private final RecentRecords recent;
+    private final RecentReader recent;
     private long position;
     private Segment segment;
     private FrameReader frames;
@@ -29,7 +29,7 @@ public final class LogCursor implements AutoCloseable {
 
     public LogCursor(Log log, RecentRecords recent, long position) {
         this.log = log;
-        this.recent = recent;
+        this.recent = new RecentReader(recent);
         this.position = position;
     }
 
@@ -48,15 +48,9 @@ public final class LogCursor implements AutoCloseable {
         if (position >= head.position()) {
             return 0;
         }
-        CommittedBatch batch = recent.find(position);
-        if (batch != null) {
-            long end = Math.min(batch.endPosition(), Math.min(head.position(), position + max));
-            int n = 0;
-            for (long p = position; p < end; p++) {
-                out.add(batch.record(p));
-                n++;
-            }
-            position = end;
+        int n = recent.read(position, head.position(), max, out);
+        if (n > 0) {
+            position += n;
             return n;
         }
         return readFile(out, max, head);

@@ -78,7 +78,7 @@ class FrameCodecTest {
             EventData e = a.events().get(i);
             RecordedEvent r = d.record(i);
             assertThat(r.position()).isEqualTo(a.firstPosition() + i);
-            assertThat(d.positions[i]).isEqualTo(a.firstPosition() + i);
+            assertThat(d.position(i)).isEqualTo(a.firstPosition() + i);
             assertThat(r.revision()).isEqualTo(a.firstRevision() + i);
             assertThat(r.stream()).isEqualTo(a.stream());
             assertThat(r.eventId()).isEqualTo(e.eventId());
@@ -118,7 +118,15 @@ class FrameCodecTest {
             assertThat(after.position()).isEqualTo(before.position());
             assertThat(after.revision()).isEqualTo(before.revision());
             assertThat(after.encoded()).isEqualTo(before.encoded());
+            assertThat(again.indexOf(before.position())).isEqualTo(i);
         }
+        for (int i = 0; i < d.count(); i++) {
+            long position = d.position(i);
+            boolean isKept = kept.stream().anyMatch(r -> r.position() == position);
+            assertThat(again.indexOf(position) >= 0).as("position %d kept", position).isEqualTo(isKept);
+        }
+        assertThat(again.indexOf(a.firstPosition() - 1)).isEqualTo(-1);
+        assertThat(again.indexOf(a.firstPosition() + d.count())).isEqualTo(-1);
     }
 
     @Property(tries = 300)
