@@ -70,11 +70,27 @@ public final class Segment {
      * pages would queue the writer's own forces behind hundreds of megabytes of write-back.
      */
     static Path preallocate(Path file, long size) throws IOException {
+        return preallocate(file, size, () -> Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #preallocate(Path, long)}, paced: before each megabyte it waits (on its own thread, a few
+     * milliseconds at a time) until {@code allowed} lets it write that far; a negative {@code allowed} gives up
+     * (the file is deleted).
+     */
+    static Path preallocate(Path file, long size, java.util.function.LongSupplier allowed) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
             ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
             long unforced = 0;
             for (long p = 0; p < size; ) {
+                long limit;
+                while (p >= (limit = allowed.getAsLong())) {
+                    if (limit < 0) {
+                        throw new IOException("preallocation of " + file + " given up");
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                }
                 zeros.clear();
                 zeros.limit((int) Math.min(zeros.capacity(), size - p));
                 int written = ch.write(zeros, p);
