@@ -30,17 +30,25 @@ final class Acknowledger {
     static final int MAX_PENDING = 1 << 16;
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
-    private final ConcurrentLinkedQueue<Object[]> handedOver = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Handed> handedOver = new ConcurrentLinkedQueue<>();
+    /** Told the submit-to-acknowledgement nanos of every acknowledged append, on this class's thread. */
+    private final java.util.function.LongConsumer latency;
     private final AtomicInteger pending = new AtomicInteger();
     private final Thread thread;
     private volatile boolean parked;
     private volatile boolean closing;
 
-    /* Writer thread only: the outcomes collected for the next hand-over, as sink, outcome pairs. */
+    /* Writer thread only: the outcomes collected for the next hand-over, as sink, outcome pairs, and when each was submitted. */
     private Object[] collected = new Object[64];
+    private long[] submitted = new long[32];
     private int size;
 
-    Acknowledger() {
+    /** One hand-over: sink, outcome pairs, and the submit time of each (0: not measured). */
+    private record Handed(Object[] outcomes, long[] submitted) {
+    }
+
+    Acknowledger(java.util.function.LongConsumer latency) {
+        this.latency = latency;
         this.thread = new AckThread(this::run);
     }
 
@@ -56,20 +64,25 @@ final class Acknowledger {
         thread.start();
     }
 
-    /** Writer thread: {@code sink} succeeds with {@code result} at the next hand-over. */
-    void success(MonoSink<AppendResult> sink, AppendResult result) {
-        add(sink, result);
+    /**
+     * Writer thread: {@code sink} succeeds with {@code result} at the next hand-over, and the latency since
+     * {@code submittedNanos} is recorded then, off the writer thread.
+     */
+    void success(MonoSink<AppendResult> sink, AppendResult result, long submittedNanos) {
+        add(sink, result, submittedNanos);
     }
 
     /** Writer thread: {@code sink} fails with {@code error} at the next hand-over. */
     void failure(MonoSink<AppendResult> sink, Throwable error) {
-        add(sink, error);
+        add(sink, error, 0);
     }
 
-    private void add(MonoSink<AppendResult> sink, Object outcome) {
+    private void add(MonoSink<AppendResult> sink, Object outcome, long submittedNanos) {
         if (size + 2 > collected.length) {
             collected = java.util.Arrays.copyOf(collected, collected.length * 2);
+            submitted = java.util.Arrays.copyOf(submitted, collected.length / 2);
         }
+        submitted[size / 2] = submittedNanos;
         collected[size++] = sink;
         collected[size++] = outcome;
     }
@@ -79,14 +92,14 @@ final class Acknowledger {
         if (size == 0) {
             return;
         }
-        Object[] outcomes = java.util.Arrays.copyOf(collected, size);
+        Handed handed = new Handed(java.util.Arrays.copyOf(collected, size), java.util.Arrays.copyOf(submitted, size / 2));
         java.util.Arrays.fill(collected, 0, size, null);
         size = 0;
         while (pending.get() > MAX_PENDING && thread.isAlive()) {
             LockSupport.parkNanos(this, TimeUnit.MICROSECONDS.toNanos(50));
         }
-        pending.addAndGet(outcomes.length / 2);
-        handedOver.offer(outcomes);
+        pending.addAndGet(handed.submitted.length);
+        handedOver.offer(handed);
         if (parked) {
             LockSupport.unpark(thread);
         }
@@ -134,12 +147,18 @@ final class Acknowledger {
     /** Signals everything handed over so far; false when there was nothing. */
     private synchronized boolean drain() {
         boolean any = false;
-        for (Object[] outcomes = handedOver.poll(); outcomes != null; outcomes = handedOver.poll()) {
+        for (Handed h = handedOver.poll(); h != null; h = handedOver.poll()) {
             any = true;
+            Object[] outcomes = h.outcomes;
+            long now = System.nanoTime();
             for (int i = 0; i < outcomes.length; i += 2) {
+                long submittedNanos = h.submitted[i / 2];
+                if (submittedNanos != 0) {
+                    latency.accept(now - submittedNanos);
+                }
                 signal(outcomes[i], outcomes[i + 1]);
             }
-            pending.addAndGet(-outcomes.length / 2);
+            pending.addAndGet(-h.submitted.length);
         }
         return any;
     }

@@ -22,6 +22,8 @@ public final class AppendCommand {
 
     final Kind kind;
     final String stream;
+    /** {@link #stream} in UTF-8, encoded on the caller's thread. */
+    final byte[] streamUtf8;
     final ExpectedRevision expected;
     final List<EventData> events;
     final StreamMetadata metadata;
@@ -48,7 +50,8 @@ public final class AppendCommand {
         this.metadata = metadata;
         long data = 0;
         long bound = 0;
-        int streamBytes = (kind == Kind.APPEND ? 0 : 2) + stream.getBytes(StandardCharsets.UTF_8).length;
+        this.streamUtf8 = stream.getBytes(StandardCharsets.UTF_8);
+        int streamBytes = (kind == Kind.APPEND ? 0 : 2) + streamUtf8.length;
         for (EventData e : events) {
             long eventData = (long) e.data().length + e.metadata().length;
             data += eventData;

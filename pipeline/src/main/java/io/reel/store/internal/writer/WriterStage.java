@@ -24,7 +24,6 @@ import io.reel.store.internal.log.RecentRecords;
 import io.reel.store.internal.log.RecordCodec;
 import io.reel.store.internal.log.Segment;
 import io.reel.store.internal.log.SystemStreams;
-import io.reel.store.internal.log.Utf8;
 import io.reel.store.internal.subscription.LogCursor;
 import io.reel.store.internal.writer.AppendRules.Written;
 import java.io.IOException;
@@ -76,7 +75,7 @@ public final class WriterStage {
     private final StoreMetrics metrics;
 
     private final ConcurrentLinkedQueue<AppendCommand> queue = new ConcurrentLinkedQueue<>();
-    private final Acknowledger acks = new Acknowledger();
+    private final Acknowledger acks;
     private final AtomicInteger queuedCount = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final Thread thread;
@@ -119,6 +118,7 @@ public final class WriterStage {
         this.settings = settings;
         this.compression = settings.compression() == StoreSettings.Compression.LZ4 ? new FrameCompression() : null;
         this.metrics = metrics;
+        this.acks = new Acknowledger(nanos -> metrics.appendLatency.record(nanos, TimeUnit.NANOSECONDS));
         Log.Head head = log.head();
         this.writeOffset = head.endOffset();
         this.nextPosition = head.position();
@@ -583,7 +583,7 @@ public final class WriterStage {
             c.duplicateOf = whole.first().inBatch();
             return Boolean.TRUE;
         }
-        acks.success(c.sink, new AppendResult(first, first + c.events.size() - 1, whole.last().revision()));
+        acks.success(c.sink, new AppendResult(first, first + c.events.size() - 1, whole.last().revision()), 0);
         return null;
     }
 
@@ -616,7 +616,7 @@ public final class WriterStage {
 
     private void assign(AppendCommand c, StreamHeads.StreamHead head, String stream, List<EventData> events) {
         c.writtenStream = stream;
-        c.writtenStreamUtf8 = Utf8.of(stream);
+        c.writtenStreamUtf8 = stream.equals(c.stream) ? c.streamUtf8 : stream.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         c.writtenEvents = events;
         c.firstPosition = nextPosition + batchFrames;
         batchFrames += events.size();
@@ -654,13 +654,11 @@ public final class WriterStage {
     }
 
     private void completeBatch() {
-        long now = System.nanoTime();
         for (AppendCommand c : batch) {
             AppendCommand original = c.duplicateOf != null ? c.duplicateOf : c;
-            metrics.appendLatency.record(now - c.submittedNanos, TimeUnit.NANOSECONDS);
-            metrics.appends.increment();
-            acks.success(c.sink, original.result);
+            acks.success(c.sink, original.result, c.submittedNanos);
         }
+        metrics.appends.increment(batch.size());
         acks.handOver();
         batch.clear();
         batchFrames = 0;

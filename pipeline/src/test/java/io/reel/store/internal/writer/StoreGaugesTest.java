@@ -34,6 +34,10 @@ class StoreGaugesTest {
             store.append("orders-1", ExpectedRevision.ANY, EventData.json("Placed", "{}"), EventData.json("Paid", "{}"))
                 .block(Duration.ofSeconds(10));
             assertThat(registry.get("reel.head.position").gauge().value()).isEqualTo(2);
+            // recorded off the writer thread, before the append's Mono completes
+            assertThat(registry.get("reel.appends").counter().count()).isEqualTo(1);
+            assertThat(registry.get("reel.append.latency").timer().count()).isEqualTo(1);
+            assertThat(registry.get("reel.append.events").counter().count()).isEqualTo(2);
             assertThat(registry.get("reel.segments").gauge().value()).isEqualTo(1);
             assertThat(registry.get("reel.log.bytes").gauge().value()).isPositive();
             assertThat(registry.get("reel.writer.queue").gauge().value()).isZero();
