@@ -114,6 +114,8 @@ public final class Bench {
         double seconds;
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         double recordBytes;
+        double meanBatchEvents;
+        double meanForceMicros;
         StoreSettings metered = StoreSettings.builder().durability(options.durability()).meterRegistry(meters).build();
         try (EventStore store = EventStore.open(dir, metered); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
@@ -154,6 +156,9 @@ public final class Bench {
             seconds = (System.nanoTime() - t0) / 1e9;
             // bytes on disk per event (frame header and EventRecord), read before the store closes its meters
             recordBytes = meters.counter("reel.append.bytes").count() / meters.counter("reel.append.events").count();
+            // what the writer saw: events per group commit and the duration of its forces (warm-up included)
+            meanBatchEvents = meters.get("reel.batch.size").summary().mean();
+            meanForceMicros = meters.get("reel.fsync.latency").timer().mean(java.util.concurrent.TimeUnit.MICROSECONDS);
         }
         long events = done.get() * batch;
         FloorBench.Figures floor = floor(dir, (int) Math.min(events, 2_000_000));
@@ -163,6 +168,8 @@ public final class Bench {
         details.put("payload_bytes", options.payload());
         details.put("durability", options.durability().toString());
         details.put("bytes_per_event", Math.round(recordBytes * 10) / 10.0);
+        details.put("events_per_commit", Math.round(meanBatchEvents * 10) / 10.0);
+        details.put("force_mean_us", Math.round(meanForceMicros));
         details.put("floor_record_bytes", 8 + options.payload());
         details.put("floor_force_p50_us", floor.forceP50Micros());
         details.put("floor_force_p99_us", floor.forceP99Micros());
