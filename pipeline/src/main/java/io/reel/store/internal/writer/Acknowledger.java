@@ -37,6 +37,8 @@ final class Acknowledger {
     private final Thread thread;
     private volatile boolean parked;
     private volatile boolean closing;
+    /** Until when a hand-over is expected (a batch is being forced): the thread spins instead of parking. */
+    private volatile long expectedUntil;
 
     /* Writer thread only: the outcomes collected for the next hand-over, as sink, outcome pairs, and when each was submitted. */
     private Object[] collected = new Object[64];
@@ -87,6 +89,15 @@ final class Acknowledger {
         collected[size++] = outcome;
     }
 
+    /**
+     * Writer thread, before it forces a batch whose appends wait for their outcomes: the hand-over comes within
+     * {@code withinNanos} (the force's usual length, bounded), so this thread spins for it instead of parking,
+     * and a lone caller's acknowledgement does not wait for a thread wake-up on top of the force.
+     */
+    void expectHandOver(long withinNanos) {
+        expectedUntil = System.nanoTime() + withinNanos;
+    }
+
     /** Writer thread: hands what was collected over to the acknowledging thread, in one piece. */
     void handOver() {
         if (size == 0) {
@@ -130,7 +141,7 @@ final class Acknowledger {
                 return;
             }
             long until = System.nanoTime() + SPIN_NANOS;
-            while (handedOver.isEmpty() && !closing && System.nanoTime() - until < 0) {
+            while (handedOver.isEmpty() && !closing && System.nanoTime() - Math.max(until, expectedUntil) < 0) {
                 Thread.onSpinWait();
             }
             if (!handedOver.isEmpty() || closing) {

@@ -62,6 +62,8 @@ import reactor.core.scheduler.NonBlocking;
 public final class WriterStage {
     private static final Logger LOG = LoggerFactory.getLogger(WriterStage.class);
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(40);
+    /** The longest the acknowledging thread spins for a batch being forced; longer forces wake it. */
+    private static final long MAX_ACK_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long DURABLE_POINT_INTERVAL_MILLIS = 10;
     private static final long DURABLE_POINT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(DURABLE_POINT_INTERVAL_MILLIS);
 
@@ -90,6 +92,8 @@ public final class WriterStage {
     private long forcedOffset;
     private long forcedPosition;
     private long lastForceNanos;
+    /** How long the last force took. */
+    private long lastForceDuration;
     private AppendCommand carry;
     private long batchTimestampMicros;
     private long durableRecordedNanos;
@@ -377,6 +381,9 @@ public final class WriterStage {
         long firstPosition = nextPosition;
         long at = writeOffset;
         long forceNanos;
+        if (settings.durability().isFsync()) {
+            acks.expectHandOver(Math.min(MAX_ACK_SPIN_NANOS, lastForceDuration + lastForceDuration / 2));
+        }
         try {
             log.active().write(ByteBuffer.wrap(buffer, start, (int) bytes), at);
             forceNanos = forceIfDue(at + bytes);
@@ -433,6 +440,7 @@ public final class WriterStage {
             log.active().force();
             long done = System.nanoTime();
             lastForceNanos = done;
+            lastForceDuration = done - now;
             forcedOffset = end;
             forcedPosition = nextPosition + batchFrames;
             return done - now;
