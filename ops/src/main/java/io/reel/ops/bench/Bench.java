@@ -52,6 +52,9 @@ public final class Bench {
         }
     }
 
+    /** Measured rounds of {@code command} per caller, at most: 100 samples above the p99 on a quiet disk. */
+    static final int COMMAND_ROUNDS = 10_000;
+
     private final Options options;
     private final PrintStream progress;
     private final byte[] payload;
@@ -338,36 +341,45 @@ public final class Bench {
     }
 
     /**
-     * An aggregate round trip (command → decide → durable append → evolve), alternating with plain appends of
-     * the same event in one loop so that both see the same disk; latency against the floor's force latency.
+     * An aggregate round trip (command → decide → durable append → evolve), taking turns in one loop with a plain
+     * append of the same event and the floor's small write and force, so that all three see the same disk; latency
+     * against that force latency. At most {@link #COMMAND_ROUNDS} rounds per caller (and at most
+     * {@link CommandBench#LOOP_BUDGET} each): every round costs two durable appends and a force, one after the other.
      */
+    @SuppressWarnings("try") // Progress prints while the block runs; the block needs no reference to it
     private BenchResult command() throws IOException {
         Path dir = freshDir("command");
-        int commands = (int) Math.min(options.events(), 200_000);
-        CommandBench.Latency[] both;
+        int rounds = (int) Math.min(options.events(), COMMAND_ROUNDS);
+        int warmup = Math.min(2000, Math.max(100, rounds / 5));
+        CommandBench.Latency[] parking;
         CommandBench.Latency[] spinning;
         CommandBench.LoadTimes load;
-        try (EventStore store = EventStore.open(dir, settings())) {
-            int warmup = Math.min(2000, commands / 5);
-            both = CommandBench.commandsBesideAppends(store, warmup, commands, 100, false);
-            spinning = CommandBench.commandsBesideAppends(store, warmup, commands, 100, true);
+        AtomicLong done = new AtomicLong();
+        try (EventStore store = EventStore.open(dir, settings()); FloorBench.Forcer forcer = new FloorBench.Forcer(dir, 8);
+             Progress p = new Progress("command", 2L * rounds, done::get)) {
+            parking = CommandBench.commandsBesideAppends(store, forcer, warmup, rounds, 100, false, done);
+            spinning = CommandBench.commandsBesideAppends(store, forcer, warmup, rounds, 100, true, done);
             load = CommandBench.load(store, (int) Math.min(options.events(), 100_000));
+        } finally {
+            deleteTree(dir);
         }
-        FloorBench.Figures floor = floor(dir, 100_000);
-        deleteTree(dir);
-        CommandBench.Latency append = both[0];
-        CommandBench.Latency command = both[1];
+        CommandBench.Latency append = parking[0];
+        CommandBench.Latency command = parking[1];
+        CommandBench.Latency force = parking[2];
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("durability", options.durability().toString());
+        // the floor's force: an 8-byte event's frame written and forced, in the same loop as the commands
+        details.put("floor_force_p50_us", force.p50Us());
+        details.put("floor_force_p99_us", force.p99Us());
+        details.put("command_minus_force_p50_us", command.p50Us() - force.p50Us());
         details.put("append_p50_us", append.p50Us());
         details.put("append_p99_us", append.p99Us());
-        details.put("floor_force_p50_us", floor.forceP50Micros());
-        details.put("floor_force_p99_us", floor.forceP99Micros());
-        details.put("command_minus_force_p50_us", command.p50Us() - floor.forceP50Micros());
         // the same loop with a caller that spins for its result instead of sleeping: no futex wake-up per round
+        details.put("spinning_caller_rounds", spinning[1].operations());
         details.put("spinning_caller_append_p50_us", spinning[0].p50Us());
         details.put("spinning_caller_command_p50_us", spinning[1].p50Us());
         details.put("spinning_caller_command_p99_us", spinning[1].p99Us());
+        details.put("spinning_caller_floor_force_p50_us", spinning[2].p50Us());
         // loading one long aggregate (in a fresh repository, so from the log), from its events and from a snapshot
         details.put("load_events", load.events());
         details.put("load_from_events_ms", load.withoutSnapshotMs());
