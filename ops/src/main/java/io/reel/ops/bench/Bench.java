@@ -281,8 +281,11 @@ public final class Bench {
     }
 
     /**
-     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event:
-     * the time from the ack to the delivery (0 when the event arrived first), one append at a time.
+     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event, one
+     * append at a time: the time from the moment the appender learns of the acknowledgement (the append's
+     * {@code onNext}, on the thread that delivers it, before the caller waiting in {@code block()} wakes up) to the
+     * moment the subscriber's {@code onNext} sees the event; 0 when the event reached the subscriber first. Beside
+     * it, both legs from the moment the append was sent: to the acknowledgement and to the delivery.
      */
     private BenchResult e2e() throws IOException {
         Path dir = freshDir("e2e");
@@ -309,24 +312,41 @@ public final class Bench {
                     throw new IllegalStateException("the remote subscriber did not go live");
                 }
                 Latencies afterAck = new Latencies();
+                Latencies toAck = new Latencies();
+                Latencies toDelivery = new Latencies();
+                long deliveredFirst = 0;
+                AtomicLong ackedAt = new AtomicLong();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < samples + warmup; i++) {
                     EventData ping = EventData.of("Ping", payload);
+                    long sent = System.nanoTime();
                     long position = (options.remote() ? producer.append("e2e", ExpectedRevision.ANY, ping) : store.append("e2e",
-                        ExpectedRevision.ANY, ping)).block().lastPosition();
-                    long acked = System.nanoTime();
+                        ExpectedRevision.ANY, ping)).doOnNext(r -> ackedAt.set(System.nanoTime())).block().lastPosition();
+                    long acked = ackedAt.get();
                     if (!arrivals.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
                         throw new IllegalStateException("the subscriber did not receive position " + position);
                     }
                     if (i >= warmup) {
-                        afterAck.record(received.get(position) - acked);
+                        long delivered = received.remove(position);
+                        afterAck.record(delivered - acked);
+                        toAck.record(acked - sent);
+                        toDelivery.record(delivered - sent);
+                        deliveredFirst += delivered < acked ? 1 : 0;
+                    } else {
+                        received.remove(position);
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("durability", options.durability().toString());
+                details.put("ack_p50_us", toAck.p50());
+                details.put("ack_p99_us", toAck.p99());
+                details.put("delivery_p50_us", toDelivery.p50());
+                details.put("delivery_p99_us", toDelivery.p99());
+                details.put("delivery_p999_us", toDelivery.p999());
+                details.put("delivered_before_ack", Math.round(1000.0 * deliveredFirst / samples) / 1000.0);
                 details.put("measured", (options.remote() ? "remote (ReelClient)" : "embedded") + " append ack -> remote live subscriber"
-                    + " receives (ReelClient over TCP loopback, max_batch 1)");
+                    + " receives (ReelClient over TCP loopback, max_batch 1); ack_ and delivery_ from the append's send");
                 return new BenchResult(options.remote() ? "e2e-remote" : "e2e", samples, seconds, (samples + warmup) / seconds, 0, afterAck.p50(),
                     afterAck.p99(), afterAck.p999(), null, null, details);
             } finally {
