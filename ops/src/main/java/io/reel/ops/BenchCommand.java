@@ -5,9 +5,11 @@ import io.reel.ops.bench.BenchResult;
 import io.reel.store.Durability;
 import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -116,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             BenchResult result = w.run(new Bench.Options(dir, events, batch, payload, producers, durability, maxBatch, streams, remote,
-                !noCoalesce), System.err);
+                !noCoalesce), linesTo(spec.commandLine().getErr()));
             PrintWriter out = spec.commandLine().getOut();
             out.print(json ? result.toJson() + System.lineSeparator() : result.toTable());
             out.flush();
@@ -126,6 +128,18 @@ final class BenchCommand implements Callable<Integer> {
                 deleteTree(dir);
             }
         }
+    }
+
+    /** Progress lines on the command's error writer (stderr, or what an embedding program set), a line at a time. */
+    private static PrintStream linesTo(PrintWriter err) {
+        return new PrintStream(new ByteArrayOutputStream() {
+            @Override
+            public synchronized void flush() {
+                err.print(toString(StandardCharsets.UTF_8));
+                err.flush();
+                reset();
+            }
+        }, true, StandardCharsets.UTF_8);
     }
 
     private static void deleteTree(Path dir) {

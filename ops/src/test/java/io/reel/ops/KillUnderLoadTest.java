@@ -27,8 +27,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * {@code reel server} in a child JVM takes appends from 64 concurrent producers on one {@link ReelClient}, which
- * coalesces them into {@code append.batch} requests, and is killed with SIGKILL in the middle: after a reopen,
- * every append the server acknowledged is in the log, at its position, with its event id.
+ * coalesces them into {@code append.batch} requests (the server's {@code reel.transport.append.batch} meter shows
+ * requests of several appends), and is killed with SIGKILL while they go on: after a reopen, every append the
+ * server acknowledged is in the log, at its position, with its event id.
  */
 class KillUnderLoadTest {
     static final int PRODUCERS = 64;
@@ -64,6 +65,14 @@ class KillUnderLoadTest {
                     }), PRODUCERS)
                     .subscribe();
                 await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 3_000);
+                // the load goes through append.batch, several appends a request, and is still running at the kill
+                String metrics = Http.get(server.http(), "/metrics").body();
+                double requests = HttpEndpointTest.sample(metrics, "reel_transport_append_batch_appends_count");
+                double appends = HttpEndpointTest.sample(metrics, "reel_transport_append_batch_appends_sum");
+                assertThat(requests).as("append.batch requests").isPositive();
+                assertThat(appends).as("appends in append.batch requests").isGreaterThan(requests);
+                int before = acknowledged.size();
+                await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() > before);
                 server.kill();
                 await().atMost(Duration.ofSeconds(30)).until(() -> stopped.get() == PRODUCERS);
                 load.dispose();

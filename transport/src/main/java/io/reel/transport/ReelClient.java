@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -474,7 +475,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     // ------------------------------------------------------------------------------------- plumbing
 
     <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
-        return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(payload(route, request))))
+        return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(directPayload(route, request))))
             .map(p -> decode(p, data -> MessageCodec.decode(settings.format(), data, prototype, "the answer to " + route.routeName)))
             .retryWhen(retry())
             .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
@@ -494,6 +495,17 @@ public final class ReelClient implements EventSource, AutoCloseable {
     Payload payload(Route route, Message message) {
         return ByteBufPayload.create(Unpooled.wrappedBuffer(MessageCodec.encode(settings.format(), message)),
             Unpooled.wrappedBuffer(routes.get(route)));
+    }
+
+    /**
+     * A request whose data and metadata are pooled direct buffers, as the socket writes them: for the requests of
+     * {@link #call}, appends among them, handed to rsocket-java at once (which releases them when it has sent or
+     * dropped them). {@link #payload} stays on the heap for the rarer requests whose payload may wait.
+     */
+    private Payload directPayload(Route route, Message message) {
+        byte[] metadata = routes.get(route);
+        ByteBuf data = MessageCodec.encodeDirect(settings.format(), message);
+        return ByteBufPayload.create(data, ByteBufAllocator.DEFAULT.directBuffer(metadata.length).writeBytes(metadata));
     }
 
     static <T> T decode(Payload payload, Function<ByteBuf, T> decoder) {

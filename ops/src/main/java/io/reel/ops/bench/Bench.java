@@ -52,6 +52,9 @@ public final class Bench {
         }
     }
 
+    /** Measured rounds of {@code command} per caller, at most: 100 samples above the p99 on a quiet disk. */
+    static final int COMMAND_ROUNDS = 10_000;
+
     private final Options options;
     private final PrintStream progress;
     private final byte[] payload;
@@ -285,8 +288,11 @@ public final class Bench {
     }
 
     /**
-     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event:
-     * the time from the ack to the delivery (0 when the event arrived first), one append at a time.
+     * Append acknowledgement → a remote live subscriber (ReelClient, {@code max_batch} 1) receives the event, one
+     * append at a time: the time from the moment the appender learns of the acknowledgement (the append's
+     * {@code onNext}, on the thread that delivers it, before the caller waiting in {@code block()} wakes up) to the
+     * moment the subscriber's {@code onNext} sees the event; 0 when the event reached the subscriber first. Beside
+     * it, both legs from the moment the append was sent: to the acknowledgement and to the delivery.
      */
     private BenchResult e2e() throws IOException {
         Path dir = freshDir("e2e");
@@ -313,24 +319,41 @@ public final class Bench {
                     throw new IllegalStateException("the remote subscriber did not go live");
                 }
                 Latencies afterAck = new Latencies();
+                Latencies toAck = new Latencies();
+                Latencies toDelivery = new Latencies();
+                long deliveredFirst = 0;
+                AtomicLong ackedAt = new AtomicLong();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < samples + warmup; i++) {
                     EventData ping = EventData.of("Ping", payload);
+                    long sent = System.nanoTime();
                     long position = (options.remote() ? producer.append("e2e", ExpectedRevision.ANY, ping) : store.append("e2e",
-                        ExpectedRevision.ANY, ping)).block().lastPosition();
-                    long acked = System.nanoTime();
+                        ExpectedRevision.ANY, ping)).doOnNext(r -> ackedAt.set(System.nanoTime())).block().lastPosition();
+                    long acked = ackedAt.get();
                     if (!arrivals.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS)) {
                         throw new IllegalStateException("the subscriber did not receive position " + position);
                     }
                     if (i >= warmup) {
-                        afterAck.record(received.get(position) - acked);
+                        long delivered = received.remove(position);
+                        afterAck.record(delivered - acked);
+                        toAck.record(acked - sent);
+                        toDelivery.record(delivered - sent);
+                        deliveredFirst += delivered < acked ? 1 : 0;
+                    } else {
+                        received.remove(position);
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("durability", options.durability().toString());
+                details.put("ack_p50_us", toAck.p50());
+                details.put("ack_p99_us", toAck.p99());
+                details.put("delivery_p50_us", toDelivery.p50());
+                details.put("delivery_p99_us", toDelivery.p99());
+                details.put("delivery_p999_us", toDelivery.p999());
+                details.put("delivered_before_ack", Math.round(1000.0 * deliveredFirst / samples) / 1000.0);
                 details.put("measured", (options.remote() ? "remote (ReelClient)" : "embedded") + " append ack -> remote live subscriber"
-                    + " receives (ReelClient over TCP loopback, max_batch 1)");
+                    + " receives (ReelClient over TCP loopback, max_batch 1); ack_ and delivery_ from the append's send");
                 return new BenchResult(options.remote() ? "e2e-remote" : "e2e", samples, seconds, (samples + warmup) / seconds, 0, afterAck.p50(),
                     afterAck.p99(), afterAck.p999(), null, null, details);
             } finally {
@@ -345,36 +368,45 @@ public final class Bench {
     }
 
     /**
-     * An aggregate round trip (command → decide → durable append → evolve), alternating with plain appends of
-     * the same event in one loop so that both see the same disk; latency against the floor's force latency.
+     * An aggregate round trip (command → decide → durable append → evolve), taking turns in one loop with a plain
+     * append of the same event and the floor's small write and force, so that all three see the same disk; latency
+     * against that force latency. At most {@link #COMMAND_ROUNDS} rounds per caller (and at most
+     * {@link CommandBench#LOOP_BUDGET} each): every round costs two durable appends and a force, one after the other.
      */
+    @SuppressWarnings("try") // Progress prints while the block runs; the block needs no reference to it
     private BenchResult command() throws IOException {
         Path dir = freshDir("command");
-        int commands = (int) Math.min(options.events(), 200_000);
-        CommandBench.Latency[] both;
+        int rounds = (int) Math.min(options.events(), COMMAND_ROUNDS);
+        int warmup = Math.min(2000, Math.max(100, rounds / 5));
+        CommandBench.Latency[] parking;
         CommandBench.Latency[] spinning;
         CommandBench.LoadTimes load;
-        try (EventStore store = EventStore.open(dir, settings())) {
-            int warmup = Math.min(2000, commands / 5);
-            both = CommandBench.commandsBesideAppends(store, warmup, commands, 100, false);
-            spinning = CommandBench.commandsBesideAppends(store, warmup, commands, 100, true);
+        AtomicLong done = new AtomicLong();
+        try (EventStore store = EventStore.open(dir, settings()); FloorBench.Forcer forcer = new FloorBench.Forcer(dir, 8);
+             Progress p = new Progress("command", 2L * rounds, done::get)) {
+            parking = CommandBench.commandsBesideAppends(store, forcer, warmup, rounds, 100, false, done);
+            spinning = CommandBench.commandsBesideAppends(store, forcer, warmup, rounds, 100, true, done);
             load = CommandBench.load(store, (int) Math.min(options.events(), 100_000));
+        } finally {
+            deleteTree(dir);
         }
-        FloorBench.Figures floor = floor(dir, 100_000);
-        deleteTree(dir);
-        CommandBench.Latency append = both[0];
-        CommandBench.Latency command = both[1];
+        CommandBench.Latency append = parking[0];
+        CommandBench.Latency command = parking[1];
+        CommandBench.Latency force = parking[2];
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("durability", options.durability().toString());
+        // the floor's force: an 8-byte event's frame written and forced, in the same loop as the commands
+        details.put("floor_force_p50_us", force.p50Us());
+        details.put("floor_force_p99_us", force.p99Us());
+        details.put("command_minus_force_p50_us", command.p50Us() - force.p50Us());
         details.put("append_p50_us", append.p50Us());
         details.put("append_p99_us", append.p99Us());
-        details.put("floor_force_p50_us", floor.forceP50Micros());
-        details.put("floor_force_p99_us", floor.forceP99Micros());
-        details.put("command_minus_force_p50_us", command.p50Us() - floor.forceP50Micros());
         // the same loop with a caller that spins for its result instead of sleeping: no futex wake-up per round
+        details.put("spinning_caller_rounds", spinning[1].operations());
         details.put("spinning_caller_append_p50_us", spinning[0].p50Us());
         details.put("spinning_caller_command_p50_us", spinning[1].p50Us());
         details.put("spinning_caller_command_p99_us", spinning[1].p99Us());
+        details.put("spinning_caller_floor_force_p50_us", spinning[2].p50Us());
         // loading one long aggregate (in a fresh repository, so from the log), from its events and from a snapshot
         details.put("load_events", load.events());
         details.put("load_from_events_ms", load.withoutSnapshotMs());

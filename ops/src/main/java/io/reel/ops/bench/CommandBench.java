@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -25,14 +26,18 @@ import reactor.core.publisher.Mono;
  * append → evolve → result), measured against a plain single-event append in the same loop, and the load time
  * of a long aggregate with and without a snapshot. It uses the public aggregate API only.
  *
- * <p>Latency is measured in a closed loop from one caller thread ({@link #commandsBesideAppends} alternates a
- * command and a plain append, so both see the same disk and CPU): the clock starts before {@code handle} and
+ * <p>Latency is measured in a closed loop from one caller thread ({@link #commandsBesideAppends} takes turns
+ * between a command, a plain append and the floor's small write and force, so all three see the same disk and
+ * CPU): the clock starts before {@code handle} and
  * stops in the result's {@code onNext} (on the store's acknowledging thread), so the figure holds the whole round trip,
  * including waking the writer, but not the caller's own wake-up afterwards. The workload is {@link Tally}:
  * {@code Added} events of an 8-byte {@code Int64Value}, over a set of cached aggregates.
  */
 final class CommandBench {
     private static final long CALLER_SPIN_NANOS = 1_000_000;
+    /** The most one measured loop runs: enough rounds for a p99 on a quiet disk, a bounded wait on a busy one. */
+    static final Duration LOOP_BUDGET = Duration.ofSeconds(10);
+    static final Duration WARMUP_BUDGET = Duration.ofSeconds(3);
 
     private CommandBench() {
     }
@@ -49,16 +54,19 @@ final class CommandBench {
     }
 
     /**
-     * The command workload and the plain-append baseline in one loop, alternating one of each, so that both see
-     * the same machine: on a shared disk the difference of two separate runs is mostly noise. Returns
-     * {@code [append, command]}.
+     * The command workload, the plain-append baseline and the floor's force in one loop, one of each in turn, so
+     * that all three see the same machine: on a shared disk the difference of two separate runs is mostly noise.
+     * Returns {@code [append, command, force]}. Each workload runs up to {@code rounds} times, or as many as fit
+     * in {@link #LOOP_BUDGET} (after a warm-up of up to {@code warmup} rounds or {@link #WARMUP_BUDGET}), so that a
+     * slow or busy disk still gives a figure in bounded time; {@link Latency#operations()} says how many ran.
      *
      * <p>A parking caller waits for each result as {@code block()} does, asleep in the kernel: the writer's
      * acknowledgement then wakes it with a futex call, which on a small VM costs the writer 10–20 µs and delays
      * the next append by as much. A spinning caller (as a latency-critical application would, or Aeron's
      * busy-spin idle strategy) polls for up to a millisecond first, so its figure is the store's own path.
      */
-    static Latency[] commandsBesideAppends(EventStore store, int warmup, int commands, int aggregates, boolean spinningCaller) {
+    static Latency[] commandsBesideAppends(EventStore store, FloorBench.Forcer forcer, int warmup, int rounds, int aggregates,
+                                           boolean spinningCaller, AtomicLong done) {
         AggregateRepository<Long, Long> repository = AggregateRepository.create(store, new Tally());
         Long add = 1L;
         String run = System.nanoTime() + "-";
@@ -66,9 +74,12 @@ final class CommandBench {
         String[] names = ids("append-pair-" + run, aggregates);
         byte[] data = Int64Value.of(1).toByteArray();
         long callerSpinNanos = spinningCaller ? CALLER_SPIN_NANOS : 0;
-        return closedLoop(new String[] {"append", "command"}, warmup, commands, callerSpinNanos, (i, which) -> which == 0
-            ? store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added", EventData.PROTOBUF, data, null))
-            : repository.handle(ids[i % ids.length], add));
+        Mono<Long> force = Mono.fromCallable(forcer::forceOnce);
+        return closedLoop(new String[] {"append", "command", "force"}, warmup, rounds, callerSpinNanos, done, (i, which) -> switch (which) {
+            case 0 -> store.append(names[i % names.length], ExpectedRevision.ANY, EventData.of(null, "Added", EventData.PROTOBUF, data, null));
+            case 1 -> repository.handle(ids[i % ids.length], add);
+            default -> force;
+        });
     }
 
     /**
@@ -130,8 +141,13 @@ final class CommandBench {
         Mono<?> start(int i, int which);
     }
 
-    /** Runs {@code count} rounds of every workload in turn (after {@code warmup} rounds); one latency per workload. */
-    private static Latency[] closedLoop(String[] workloads, int warmup, int count, long callerSpinNanos, Alternating operation) {
+    /**
+     * Runs every workload in turn, round after round: up to {@code warmup} rounds unmeasured (at most
+     * {@link #WARMUP_BUDGET}), then up to {@code count} measured ones (at most {@link #LOOP_BUDGET}, at least one).
+     * One latency per workload.
+     */
+    private static Latency[] closedLoop(String[] workloads, int warmup, int count, long callerSpinNanos, AtomicLong done,
+                                        Alternating operation) {
         int n = workloads.length;
         Latencies[] samples = new Latencies[n];
         long[] busy = new long[n];
@@ -139,34 +155,51 @@ final class CommandBench {
             samples[w] = new Latencies();
         }
         Probe probe = new Probe(Thread.currentThread());
-        for (int i = -warmup; i < count; i++) {
+        int round = 0;
+        long warmupEnd = System.nanoTime() + WARMUP_BUDGET.toNanos();
+        for (int i = 0; i < warmup && System.nanoTime() - warmupEnd < 0; i++) {
             for (int w = 0; w < n; w++) {
-                probe.reset();
-                long t0 = System.nanoTime();
-                operation.start(i + warmup, w).subscribe(probe);
-                long spinUntil = System.nanoTime() + callerSpinNanos;
-                while (!probe.done && System.nanoTime() - spinUntil < 0) {
-                    Thread.yield(); // on two cores, a thread the result waits for may need this one
-                }
-                probe.parked = true;
-                while (!probe.done) {
-                    LockSupport.park(probe);
-                }
-                probe.parked = false;
-                if (probe.error != null) {
-                    throw new IllegalStateException(workloads[w] + " " + i + " failed: " + probe.error, probe.error);
-                }
-                if (i >= 0) {
-                    samples[w].record(probe.end - t0);
-                    busy[w] += System.nanoTime() - t0;
-                }
+                await(probe, workloads[w], operation, round, w, callerSpinNanos);
             }
+            round++;
+        }
+        long measuredEnd = System.nanoTime() + LOOP_BUDGET.toNanos();
+        int measured = 0;
+        while (measured < count && (measured == 0 || System.nanoTime() - measuredEnd < 0)) {
+            for (int w = 0; w < n; w++) {
+                long t0 = await(probe, workloads[w], operation, round, w, callerSpinNanos);
+                samples[w].record(probe.end - t0);
+                busy[w] += System.nanoTime() - t0;
+            }
+            round++;
+            measured++;
+            done.incrementAndGet();
         }
         Latency[] result = new Latency[n];
         for (int w = 0; w < n; w++) {
-            result[w] = new Latency(workloads[w], count, busy[w] / 1e9, samples[w].p50(), samples[w].p99(), samples[w].p999());
+            result[w] = new Latency(workloads[w], measured, busy[w] / 1e9, samples[w].p50(), samples[w].p99(), samples[w].p999());
         }
         return result;
+    }
+
+    /** Starts one operation and waits for its result; returns the time it started ({@code probe.end} holds the result's). */
+    private static long await(Probe probe, String workload, Alternating operation, int round, int which, long callerSpinNanos) {
+        probe.reset();
+        long t0 = System.nanoTime();
+        operation.start(round, which).subscribe(probe);
+        long spinUntil = System.nanoTime() + callerSpinNanos;
+        while (!probe.done && System.nanoTime() - spinUntil < 0) {
+            Thread.yield(); // on two cores, a thread the result waits for may need this one
+        }
+        probe.parked = true;
+        while (!probe.done) {
+            LockSupport.park(probe);
+        }
+        probe.parked = false;
+        if (probe.error != null) {
+            throw new IllegalStateException(workload + " " + round + " failed: " + probe.error, probe.error);
+        }
+        return t0;
     }
 
     /** Stops the clock in {@code onNext}, wherever that runs, and wakes the caller. */

@@ -79,6 +79,52 @@ final class FloorBench {
         }
     }
 
+    /**
+     * One small framed write plus force at a time into a preallocated file, as {@link #forceLatency} does, for a
+     * workload that interleaves the floor's force with its own operations so that both see the same disk at the
+     * same moment (on a shared disk, two separate runs differ by more than what is being compared). Writes wrap
+     * around within the preallocated {@value #FORCE_FILE_BYTES} bytes. Not thread-safe: one caller.
+     */
+    static final class Forcer implements AutoCloseable {
+        private static final int FORCE_FILE_BYTES = 4 << 20;
+        private final Path file;
+        private final FileChannel channel;
+        private final ByteBuffer frame;
+        private final int frames;
+        private long written;
+
+        Forcer(Path dir, int payload) throws IOException {
+            this.file = dir.resolve("floor-force.log");
+            Files.deleteIfExists(file);
+            this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            preallocate(channel, FORCE_FILE_BYTES);
+            this.frame = ByteBuffer.allocateDirect(8 + payload);
+            this.frames = FORCE_FILE_BYTES / frame.capacity();
+        }
+
+        /** Writes one frame and forces it; returns how long that took, in nanoseconds. */
+        long forceOnce() throws IOException {
+            frame.clear();
+            frame.putInt(frame.capacity() - 8).putInt(0).position(frame.capacity()).flip();
+            long at = (written++ % frames) * frame.capacity();
+            long t0 = System.nanoTime();
+            while (frame.hasRemaining()) {
+                at += channel.write(frame, at);
+            }
+            channel.force(false);
+            return System.nanoTime() - t0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close();
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
     /** A CRC-checked scan of framed records from the page cache (best of three). */
     static double scan(Path dir, int events, int payload) throws IOException {
         Path f = dir.resolve("floor.log");

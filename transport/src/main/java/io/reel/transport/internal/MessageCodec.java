@@ -1,13 +1,13 @@
 package io.reel.transport.internal;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.reel.proto.EventBatch;
 import io.reel.proto.EventRecord;
 import io.reel.proto.GroupDelivery;
@@ -86,7 +86,30 @@ public final class MessageCodec {
     }
 
     static Payload payload(WireFormat format, Message message) {
-        return ByteBufPayload.create(Unpooled.wrappedBuffer(encode(format, message)));
+        return ByteBufPayload.create(encodeDirect(format, message));
+    }
+
+    /**
+     * {@code message} encoded into a pooled direct buffer, which the socket writes as it is. Data in a heap array
+     * is copied twice more on its way out: Netty merges the frame's header and the array into one heap buffer,
+     * then copies that into a direct one. The caller owns the buffer (a {@code Payload} made of it releases it).
+     */
+    public static ByteBuf encodeDirect(WireFormat format, Message message) {
+        if (format != WireFormat.PROTOBUF) {
+            byte[] json = encode(format, message);
+            return ByteBufAllocator.DEFAULT.directBuffer(json.length).writeBytes(json);
+        }
+        int size = message.getSerializedSize();
+        ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(size);
+        try {
+            CodedOutputStream out = CodedOutputStream.newInstance(buf.nioBuffer(0, size));
+            message.writeTo(out);
+            out.checkNoSpaceLeft();
+            return buf.writerIndex(size);
+        } catch (IOException | RuntimeException e) {
+            buf.release();
+            throw new IllegalStateException("cannot encode " + message.getDescriptorForType().getFullName(), e);
+        }
     }
 
     public static byte[] encode(WireFormat format, Message message) {
@@ -105,7 +128,7 @@ public final class MessageCodec {
     /** One {@code EventRecord} payload. */
     static Payload record(WireFormat format, RecordedEvent record) {
         if (format == WireFormat.PROTOBUF) {
-            return ByteBufPayload.create(Unpooled.wrappedBuffer(record.encoded()));
+            return ByteBufPayload.create(ByteBufAllocator.DEFAULT.directBuffer(record.encodedLength()).writeBytes(record.encoded()));
         }
         return payload(format, parseRecord(record));
     }

@@ -35,6 +35,14 @@ class MessageCodecPropertyTest {
         byte[] bytes = MessageCodec.encode(format, request);
         ByteBuf data = io.netty.buffer.Unpooled.wrappedBuffer(bytes);
         assertThat(MessageCodec.decode(format, data, AppendRequest.getDefaultInstance(), "append")).isEqualTo(request);
+        ByteBuf direct = MessageCodec.encodeDirect(format, request);
+        try {
+            assertThat(direct.isDirect()).isTrue();
+            assertThat(io.netty.buffer.ByteBufUtil.getBytes(direct)).isEqualTo(bytes);
+            assertThat(MessageCodec.decode(format, direct, AppendRequest.getDefaultInstance(), "append")).isEqualTo(request);
+        } finally {
+            direct.release();
+        }
     }
 
     @Property(tries = 200)
