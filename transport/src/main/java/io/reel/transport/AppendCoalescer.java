@@ -22,10 +22,16 @@ import reactor.core.publisher.MonoSink;
  * round trips as they allow, without a timer.
  *
  * <p>An append is queued; when no batch is on its way it is sent at once (alone, if it is alone: an idle
- * client pays no delay). While a batch is on its way, appends pile up, and the moment its answer arrives
- * everything queued is sent as the next batch, up to {@link ClientSettings#maxAppendBatch()} appends and
- * {@link #maxBatchBytes} bytes (so a batch stays well under the frame limit; an append larger than that goes
- * alone). So concurrent callers share round trips, and the batch size follows the load by itself.
+ * client pays no delay). At most {@value #MAX_IN_FLIGHT} batches are on their way at once, so that the
+ * server's writer forces one while the next is already waiting for it; beyond that, appends pile up, and the
+ * moment an answer arrives everything queued is sent as the next batch, up to
+ * {@link ClientSettings#maxAppendBatch()} appends and {@link #maxBatchBytes} bytes (so a batch stays well under
+ * the frame limit; an append larger than that goes alone). So concurrent callers share round trips, and the
+ * batch size follows the load by itself.
+ *
+ * <p>Order per stream: appends to one stream are written in the order they were made, also when a lost
+ * connection makes batches be sent again, because a batch never holds a stream that a batch on its way holds:
+ * the second batch stops before the first append whose stream is in flight, which then waits for its turn.
  *
  * <p>Each append keeps its own outcome: the batch's answer holds one per append, in order, and each caller's
  * {@code Mono} completes with its {@code AppendResult} or fails with the error the {@code append} route would
@@ -44,6 +50,7 @@ import reactor.core.publisher.MonoSink;
 final class AppendCoalescer {
     static final int MAX_QUEUED = 65_536;
     static final long MAX_QUEUED_BYTES = 64L << 20;
+    static final int MAX_IN_FLIGHT = 2;
 
     private final ReelClient client;
     private final int maxAppends;
@@ -53,11 +60,16 @@ final class AppendCoalescer {
     private final AtomicInteger queuedCount = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
-    /** A batch is on its way; written only inside {@link #drain()} and by the batch's answer. */
-    private volatile boolean inFlight;
+    /** The streams of each batch on its way; added to only inside {@link #drain()}, removed from by the batch's answer. */
+    private final java.util.Set<Flight> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean batchRoute = true;
     /** Taken from the queue but left for the next batch (it did not fit); drain only. */
     private Pending carry;
+
+    /** A batch on its way: the streams it holds (identity, not content, tells two apart). */
+    private static final class Flight {
+        final java.util.Set<String> streams = new java.util.HashSet<>();
+    }
 
     /** One append waiting for its outcome. */
     private static final class Pending {
@@ -115,19 +127,28 @@ final class AppendCoalescer {
         }
         int missed = 1;
         do {
-            if (!inFlight) {
-                List<Pending> batch = take();
-                if (!batch.isEmpty()) {
-                    inFlight = true;
-                    send(batch);
+            while (inFlight.size() < MAX_IN_FLIGHT) {
+                java.util.Set<String> flying = new java.util.HashSet<>();
+                for (Flight f : inFlight) {
+                    flying.addAll(f.streams);
                 }
+                Flight flight = new Flight();
+                List<Pending> batch = take(flying, flight.streams);
+                if (batch.isEmpty()) {
+                    break;
+                }
+                inFlight.add(flight);
+                send(batch, flight);
             }
             missed = wip.addAndGet(-missed);
         } while (missed != 0);
     }
 
-    /** The next batch: the appends queued now, within the bounds; cancelled ones are dropped. */
-    private List<Pending> take() {
+    /**
+     * The next batch: the appends queued now, within the bounds, up to the first one to a stream in
+     * {@code flying}; cancelled ones are dropped. Adds the batch's streams to {@code streams}.
+     */
+    private List<Pending> take(java.util.Set<String> flying, java.util.Set<String> streams) {
         List<Pending> batch = new ArrayList<>(Math.min(maxAppends, Math.max(1, queuedCount.get())));
         long bytes = 0;
         long now = System.nanoTime();
@@ -147,12 +168,13 @@ final class AppendCoalescer {
                 p.sink.error(client.timedOut(Route.APPEND));
                 continue;
             }
-            if (!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) {
+            if ((!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) || flying.contains(p.request.getStream())) {
                 carry = p;
                 break;
             }
             dequeued(p);
             batch.add(p);
+            streams.add(p.request.getStream());
             bytes += p.bytes;
         }
         return batch;
@@ -163,12 +185,12 @@ final class AppendCoalescer {
         queuedBytes.addAndGet(-p.bytes);
     }
 
-    private void send(List<Pending> batch) {
+    private void send(List<Pending> batch, Flight flight) {
         if (!batchRoute) {
             for (Pending p : batch) {
                 client.plainAppend(p.request).subscribe(p.sink::success, p.sink::error);
             }
-            answered();
+            answered(flight);
             return;
         }
         AppendBatch.Builder message = AppendBatch.newBuilder();
@@ -176,11 +198,11 @@ final class AppendCoalescer {
             message.addAppends(p.request);
         }
         client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance())
-            .subscribe(result -> complete(batch, result), error -> failed(batch, error));
+            .subscribe(result -> complete(batch, flight, result), error -> failed(batch, flight, error));
     }
 
-    private void complete(List<Pending> batch, AppendBatchResult result) {
-        answered();
+    private void complete(List<Pending> batch, Flight flight, AppendBatchResult result) {
+        answered(flight);
         if (result.getOutcomesCount() != batch.size()) {
             fail(batch, new ReelException(ErrorCode.INTERNAL, "the server answered an append.batch of " + batch.size() + " appends with "
                 + result.getOutcomesCount() + " outcomes"));
@@ -197,15 +219,14 @@ final class AppendCoalescer {
         }
     }
 
-    private void failed(List<Pending> batch, Throwable error) {
+    private void failed(List<Pending> batch, Flight flight, Throwable error) {
         if (error instanceof ReelException e && e.code() == ErrorCode.NOT_FOUND && e.getMessage().contains("'" + Route.APPEND_BATCH.routeName + "'")) {
             // a server from before append.batch: send these and every later append on the plain route
             batchRoute = false;
-            inFlight = true;
-            send(batch);
+            send(batch, flight);
             return;
         }
-        answered();
+        answered(flight);
         fail(batch, error);
     }
 
@@ -215,9 +236,9 @@ final class AppendCoalescer {
         }
     }
 
-    /** The batch on its way is answered: send what queued up meanwhile. */
-    private void answered() {
-        inFlight = false;
+    /** A batch on its way is answered: send what queued up meanwhile. */
+    private void answered(Flight flight) {
+        inFlight.remove(flight);
         drain();
     }
 }

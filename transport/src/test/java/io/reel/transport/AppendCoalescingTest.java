@@ -104,6 +104,26 @@ class AppendCoalescingTest {
     }
 
     @Test
+    void appendsToOneStreamAreWrittenInTheOrderTheyWereMadeWhileTwoBatchesAreOnTheirWay() {
+        fixture = new ServerFixture(dir);
+        client = connect(ClientSettings.Transport.TCP, WireFormat.PROTOBUF, true, 16);
+        List<CompletableFuture<AppendResult>> results = new ArrayList<>();
+        for (int i = 0; i < APPENDS; i++) {
+            results.add(client.append(i % 2 == 0 ? "ordered" : "other-" + (i % 7), ExpectedRevision.ANY, event(i)).toFuture());
+        }
+        results.forEach(CompletableFuture::join);
+        List<String> order = fixture.store.readStream("ordered", 0, 0, Direction.FORWARDS).map(r -> new String(r.data()))
+            .collectList().block(TIMEOUT);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < APPENDS; i += 2) {
+            expected.add("{\"n\":" + i + "}");
+        }
+        assertThat(order).containsExactlyElementsOf(expected);
+        assertThat(batches().totalAmount()).isEqualTo(APPENDS);
+        assertThat(batches().count()).as("append.batch requests").isLessThan(APPENDS / 2);
+    }
+
+    @Test
     void anIdleClientSendsEachAppendAtOnceAndAloneWithoutATimer() {
         fixture = new ServerFixture(dir);
         client = connect(ClientSettings.Transport.TCP, WireFormat.PROTOBUF, true, 1024);
