@@ -104,7 +104,7 @@ public final class RecordedEvent {
      * A view over {@code length} bytes of an encoded {@code EventRecord} at {@code offset} of {@code buf}, as Reel
      * writes it (position first). Only the position is decoded now; the other fields on first use.
      */
-    public RecordedEvent(byte[] buf, int offset, int length) {
+    private RecordedEvent(byte[] buf, int offset, int length) {
         this.buf = buf;
         this.offset = offset;
         this.length = length;

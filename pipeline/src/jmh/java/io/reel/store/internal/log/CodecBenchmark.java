@@ -49,16 +49,16 @@ public class CodecBenchmark {
 
     @Benchmark
     public long viewPosition() {
-        return new RecordedEvent(buffer, 8, bodyLength).position();
+        return RecordedEvent.fromEncoded(buffer, 8, bodyLength).position();
     }
 
     @Benchmark
     public long viewLocateAllFields() {
-        return new RecordedEvent(buffer, 8, bodyLength).revision();
+        return RecordedEvent.fromEncoded(buffer, 8, bodyLength).revision();
     }
 
     @Benchmark
     public String viewStreamName() {
-        return new RecordedEvent(buffer, 8, bodyLength).stream();
+        return RecordedEvent.fromEncoded(buffer, 8, bodyLength).stream();
     }
 }

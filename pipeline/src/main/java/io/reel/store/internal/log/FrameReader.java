@@ -236,6 +236,6 @@ public final class FrameReader {
     }
 
     public RecordedEvent record() {
-        return decoded != null ? decoded.record(recordIndex) : new RecordedEvent(chunk, bodyOffset, bodyLength);
+        return decoded != null ? decoded.record(recordIndex) : RecordedEvent.fromEncoded(chunk, bodyOffset, bodyLength);
     }
 }

@@ -177,7 +177,7 @@ public final class SegmentScan {
         try {
             long position = segment.formatVersion() >= LogFormat.FORMAT_V2
                 ? FrameCodec.decode(b, at + LogFormat.FRAME_HEADER_SIZE, length).position(0)
-                : new RecordedEvent(b, at + LogFormat.FRAME_HEADER_SIZE, length).position();
+                : RecordedEvent.fromEncoded(b, at + LogFormat.FRAME_HEADER_SIZE, length).position();
             return position >= nextPosition && position < upperBound;
         } catch (ReelException e) {
             return false;
