@@ -1,5 +1,6 @@
 package io.reel.store.internal.log;
 
+import io.reel.store.RecordedEvent;
 import java.util.Arrays;
 
 /**
@@ -18,6 +19,9 @@ public final class CommittedBatch {
     /** The first position of each frame, less {@link #firstPosition}. */
     final int[] frameStarts;
     final long timestampMicros;
+    /** While this is the newest batch: its records, decoded once and shared by every reader of the live tail. */
+    private volatile RecordedEvent[] shared;
+    private volatile boolean newest = true;
     public CommittedBatch(long firstPosition, int count, byte[] bytes, int length, int[] frameOffsets, int[] frameStarts, long timestampMicros) {
         this.firstPosition = firstPosition;
         this.count = count;
@@ -34,6 +38,40 @@ public final class CommittedBatch {
 
     boolean contains(long position) {
         return position >= firstPosition && position < firstPosition + count;
+    }
+
+    /**
+     * The batch's records, decoded once and shared, while this is the newest batch: live readers (the Indexer,
+     * every subscriber of the tail) then read the same records, and a record encoded for one remote subscriber
+     * is encoded for all. Null once a newer batch came ({@link #forget}): older batches stay in memory long
+     * enough for young collections to copy whatever they hold, so readers of them decode their own.
+     */
+    RecordedEvent[] sharedRecords() {
+        if (!newest) {
+            return null;
+        }
+        RecordedEvent[] records = shared;
+        if (records == null) {
+            records = new RecordedEvent[count];
+            for (int frame = 0; frame < frameOffsets.length; frame++) {
+                int at = frameOffsets[frame];
+                FrameCodec.Decoded d = FrameCodec.decode(bytes, at + LogFormat.FRAME_HEADER_SIZE, Bytes.getInt(bytes, at));
+                for (int i = 0; i < d.count(); i++) {
+                    records[(int) (d.position(i) - firstPosition)] = d.record(i);
+                }
+            }
+            shared = records;
+            if (!newest) {
+                shared = null;
+            }
+        }
+        return records;
+    }
+
+    /** A newer batch was committed: stop sharing decoded records. Writer thread. */
+    void forget() {
+        newest = false;
+        shared = null;
     }
 
     /**

@@ -18,11 +18,22 @@ public final class RecentReader {
 
     /** The record at {@code position} from memory, or null when the cache does not hold it (read the files). */
     public RecordedEvent read(long position) {
-        FrameCodec.Decoded f = frameOf(position);
-        if (f == null) {
+        FrameCodec.Decoded f = frame;
+        int i = f == null ? -1 : f.indexOf(position);
+        if (i >= 0 && recent.serves(position)) {
+            return f.record(i);
+        }
+        CommittedBatch batch = recent.find(position);
+        if (batch == null) {
             return null;
         }
-        int i = f.indexOf(position);
+        RecordedEvent[] shared = batch.sharedRecords();
+        if (shared != null) {
+            return shared[(int) (position - batch.firstPosition)];
+        }
+        f = batch.frameAt(position);
+        frame = f;
+        i = f.indexOf(position);
         return i < 0 ? null : f.record(i);
     }
 
@@ -36,6 +47,13 @@ public final class RecentReader {
             return 0;
         }
         long stop = Math.min(Math.min(end, batch.endPosition()), from + max);
+        RecordedEvent[] shared = batch.sharedRecords();
+        if (shared != null) {
+            for (long p = from; p < stop; p++) {
+                out.add(shared[(int) (p - batch.firstPosition)]);
+            }
+            return (int) (stop - from);
+        }
         long position = from;
         int n = 0;
         while (position < stop) {
@@ -56,19 +74,5 @@ public final class RecentReader {
             position = Math.min(stop, f.position(f.count() - 1) + 1);
         }
         return n;
-    }
-
-    private FrameCodec.Decoded frameOf(long position) {
-        FrameCodec.Decoded f = frame;
-        if (f != null && f.indexOf(position) >= 0 && recent.serves(position)) {
-            return f;
-        }
-        CommittedBatch batch = recent.find(position);
-        if (batch == null) {
-            return null;
-        }
-        f = batch.frameAt(position);
-        frame = f;
-        return f;
     }
 }

@@ -36,6 +36,10 @@ public final class RecentRecords {
             first++;
         }
         oldest = first;
+        CommittedBatch previous = ring[(int) ((next - 1) & mask)];
+        if (previous != null) {
+            previous.forget();
+        }
         ring[(int) (next & mask)] = batch;
         published = next + 1;
     }
