@@ -140,12 +140,12 @@ public final class ClusterNode implements Replication, AutoCloseable {
             io.micrometer.core.instrument.MeterRegistry registry = store.settings().meterRegistry();
             entryLatency = io.micrometer.core.instrument.Timer.builder("reel.cluster.entry.latency")
                 .description("From sending an entry this node gathered to its reply: commit by a majority and apply on the leader")
-                .register(registry);
+                .publishPercentiles(0.5, 0.99).register(registry);
             entryWrites = io.micrometer.core.instrument.DistributionSummary.builder("reel.cluster.entry.writes")
                 .description("Writes per entry this node sends").register(registry);
             stateMachine = new ReelStateMachine(store, clock, FORCE_INTERVAL, io.micrometer.core.instrument.Timer
                 .builder("reel.cluster.apply.duration").description("How long applying one committed entry to this node's store takes")
-                .register(registry));
+                .publishPercentiles(0.5, 0.99).register(registry));
             server = RaftServer.newBuilder().setGroup(group).setProperties(properties).setServerId(RaftPeerId.valueOf(settings.nodeId()))
                 .setStateMachine(stateMachine).setOption(RaftStorage.StartupOption.RECOVER).build();
             server.start();
