@@ -43,6 +43,7 @@ import reactor.core.publisher.Mono;
  */
 public final class ConsumerGroups {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroups.class);
+    private static final String APPLIED = "applied";
 
     /**
      * The cluster's side of replicated groups (implemented by the cluster node; see the class comment).
@@ -60,6 +61,9 @@ public final class ConsumerGroups {
     private final boolean replicated;
     private final ConcurrentHashMap<String, GroupDispatcher> groups = new ConcurrentHashMap<>();
     private volatile Replicator replicator;
+    /** Cluster only: the sequence of the last group change applied here, forced with it ({@code groups/.applied/}). */
+    private final CheckpointStore appliedMarker;
+    private long appliedSequence;
     /** Whether this node dispatches its groups: always standalone, on the leader in a cluster. Changed under {@code groups}. */
     private volatile boolean leading;
 
@@ -67,6 +71,8 @@ public final class ConsumerGroups {
         this.store = store;
         this.states = states;
         this.replicated = store.settings().replicatedGroups();
+        this.appliedMarker = replicated ? CheckpointStore.open(states.directory().resolve(".applied")) : null;
+        this.appliedSequence = replicated ? appliedMarker.load(APPLIED).map(CheckpointStore.Checkpoint::position).orElse(-1L) : -1;
         if (!replicated) {
             leading = true;
             for (String name : states.names()) {
@@ -216,9 +222,40 @@ public final class ConsumerGroups {
      * on the leader, to the running groups). Deterministic: the outcome and the files depend only on the changes
      * applied before and on {@code head}, the position where the entry applies (a group created at the end of the
      * log starts there). A rejected change throws {@code INVALID_ARGUMENT} or {@code NOT_FOUND} and changes nothing.
+     *
+     * <p>{@code sequence} orders the changes (the cluster's log position of the change): one at or below the last
+     * applied here was applied before a restart, and is skipped with {@code UNAVAILABLE}, never decided again on a
+     * later state. The last sequence is forced after each change; a crash between the two re-applies only the last
+     * change onto its own result, which changes nothing.
      */
-    public void apply(GroupChange change, long head) {
+    public void apply(GroupChange change, long head, long sequence) {
+        if (!replicated) {
+            throw new IllegalStateException("a standalone store's groups are not replicated: open it with StoreSettings.replicatedGroups(true)");
+        }
         synchronized (groups) {
+            if (sequence <= appliedSequence) {
+                throw new ReelException(ErrorCode.UNAVAILABLE, "this group change was applied before the node restarted; send it"
+                    + " again to learn its outcome");
+            }
+            try {
+                applyChange(change, head);
+            } catch (ReelException rejected) {
+                if (rejected.code() == ErrorCode.INVALID_ARGUMENT || rejected.code() == ErrorCode.NOT_FOUND) {
+                    applied(sequence);
+                }
+                throw rejected;
+            }
+            applied(sequence);
+        }
+    }
+
+    private void applied(long sequence) {
+        appliedSequence = sequence;
+        appliedMarker.save(APPLIED, sequence, null);
+    }
+
+    private void applyChange(GroupChange change, long head) {
+        {
             switch (change.getChangeCase()) {
                 case CREATE -> {
                     GroupOptions options = GroupCodec.fromProto(change.getCreate());

@@ -77,8 +77,12 @@ final class EntryApplier {
         return cursor;
     }
 
-    /** Applies one committed entry; the outcomes answer its writes, in order. Blocks until they are written. */
-    AppendBatchResult apply(ClusterEntry entry) {
+    /**
+     * Applies one committed entry; the outcomes answer its writes, in order. Blocks until they are written.
+     *
+     * @param index the entry's Raft index: a group change is applied once per (index, write), also across restarts
+     */
+    AppendBatchResult apply(ClusterEntry entry, long index) {
         AppendBatchResult.Builder result = AppendBatchResult.newBuilder();
         List<ClusterWrite> writes = entry.getWritesList();
         int next = 0;
@@ -86,7 +90,7 @@ final class EntryApplier {
         stamp = Math.max(stamp, entry.getTimestampMicros());
         while (next < writes.size() && cursor < head) {
             ClusterWrite w = writes.get(next++);
-            result.addOutcomes(w.getWriteCase() == ClusterWrite.WriteCase.GROUP ? applyGroup(w, cursor) : replayed(w, head));
+            result.addOutcomes(w.getWriteCase() == ClusterWrite.WriteCase.GROUP ? applyGroup(w, cursor, sequence(index, next - 1)) : replayed(w, head));
         }
         if (next == writes.size()) {
             return result.build();
@@ -107,7 +111,7 @@ final class EntryApplier {
                         result.addOutcomes(await(p));
                     }
                     pending.clear();
-                    result.addOutcomes(applyGroup(w, store.headPosition()));
+                    result.addOutcomes(applyGroup(w, store.headPosition(), sequence(index, i)));
                 } else {
                     pending.add(submit(w).toFuture());
                 }
@@ -124,12 +128,13 @@ final class EntryApplier {
 
     /**
      * A consumer group change, applied to this node's group files (and the leader's running groups); its outcome is
-     * decided by the group changes applied before alone, so it is the same on every replica. Also applied while
-     * replaying: a change is a state set (or a rejection), so applying it again converges on the same files.
+     * decided by the group changes applied before alone, so it is the same on every replica. The group files are
+     * forced as each change is applied, so after a restart the changes Raft replays are skipped by their sequence
+     * ({@link #sequence}): deciding one again against a later state could accept what was rejected the first time.
      */
-    private AppendOutcome applyGroup(ClusterWrite w, long head) {
+    private AppendOutcome applyGroup(ClusterWrite w, long head, long sequence) {
         try {
-            store.groups().apply(w.getGroup(), head);
+            store.groups().apply(w.getGroup(), head, sequence);
             return AppendOutcome.newBuilder().setResult(io.reel.proto.AppendResult.getDefaultInstance()).build();
         } catch (ReelException e) {
             if (e.code() == ErrorCode.IO_ERROR || e.code() == ErrorCode.STORAGE_FULL || e.code() == ErrorCode.CLOSED) {
@@ -141,6 +146,11 @@ final class EntryApplier {
         } catch (RuntimeException malformed) {
             return Writes.outcome(new ReelException(ErrorCode.INVALID_ARGUMENT, "a malformed group change in a cluster entry: " + malformed));
         }
+    }
+
+    /** A group change's place in the Raft log: its entry's index and its write's place in the entry (below 1024). */
+    static long sequence(long index, int write) {
+        return (index << 10) | write;
     }
 
     private Mono<AppendResult> submit(ClusterWrite w) {
