@@ -83,8 +83,9 @@ class ClusterGroupFailoverTest {
                 // the acknowledgements are committed once a follower's copy of the group stands at the cutoff
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> checkpoint(viaFollower) == cutoff);
                 // the consumer was sent to the leader, and the followers keep the group's state without dispatching it
-                assertThat(cluster.client(leader).groups().list().block(Duration.ofSeconds(30)))
-                    .singleElement().satisfies(g -> assertThat(g.consumers()).extracting(GroupStatus.Consumer::id).containsExactly("roaming"));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(cluster.client(leader).groups().list()
+                    .block(Duration.ofSeconds(30))).singleElement()
+                    .satisfies(g -> assertThat(g.consumers()).extracting(GroupStatus.Consumer::id).containsExactly("roaming")));
                 assertThat(viaFollower.groups().list().block(Duration.ofSeconds(30))).singleElement()
                     .satisfies(g -> assertThat(g.consumers()).isEmpty());
 
@@ -114,8 +115,9 @@ class ClusterGroupFailoverTest {
                         EventData.of(UUID.randomUUID(), "Billed", EventData.JSON, "{}".getBytes(), null)).block(Duration.ofSeconds(60)).firstPosition());
                 }
                 await().atMost(Duration.ofSeconds(60)).until(() -> deliveredAfterKill.containsAll(later));
-                assertThat(onNext.groups().list().block(Duration.ofSeconds(30))).singleElement()
-                    .satisfies(g -> assertThat(g.consumers()).extracting(GroupStatus.Consumer::id).containsExactly("roaming"));
+                // a group's status is refreshed on its tick (up to a second here)
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(onNext.groups().list().block(Duration.ofSeconds(30)))
+                    .singleElement().satisfies(g -> assertThat(g.consumers()).extracting(GroupStatus.Consumer::id).containsExactly("roaming")));
             } finally {
                 joined.dispose();
                 consumer.close();
