@@ -46,14 +46,25 @@ final class ClusterCommand implements Runnable {
                 return ReelCommand.ExitCodes.OK;
             }
             out.printf("leader %s, term %d%n", info.getLeaderId().isEmpty() ? "(none)" : info.getLeaderId(), info.getTerm());
-            out.printf("%-10s %-10s %-22s %-22s %-12s %s%n", "ID", "ROLE", "RAFT", "RSOCKET", "HEAD", "LAST CONTACT");
+            out.printf("%-10s %-10s %-22s %-22s %-12s %-10s %-10s %-8s %s%n", "ID", "ROLE", "RAFT", "RSOCKET", "HEAD", "APPLIED", "MATCH", "LAG",
+                "LAST CONTACT");
             for (ClusterMember m : info.getMembersList()) {
-                out.printf("%-10s %-10s %-22s %-22s %-12s %s%n", m.getId(), m.getRole(), m.getRaft(), m.getRsocket().isEmpty() ? "-" : m.getRsocket(),
+                out.printf("%-10s %-10s %-22s %-22s %-12s %-10s %-10s %-8s %s%n", m.getId(), m.getRole(), m.getRaft(),
+                    m.getRsocket().isEmpty() ? "-" : m.getRsocket(),
                     m.getHead() == 0 && m.getLastContactMillis() != 0 ? "-" : String.valueOf(m.getHead()),
+                    known(m.getAppliedIndex()), known(m.getMatchIndex()), known(m.getLagEntries()),
                     m.getLastContactMillis() < 0 ? "-" : m.getLastContactMillis() == 0 ? "this node" : m.getLastContactMillis() + " ms ago");
+            }
+            if (!info.getLeaderId().equals(info.getNodeId())) {
+                out.println("(match index and lag are known by the leader: ask it for them)");
             }
             out.flush();
             return ReelCommand.ExitCodes.OK;
         }
+    }
+
+    /** -1 marks a figure the answering node does not know. */
+    private static String known(long value) {
+        return value < 0 ? "-" : String.valueOf(value);
     }
 }

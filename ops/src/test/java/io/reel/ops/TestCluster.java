@@ -31,6 +31,7 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, ServerProcess> nodes = new LinkedHashMap<>();
     private final Map<String, ReelClient> clients = new LinkedHashMap<>();
     private final String peers;
+    private String listeners = "";
 
     TestCluster(Path dir, String... ids) {
         this.dir = dir;
@@ -41,6 +42,18 @@ final class TestCluster implements AutoCloseable {
             list.add(id + "=127.0.0.1:" + port);
         }
         this.peers = list.toString();
+    }
+
+    /** Adds non-voting members ({@code --listeners}), started with the voters. */
+    TestCluster listeners(String... ids) {
+        StringJoiner list = new StringJoiner(",");
+        for (String id : ids) {
+            int port = freePort();
+            raftPorts.put(id, port);
+            list.add(id + "=127.0.0.1:" + port);
+        }
+        listeners = list.toString();
+        return this;
     }
 
     /** Starts every node side by side and waits until each printed {@code ready}. */
@@ -55,6 +68,10 @@ final class TestCluster implements AutoCloseable {
     }
 
     private ServerProcess launch(String id) {
+        if (!listeners.isEmpty()) {
+            return ServerProcess.launch(data(id), dir.resolve("logs"), "--node-id", id, "--peers", peers, "--listeners", listeners,
+                "--election-timeout", "1000");
+        }
         return ServerProcess.launch(data(id), dir.resolve("logs"), "--node-id", id, "--peers", peers, "--election-timeout", "1000");
     }
 

@@ -35,6 +35,12 @@ public enum ErrorCode {
      * an append that gets it may or may not have been written, and retrying it with the same event ids is safe.
      */
     UNAVAILABLE,
+    /**
+     * Retryable elsewhere: this cluster node is not the leader, and the request runs on the leader only (joining a
+     * consumer group, replaying its parked events); the sentence names the leader's address when it is known.
+     * {@code ReelClient} moves to the leader by itself.
+     */
+    NOT_LEADER,
     /** An unexpected internal failure: a bug in Reel, please report it with the message. */
     INTERNAL
 }

@@ -42,6 +42,7 @@ public final class StoreSettings {
         LZ4
     }
     private final Progress progress;
+    private final boolean replicatedGroups;
 
     private StoreSettings(Builder b) {
         durability = b.durability;
@@ -62,6 +63,7 @@ public final class StoreSettings {
         clock = b.clock;
         compression = b.compression;
         progress = b.progress;
+        replicatedGroups = b.replicatedGroups;
     }
 
     public static StoreSettings defaults() {
@@ -104,6 +106,7 @@ public final class StoreSettings {
         b.clock = clock;
         b.compression = compression;
         b.progress = progress;
+        b.replicatedGroups = replicatedGroups;
         return b;
     }
 
@@ -193,6 +196,15 @@ public final class StoreSettings {
         return progress;
     }
 
+    /**
+     * Whether the consumer groups' state is replicated by a cluster (false by default): the groups then dispatch
+     * only once the cluster makes this node their leader ({@code ConsumerGroups.lead}), and change their state
+     * only through the cluster. Set by a cluster node's store settings, never by hand.
+     */
+    public boolean replicatedGroups() {
+        return replicatedGroups;
+    }
+
     /** The settings of a store; {@link #build()} checks them, alone and against each other. */
     public static final class Builder {
         private Durability durability = Durability.fsync();
@@ -213,6 +225,7 @@ public final class StoreSettings {
         private Clock clock = Clock.systemUTC();
         private Compression compression = Compression.NONE;
         private Progress progress = Progress.NONE;
+        private boolean replicatedGroups;
 
         private Builder() {
         }
@@ -304,6 +317,11 @@ public final class StoreSettings {
 
         public Builder progress(Progress value) {
             progress = Objects.requireNonNull(value, "progress");
+            return this;
+        }
+
+        public Builder replicatedGroups(boolean value) {
+            replicatedGroups = value;
             return this;
         }
 

@@ -92,6 +92,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
     private final Mono<RSocket> connection;
     private final RemoteGroups groups = new RemoteGroups(this);
     private final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    /** The server the next connection goes to before the list's turn: a cluster's leader, after {@code NOT_LEADER}. */
+    private final java.util.concurrent.atomic.AtomicReference<java.net.InetSocketAddress> preferred = new java.util.concurrent.atomic.AtomicReference<>();
     private final AppendCoalescer appends;
     private volatile boolean closed;
 
@@ -157,7 +159,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
      */
     private ClientTransport transport() {
         List<java.net.InetSocketAddress> servers = settings.servers();
-        java.net.InetSocketAddress server = servers.get(Math.floorMod(attempts.getAndIncrement(), servers.size()));
+        java.net.InetSocketAddress leader = preferred.getAndSet(null);
+        java.net.InetSocketAddress server = leader != null ? leader : servers.get(Math.floorMod(attempts.getAndIncrement(), servers.size()));
         String host = server.getHostString();
         int port = server.getPort();
         if (settings.transport() == ClientSettings.Transport.WEBSOCKET) {
@@ -516,6 +519,29 @@ public final class ReelClient implements EventSource, AutoCloseable {
         }
     }
 
+    /**
+     * After {@code NOT_LEADER} (a request that runs on a cluster's leader only reached another node): asks the node
+     * for the leader's address and moves this client's connection there (reads and subscriptions resume on the new
+     * connection as after any lost one). Over WebSocket, or while no leader is known, it moves to the next server of
+     * the list instead, or stays. Completes empty either way; the caller retries.
+     */
+    Mono<Void> moveToLeader() {
+        return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
+            .flatMap(info -> {
+                String leader = info.getLeader();
+                if (leader.isEmpty()) {
+                    return Mono.<Void>empty();
+                }
+                if (settings.transport() == ClientSettings.Transport.TCP) {
+                    int colon = leader.lastIndexOf(':');
+                    preferred.set(java.net.InetSocketAddress.createUnresolved(leader.substring(0, colon),
+                        Integer.parseInt(leader.substring(colon + 1))));
+                }
+                return connection.doOnNext(io.rsocket.RSocket::dispose).then();
+            })
+            .onErrorResume(e -> Mono.empty());
+    }
+
     Retry retry() {
         return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
             .transientErrors(true).filter(this::retryable);
@@ -527,7 +553,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
             return false;
         }
         ReelException fromServer = WireErrors.fromServer(error);
-        return fromServer == null || fromServer.code() == ErrorCode.CLOSED;
+        return fromServer == null || fromServer.code() == ErrorCode.CLOSED || fromServer.code() == ErrorCode.NOT_LEADER;
     }
 
     /** A TLS handshake that failed: trying again would fail the same way. */

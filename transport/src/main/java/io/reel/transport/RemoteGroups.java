@@ -81,6 +81,8 @@ public final class RemoteGroups {
     /** Puts every parked event of a group back into it; completes with how many. */
     public Mono<Long> replayParked(String name) {
         return Mono.defer(() -> client.call(Route.GROUP_REPLAY_PARKED, ref(name), ReplayParkedResult.getDefaultInstance()))
+            .onErrorResume(RemoteGroups::notLeader, e -> client.moveToLeader().then(Mono.error(e)))
+            .retryWhen(client.retry())
             .map(ReplayParkedResult::getReplayed);
     }
 
@@ -103,7 +105,9 @@ public final class RemoteGroups {
      * to the other consumers. A lost connection or a restarting server leaves the group too, and the
      * {@code Flux} rejoins by itself over a new connection (backoff as {@link ClientSettings}): the deliveries
      * that were unanswered at that moment are delivered again, here or to another consumer — at-least-once, so
-     * make handling idempotent (the event's position is unique). Ends with {@code NOT_FOUND} when the group does
+     * make handling idempotent (the event's position is unique). On a cluster, groups run on the leader: joined on
+     * another node, or when the leader changes, the client moves its connection to the leader and rejoins there
+     * (see {@code NOT_LEADER}). Ends with {@code NOT_FOUND} when the group does
      * not exist or is deleted, {@code UNAUTHORIZED} when the token does not grant write.
      *
      * <p>Deliveries are signalled on a Netty thread: do not block in them, hand the work elsewhere.
@@ -135,8 +139,15 @@ public final class RemoteGroups {
                     .doOnCancel(answers::flush)
                     .doFinally(signal -> answers.close());
             })
+            .onErrorResume(RemoteGroups::notLeader, e -> client.moveToLeader().then(Mono.error(e)))
             .retryWhen(client.retry())
             .onErrorMap(client::toReel);
+    }
+
+    /** A cluster node that does not lead: the client moves to the leader and tries again. */
+    private static boolean notLeader(Throwable e) {
+        ReelException fromServer = e instanceof ReelException re ? re : io.reel.transport.internal.WireErrors.fromServer(e);
+        return fromServer != null && fromServer.code() == ErrorCode.NOT_LEADER;
     }
 
     private static GroupRef ref(String name) {

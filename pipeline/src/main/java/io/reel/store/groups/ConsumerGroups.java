@@ -1,5 +1,7 @@
 package io.reel.store.groups;
 
+import io.reel.proto.GroupChange;
+import io.reel.proto.GroupProgress;
 import io.reel.store.CheckpointStore;
 import io.reel.store.Direction;
 import io.reel.store.ErrorCode;
@@ -30,33 +32,69 @@ import reactor.core.publisher.Mono;
  *     delivery.ack();
  * });
  * }</pre>
+ *
+ * <p><b>In a cluster</b> ({@link io.reel.store.StoreSettings#replicatedGroups()}) a group's state is the
+ * replicated state: {@code create}, {@code update}, {@code delete} and the leader's progress (checkpoint and
+ * parked positions) go through the cluster's {@link Replicator} as entries of their own, and every node applies
+ * them to its group files in log order ({@link #apply}). Groups are dispatched on the leader only
+ * ({@link #lead}, {@link #follow}); elsewhere {@code join} and {@code replayParked} fail with
+ * {@code NOT_LEADER}, and {@code list} and {@code parked} answer from the replicated files. A new leader resumes
+ * every group from its last committed progress: at-least-once, nothing skipped.
  */
 public final class ConsumerGroups {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroups.class);
+    private static final String APPLIED = "applied";
+
+    /**
+     * The cluster's side of replicated groups (implemented by the cluster node; see the class comment).
+     */
+    public interface Replicator {
+        /** Submits a change through the cluster; completes once it is committed and applied, or fails with its outcome. */
+        Mono<Void> submit(GroupChange change);
+
+        /** The error for a request that runs on the leader only, naming the leader's address when it is known. */
+        ReelException notLeader(String request);
+    }
 
     private final EventStore store;
     private final CheckpointStore states;
+    private final boolean replicated;
     private final ConcurrentHashMap<String, GroupDispatcher> groups = new ConcurrentHashMap<>();
+    private volatile Replicator replicator;
+    /** Cluster only: the sequence of the last group change applied here, forced with it ({@code groups/.applied/}). */
+    private final CheckpointStore appliedMarker;
+    private long appliedSequence;
+    /** Whether this node dispatches its groups: always standalone, on the leader in a cluster. Changed under {@code groups}. */
+    private volatile boolean leading;
 
     public ConsumerGroups(EventStore store, CheckpointStore states) {
         this.store = store;
         this.states = states;
-        for (String name : states.names()) {
-            GroupDispatcher.load(states, name).ifPresent(stored ->
-                groups.put(name, new GroupDispatcher(store, states, stored.options(), stored.checkpoint(), stored.parked())));
+        this.replicated = store.settings().replicatedGroups();
+        this.appliedMarker = replicated ? CheckpointStore.open(states.directory().resolve(".applied")) : null;
+        this.appliedSequence = replicated ? appliedMarker.load(APPLIED).map(CheckpointStore.Checkpoint::position).orElse(-1L) : -1;
+        if (!replicated) {
+            leading = true;
+            for (String name : states.names()) {
+                GroupDispatcher.load(states, name).ifPresent(stored ->
+                    groups.put(name, new GroupDispatcher(store, states, null, stored.options(), stored.checkpoint(), stored.parked())));
+            }
         }
     }
 
     /** Creates a group; fails with {@code INVALID_ARGUMENT} when one of that name exists. */
     public Mono<Void> create(GroupOptions options) {
+        if (replicated) {
+            return Mono.defer(() -> replicator().submit(GroupChange.newBuilder().setCreate(GroupCodec.toProto(options)).build()));
+        }
         return Mono.fromRunnable(() -> {
             long start = options.fromEndOfLog() ? store.headPosition() : options.fromPosition();
             synchronized (groups) {
                 if (groups.containsKey(options.name())) {
-                    throw ReelException.invalidArgument("group '" + options.name() + "' already exists; update it or delete it first");
+                    throw exists(options.name());
                 }
                 GroupDispatcher.save(states, options, start, List.of());
-                groups.put(options.name(), new GroupDispatcher(store, states, options, start, List.of()));
+                groups.put(options.name(), new GroupDispatcher(store, states, null, options, start, List.of()));
             }
             LOG.info("created group {}", options);
         });
@@ -64,17 +102,23 @@ public final class ConsumerGroups {
 
     /** Changes a group's filter or limits; its checkpoint, parked events and consumers stay. */
     public Mono<Void> update(GroupOptions options) {
+        if (replicated) {
+            return Mono.defer(() -> replicator().submit(GroupChange.newBuilder().setUpdate(GroupCodec.toProto(options)).build()));
+        }
         return Mono.fromRunnable(() -> require(options.name()).update(options));
     }
 
     /** Deletes a group: its consumers end with {@code NOT_FOUND}, its state is removed. */
     public Mono<Void> delete(String name) {
+        if (replicated) {
+            return Mono.defer(() -> replicator().submit(GroupChange.newBuilder().setDelete(name == null ? "" : name).build()));
+        }
         return Mono.fromRunnable(() -> {
             GroupDispatcher group;
             synchronized (groups) {
                 group = groups.remove(require(name).name());
             }
-            group.close(new ReelException(ErrorCode.NOT_FOUND, "group '" + name + "' was deleted"), false);
+            group.close(deleted(name), false);
             states.delete(name);
         });
     }
@@ -87,45 +131,224 @@ public final class ConsumerGroups {
     /**
      * Joins a group: deliveries arrive while the subscriber requests them and holds fewer than
      * {@code maxInFlight} (0 = the group's limit, never above it) unacknowledged. Cancelling leaves the
-     * group: the deliveries it held go to the other consumers.
+     * group: the deliveries it held go to the other consumers. On a cluster node that is not the leader,
+     * fails with {@code NOT_LEADER}; when the node stops leading, its consumers end with {@code NOT_LEADER}.
      */
     public Flux<Delivery> join(String name, int maxInFlight, String consumerName) {
-        return Flux.defer(() -> require(name).join(maxInFlight, consumerName));
+        return Flux.defer(() -> {
+            requireLeading("joining group '" + name + "'");
+            return require(name).join(maxInFlight, consumerName);
+        });
     }
 
     /** The parked events of a group, oldest first. */
     public Flux<RecordedEvent> parked(String name) {
-        return Mono.defer(() -> require(name).parkedPositions())
+        return Mono.defer(() -> leading ? require(name).parkedPositions() : Mono.just(stored(name).parked()))
             .flatMapMany(Flux::fromIterable)
             .concatMap(p -> store.readAll(p, 1, Direction.FORWARDS, EventFilter.none()).filter(r -> r.position() == p));
     }
 
     /** Puts every parked event of a group back into it; completes with how many. */
     public Mono<Long> replayParked(String name) {
-        return Mono.defer(() -> require(name).replayParked());
+        return Mono.defer(() -> {
+            requireLeading("replaying the parked events of group '" + name + "'");
+            return require(name).replayParked();
+        });
     }
 
+    /** Every group by name; on a cluster node that is not the leader, as the replicated state has it (no consumers). */
     public List<GroupStatus> list() {
         List<GroupStatus> list = new ArrayList<>();
-        for (GroupDispatcher g : groups.values()) {
-            list.add(g.status());
+        if (leading) {
+            for (GroupDispatcher g : groups.values()) {
+                list.add(g.status());
+            }
+        } else {
+            long head = store.headPosition();
+            for (String name : states.names()) {
+                GroupDispatcher.load(states, name).ifPresent(s -> list.add(new GroupStatus(name, s.options().filter().toString(),
+                    s.checkpoint(), Math.max(0, head - s.checkpoint()), 0, 0, s.parked().size(), List.of())));
+            }
         }
         list.sort(java.util.Comparator.comparing(GroupStatus::name));
         return list;
     }
 
+    // ------------------------------------------------------------------------------------------ cluster
+
+    /** Makes {@code replicator} carry this store's group changes; a cluster node calls it once, before serving. */
+    public void replicateThrough(Replicator replicator) {
+        if (!replicated) {
+            throw new IllegalStateException("open the store with StoreSettings.replicatedGroups(true) to replicate its groups");
+        }
+        this.replicator = replicator;
+    }
+
+    /**
+     * This node leads the cluster and has applied every entry committed before its term: starts dispatching every
+     * group from its replicated state. Idempotent.
+     */
+    public void lead() {
+        synchronized (groups) {
+            if (leading) {
+                return;
+            }
+            for (String name : states.names()) {
+                GroupDispatcher.load(states, name).ifPresent(stored -> groups.put(name, new GroupDispatcher(store, states,
+                    this::progress, stored.options(), stored.checkpoint(), stored.parked())));
+            }
+            leading = true;
+            LOG.info("leading: dispatching {} consumer groups from their replicated state", groups.size());
+        }
+    }
+
+    /** This node no longer leads: stops dispatching; the consumers end with {@code why} (NOT_LEADER) and go to the leader. */
+    public void follow(ReelException why) {
+        synchronized (groups) {
+            if (!leading) {
+                return;
+            }
+            leading = false;
+            for (GroupDispatcher g : groups.values()) {
+                g.close(why, false);
+            }
+            groups.clear();
+            LOG.info("no longer leading: consumer groups stopped");
+        }
+    }
+
+    /**
+     * Applies a committed change to this node's group files, on every node in the order of the cluster's log (and,
+     * on the leader, to the running groups). Deterministic: the outcome and the files depend only on the changes
+     * applied before and on {@code head}, the position where the entry applies (a group created at the end of the
+     * log starts there). A rejected change throws {@code INVALID_ARGUMENT} or {@code NOT_FOUND} and changes nothing.
+     *
+     * <p>{@code sequence} orders the changes (the cluster's log position of the change): one at or below the last
+     * applied here was applied before a restart, and is skipped with {@code UNAVAILABLE}, never decided again on a
+     * later state. The last sequence is forced after each change; a crash between the two re-applies only the last
+     * change onto its own result, which changes nothing.
+     */
+    public void apply(GroupChange change, long head, long sequence) {
+        if (!replicated) {
+            throw new IllegalStateException("a standalone store's groups are not replicated: open it with StoreSettings.replicatedGroups(true)");
+        }
+        synchronized (groups) {
+            if (sequence <= appliedSequence) {
+                throw new ReelException(ErrorCode.UNAVAILABLE, "this group change was applied before the node restarted; send it"
+                    + " again to learn its outcome");
+            }
+            try {
+                applyChange(change, head);
+            } catch (ReelException rejected) {
+                if (rejected.code() == ErrorCode.INVALID_ARGUMENT || rejected.code() == ErrorCode.NOT_FOUND) {
+                    applied(sequence);
+                }
+                throw rejected;
+            }
+            applied(sequence);
+        }
+    }
+
+    private void applied(long sequence) {
+        appliedSequence = sequence;
+        appliedMarker.save(APPLIED, sequence, null);
+    }
+
+    private void applyChange(GroupChange change, long head) {
+        {
+            switch (change.getChangeCase()) {
+                case CREATE -> {
+                    GroupOptions options = GroupCodec.fromProto(change.getCreate());
+                    if (states.exists(options.name())) {
+                        throw exists(options.name());
+                    }
+                    long start = options.fromEndOfLog() ? head : options.fromPosition();
+                    GroupDispatcher.save(states, options, start, List.of());
+                    if (leading) {
+                        groups.put(options.name(), new GroupDispatcher(store, states, this::progress, options, start, List.of()));
+                    }
+                    LOG.info("created group {}", options);
+                }
+                case UPDATE -> {
+                    GroupOptions options = GroupCodec.fromProto(change.getUpdate());
+                    GroupDispatcher.Stored stored = stored(options.name());
+                    GroupDispatcher.save(states, options, stored.checkpoint(), stored.parked());
+                    GroupDispatcher running = leading ? groups.get(options.name()) : null;
+                    if (running != null) {
+                        running.update(options);
+                    }
+                }
+                case DELETE -> {
+                    String name = change.getDelete();
+                    if (!states.exists(name)) {
+                        throw notFound(name);
+                    }
+                    states.delete(name);
+                    GroupDispatcher running = groups.remove(name);
+                    if (running != null) {
+                        running.close(deleted(name), false);
+                    }
+                }
+                case PROGRESS -> {
+                    GroupProgress p = change.getProgress();
+                    GroupDispatcher.load(states, p.getName())
+                        .ifPresent(s -> GroupDispatcher.save(states, s.options(), p.getCheckpoint(), p.getParkedList()));
+                }
+                case CHANGE_NOT_SET -> throw ReelException.invalidArgument("an empty group change in a cluster entry");
+            }
+        }
+    }
+
+    /** A running group's progress, sent through the cluster (its dispatcher keeps one save on its way at a time). */
+    private Mono<Void> progress(GroupProgress progress) {
+        return replicator().submit(GroupChange.newBuilder().setProgress(progress).build());
+    }
+
+    private Replicator replicator() {
+        Replicator r = replicator;
+        if (r == null) {
+            throw new ReelException(ErrorCode.UNAVAILABLE, "this node's cluster is not started yet; try again in a moment");
+        }
+        return r;
+    }
+
+    private void requireLeading(String request) {
+        if (!leading) {
+            throw replicator().notLeader(request);
+        }
+    }
+
+    private GroupDispatcher.Stored stored(String name) {
+        return (name == null ? java.util.Optional.<GroupDispatcher.Stored>empty() : GroupDispatcher.load(states, name))
+            .orElseThrow(() -> notFound(name));
+    }
+
     private GroupDispatcher require(String name) {
         GroupDispatcher group = name == null ? null : groups.get(name);
         if (group == null) {
-            throw new ReelException(ErrorCode.NOT_FOUND, "there is no group named '" + name + "'; create it first");
+            throw notFound(name);
         }
         return group;
     }
 
+    private static ReelException notFound(String name) {
+        return new ReelException(ErrorCode.NOT_FOUND, "there is no group named '" + name + "'; create it first");
+    }
+
+    private static ReelException exists(String name) {
+        return ReelException.invalidArgument("group '" + name + "' already exists; update it or delete it first");
+    }
+
+    private static ReelException deleted(String name) {
+        return new ReelException(ErrorCode.NOT_FOUND, "group '" + name + "' was deleted");
+    }
+
     public void close() {
-        for (GroupDispatcher g : groups.values()) {
-            g.close(new ReelException(ErrorCode.CLOSED, "the store was closed"), true);
+        synchronized (groups) {
+            for (GroupDispatcher g : groups.values()) {
+                g.close(new ReelException(ErrorCode.CLOSED, "the store was closed"), true);
+            }
+            groups.clear();
         }
-        groups.clear();
     }
 }

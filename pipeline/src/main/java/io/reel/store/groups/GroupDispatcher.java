@@ -1,6 +1,7 @@
 package io.reel.store.groups;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.reel.proto.GroupProgress;
 import io.reel.proto.GroupState;
 import io.reel.store.CheckpointStore;
 import io.reel.store.Direction;
@@ -55,6 +56,8 @@ final class GroupDispatcher {
 
     private final EventStore store;
     private final CheckpointStore stateStore;
+    /** In a cluster: where the progress goes (through Raft) instead of {@code stateStore}; null standalone. */
+    private final java.util.function.Function<GroupProgress, reactor.core.publisher.Mono<Void>> replicate;
     private final Scheduler loop;
     private final Disposable ticker;
 
@@ -64,13 +67,18 @@ final class GroupDispatcher {
     private long requestedUpstream;
     private Upstream upstream;
     private long lastSaveNanos;
+    /** Cluster only: a progress entry is on its way (one at a time), and whether a later change waits to be sent. */
+    private boolean saving;
+    private boolean unsaved;
     private boolean closed;
     private volatile GroupStatus status;
     private final AtomicLong consumerIds = new AtomicLong();
 
-    GroupDispatcher(EventStore store, CheckpointStore stateStore, GroupOptions options, long checkpoint, List<Long> parkedPositions) {
+    GroupDispatcher(EventStore store, CheckpointStore stateStore, java.util.function.Function<GroupProgress, reactor.core.publisher.Mono<Void>> replicate,
+                    GroupOptions options, long checkpoint, List<Long> parkedPositions) {
         this.store = store;
         this.stateStore = stateStore;
+        this.replicate = replicate;
         this.options = options;
         this.ledger = new GroupLedger<>(checkpoint, parkedPositions);
         this.loop = Schedulers.newSingle("reel-group-" + options.name(), true);
@@ -304,7 +312,7 @@ final class GroupDispatcher {
         if (!expired.isEmpty()) {
             dispatch();
         }
-        if (ledger.dirty() && now - lastSaveNanos >= SAVE_INTERVAL_NANOS) {
+        if ((ledger.dirty() || unsaved) && now - lastSaveNanos >= SAVE_INTERVAL_NANOS) {
             saveNow();
         }
         refreshStatus();
@@ -315,6 +323,10 @@ final class GroupDispatcher {
     }
 
     private void saveNow() {
+        if (replicate != null) {
+            saveReplicated();
+            return;
+        }
         try {
             save(stateStore, options, checkpoint(), ledger.parked());
             ledger.saved();
@@ -322,6 +334,28 @@ final class GroupDispatcher {
         } catch (ReelException e) {
             LOG.warn("group '{}': {}", options.name(), e.getMessage());
         }
+    }
+
+    /**
+     * Sends the progress through the cluster, one entry at a time: a change made meanwhile is sent by a later tick.
+     * A progress lost with a leader is at-least-once redelivery after the failover, never a skip: the checkpoint
+     * only names positions that are done.
+     */
+    private void saveReplicated() {
+        if (saving) {
+            unsaved = true;
+            return;
+        }
+        saving = true;
+        unsaved = false;
+        ledger.saved();
+        lastSaveNanos = System.nanoTime();
+        GroupProgress progress = GroupProgress.newBuilder().setName(options.name()).setCheckpoint(checkpoint()).addAllParked(ledger.parked()).build();
+        replicate.apply(progress).subscribe(null, e -> postLate(() -> {
+            saving = false;
+            unsaved = true;
+            LOG.debug("group '{}': progress not replicated now ({}); sending it again", options.name(), e.getMessage());
+        }), () -> postLate(() -> saving = false));
     }
 
     private void refreshStatus() {
@@ -378,6 +412,15 @@ final class GroupDispatcher {
 
     private void post(Runnable task) {
         loop.schedule(task);
+    }
+
+    /** For a late signal (a progress entry's answer) that may arrive after the group closed. */
+    private void postLate(Runnable task) {
+        try {
+            loop.schedule(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            LOG.trace("group '{}' is closed: a late task is dropped", options.name());
+        }
     }
 
     /** Stops: consumers end with {@code error}, the state is saved (unless deleted). */

@@ -83,6 +83,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private RaftClient client;
     private EntryGatherer gatherer;
     private volatile ClusterMember self;
+    /** Watches this node's role and starts or stops the consumer groups on it (they run on the leader only). */
+    private java.util.concurrent.ScheduledExecutorService groupWatch;
+    private boolean leadingGroups;
     /** From an entry's submission to its reply: replication, a majority's forced Raft log, the leader's apply. */
     private io.micrometer.core.instrument.Timer entryLatency;
     private io.micrometer.core.instrument.DistributionSummary entryWrites;
@@ -107,7 +110,7 @@ public final class ClusterNode implements Replication, AutoCloseable {
      * each entry without a force of its own (it is forced every 100 ms; the Raft log is the write-ahead log).
      */
     public StoreSettings storeSettings(StoreSettings base) {
-        return base.toBuilder().clock(clock).durability(Durability.batched(FORCE_INTERVAL)).build();
+        return base.toBuilder().clock(clock).durability(Durability.batched(FORCE_INTERVAL)).replicatedGroups(true).build();
     }
 
     /** Starts the Raft server on {@code raftDir} (its log and snapshots) and the client; returns at once. */
@@ -160,6 +163,13 @@ public final class ClusterNode implements Replication, AutoCloseable {
                 Math.min(MAX_ENTRY_BYTES, (int) Math.min(Integer.MAX_VALUE, store.settings().writerQueueBytes() / 2)),
                 MAX_ENTRIES_IN_FLIGHT, QUEUE_CAPACITY);
             registerMeters(store.settings().meterRegistry());
+            store.groups().replicateThrough(new GroupReplicator());
+            groupWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "reel-cluster-groups");
+                t.setDaemon(true);
+                return t;
+            });
+            groupWatch.scheduleWithFixedDelay(this::watchGroups, 200, 200, TimeUnit.MILLISECONDS);
         } catch (IOException e) {
             close();
             throw new ReelException(ErrorCode.IO_ERROR, "cannot start the Raft server of node '" + settings.nodeId() + "' on "
@@ -197,6 +207,16 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private long commitIndex() {
         try {
             return server.getDivision(GROUP).getRaftLog().getLastCommittedIndex();
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.UNAVAILABLE, "the Raft server is not running: " + e.getMessage(), e);
+        }
+    }
+
+    /** The index of the last entry in this node's Raft log (what a follower's match index is measured against). */
+    private long lastIndex() {
+        try {
+            return server.getDivision(GROUP).getRaftLog().getLastEntryTermIndex() == null ? 0
+                : server.getDivision(GROUP).getRaftLog().getLastEntryTermIndex().getIndex();
         } catch (IOException e) {
             throw new ReelException(ErrorCode.UNAVAILABLE, "the Raft server is not running: " + e.getMessage(), e);
         }
@@ -242,6 +262,53 @@ public final class ClusterNode implements Replication, AutoCloseable {
     /** This node's Raft address as the server bound it. */
     public String raftAddress() {
         return settings.raftAddress();
+    }
+
+    // ------------------------------------------------------------------------------------------ groups
+
+    /**
+     * Groups run on the leader once it has applied every entry committed before its term (its first entry is
+     * committed and applied, so the group files hold every earlier progress), and stop on any other role.
+     */
+    private void watchGroups() {
+        try {
+            if (server == null) {
+                return;
+            }
+            DivisionInfo info = division();
+            boolean lead = info.isLeader() && info.isLeaderReady() && info.getLastAppliedIndex() >= commitIndex();
+            if (lead && !leadingGroups) {
+                store.groups().lead();
+                leadingGroups = true;
+            } else if (!info.isLeader() && leadingGroups) {
+                leadingGroups = false;
+                store.groups().follow(notLeader("the consumer groups"));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot check this node's role for the consumer groups: {}", e.toString());
+        }
+    }
+
+    /** NOT_LEADER for a request that runs on the leader only, naming the leader when this node knows it. */
+    ReelException notLeader(String request) {
+        NodeStatus status = status();
+        String where = status.leader().isEmpty()
+            ? "no leader is known yet (an election is under way); try again in a few seconds"
+            : "node " + leaderId() + " at " + status.leader() + " leads now: connect there (ReelClient with a server list moves there by itself)";
+        return new ReelException(ErrorCode.NOT_LEADER, request + " run on the cluster's leader, and node " + settings.nodeId()
+            + " is " + status.role() + "; " + where);
+    }
+
+    private final class GroupReplicator implements io.reel.store.groups.ConsumerGroups.Replicator {
+        @Override
+        public Mono<Void> submit(io.reel.proto.GroupChange change) {
+            return ClusterNode.this.submit(ClusterWrite.newBuilder().setGroup(change).build()).then();
+        }
+
+        @Override
+        public ReelException notLeader(String request) {
+            return ClusterNode.this.notLeader(request);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ writes
@@ -330,15 +397,26 @@ public final class ClusterNode implements Replication, AutoCloseable {
         RaftPeerId leader = info.getLeaderId();
         String leaderId = leader == null ? "" : leader.toString();
         Map<String, Long> contact = new HashMap<>();
+        Map<String, Long> match = new HashMap<>();
         RoleInfoProto role = info.getRoleInfoProto();
+        long lastIndex = -1;
         if (role.hasLeaderInfo()) {
-            for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-                contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+            // Ratis lists the follower infos and the match indices of the same log appenders in the same order
+            long[] matchIndices = info.getFollowerMatchIndices();
+            List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
+            for (int i = 0; i < followers.size(); i++) {
+                String id = followers.get(i).getId().getId().toStringUtf8();
+                contact.put(id, followers.get(i).getLastRpcElapsedTimeMs());
+                if (i < matchIndices.length && matchIndices.length == followers.size()) {
+                    match.put(id, matchIndices[i]);
+                }
             }
+            lastIndex = lastIndex();
         } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
             contact.put(leaderId, role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs());
         }
-        ClusterInfo.Builder out = ClusterInfo.newBuilder().setLeaderId(leaderId).setTerm(info.getCurrentTerm());
+        ClusterInfo.Builder out = ClusterInfo.newBuilder().setLeaderId(leaderId).setTerm(info.getCurrentTerm()).setNodeId(settings.nodeId())
+            .setCommitIndex(Math.max(0, commitIndex()));
         for (RaftPeer peer : group.getPeers()) {
             String id = peer.getId().toString();
             ClusterMember announced = stateMachine.members().get(id);
@@ -346,10 +424,14 @@ public final class ClusterNode implements Replication, AutoCloseable {
             m.setRaft(peer.getAddress());
             if (id.equals(settings.nodeId())) {
                 m.setRole(info.getCurrentRole().name()).setHead(store.headPosition()).setRsocket(self.getRsocket()).setHttp(self.getHttp())
-                    .setLastContactMillis(0);
+                    .setLastContactMillis(0).setAppliedIndex(info.getLastAppliedIndex()).setMatchIndex(-1)
+                    .setLagEntries(lastIndex >= 0 ? Math.max(0, lastIndex - info.getLastAppliedIndex()) : -1);
             } else {
+                Long matched = match.get(id);
                 m.setRole(id.equals(leaderId) ? "LEADER" : peer.getStartupRole() == RaftPeerRole.LISTENER ? "LISTENER" : "FOLLOWER")
-                    .setHead(0).setLastContactMillis(contact.getOrDefault(id, -1L));
+                    .setHead(0).setLastContactMillis(contact.getOrDefault(id, -1L)).setAppliedIndex(-1)
+                    .setMatchIndex(matched == null ? -1 : matched)
+                    .setLagEntries(matched == null ? -1 : Math.max(0, lastIndex - matched));
             }
             out.addMembers(m);
         }
@@ -359,6 +441,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
     /** Stops the client and the Raft server (not the store, which its opener closes after this). */
     @Override
     public void close() {
+        if (groupWatch != null) {
+            groupWatch.shutdownNow();
+        }
         RaftClient c = client;
         RaftServer s = server;
         server = null;

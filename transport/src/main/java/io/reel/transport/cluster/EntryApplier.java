@@ -77,15 +77,20 @@ final class EntryApplier {
         return cursor;
     }
 
-    /** Applies one committed entry; the outcomes answer its writes, in order. Blocks until they are written. */
-    AppendBatchResult apply(ClusterEntry entry) {
+    /**
+     * Applies one committed entry; the outcomes answer its writes, in order. Blocks until they are written.
+     *
+     * @param index the entry's Raft index: a group change is applied once per (index, write), also across restarts
+     */
+    AppendBatchResult apply(ClusterEntry entry, long index) {
         AppendBatchResult.Builder result = AppendBatchResult.newBuilder();
         List<ClusterWrite> writes = entry.getWritesList();
         int next = 0;
         long head = store.headPosition();
         stamp = Math.max(stamp, entry.getTimestampMicros());
         while (next < writes.size() && cursor < head) {
-            result.addOutcomes(replayed(writes.get(next++), head));
+            ClusterWrite w = writes.get(next++);
+            result.addOutcomes(w.getWriteCase() == ClusterWrite.WriteCase.GROUP ? applyGroup(w, cursor, sequence(index, next - 1)) : replayed(w, head));
         }
         if (next == writes.size()) {
             return result.build();
@@ -99,7 +104,17 @@ final class EntryApplier {
         clock.hold(stamp);
         try {
             for (int i = next; i < writes.size(); i++) {
-                pending.add(submit(writes.get(i)).toFuture());
+                ClusterWrite w = writes.get(i);
+                if (w.getWriteCase() == ClusterWrite.WriteCase.GROUP) {
+                    // a group change sees the writes before it: they are written first (a group created at the end starts after them)
+                    for (CompletableFuture<AppendResult> p : pending) {
+                        result.addOutcomes(await(p));
+                    }
+                    pending.clear();
+                    result.addOutcomes(applyGroup(w, store.headPosition(), sequence(index, i)));
+                } else {
+                    pending.add(submit(w).toFuture());
+                }
             }
             for (CompletableFuture<AppendResult> p : pending) {
                 result.addOutcomes(await(p));
@@ -109,6 +124,33 @@ final class EntryApplier {
         }
         cursor = store.headPosition();
         return result.build();
+    }
+
+    /**
+     * A consumer group change, applied to this node's group files (and the leader's running groups); its outcome is
+     * decided by the group changes applied before alone, so it is the same on every replica. The group files are
+     * forced as each change is applied, so after a restart the changes Raft replays are skipped by their sequence
+     * ({@link #sequence}): deciding one again against a later state could accept what was rejected the first time.
+     */
+    private AppendOutcome applyGroup(ClusterWrite w, long head, long sequence) {
+        try {
+            store.groups().apply(w.getGroup(), head, sequence);
+            return AppendOutcome.newBuilder().setResult(io.reel.proto.AppendResult.getDefaultInstance()).build();
+        } catch (ReelException e) {
+            if (e.code() == ErrorCode.IO_ERROR || e.code() == ErrorCode.STORAGE_FULL || e.code() == ErrorCode.CLOSED) {
+                throw e;
+            }
+            return Writes.outcome(e);
+        } catch (java.io.UncheckedIOException e) {
+            throw new ReelException(ErrorCode.IO_ERROR, "cannot apply a group change: " + e.getMessage(), e);
+        } catch (RuntimeException malformed) {
+            return Writes.outcome(new ReelException(ErrorCode.INVALID_ARGUMENT, "a malformed group change in a cluster entry: " + malformed));
+        }
+    }
+
+    /** A group change's place in the Raft log: its entry's index and its write's place in the entry (below 1024). */
+    static long sequence(long index, int write) {
+        return (index << 10) | write;
     }
 
     private Mono<AppendResult> submit(ClusterWrite w) {
@@ -125,7 +167,7 @@ final class EntryApplier {
                     yield store.deleteStream(r.getStream(), Writes.expected(r.getExpectedCase() == DeleteStreamRequest.ExpectedCase.REVISION,
                         r.getRevision(), r.getExpectation()), r.getHard());
                 }
-                case WRITE_NOT_SET -> Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "an empty write in a cluster entry"));
+                case GROUP, WRITE_NOT_SET -> Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "an empty write in a cluster entry"));
             };
         } catch (RuntimeException malformed) {
             return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "a malformed write in a cluster entry: " + malformed));
@@ -164,7 +206,7 @@ final class EntryApplier {
         int count = switch (w.getWriteCase()) {
             case APPEND -> w.getAppend().getEventsCount();
             case SET_METADATA, DELETE -> 1;
-            case WRITE_NOT_SET -> 0;
+            case GROUP, WRITE_NOT_SET -> 0;
         };
         if (count == 0 || cursor + count > head) {
             return notRepeated();

@@ -34,7 +34,7 @@ import net.jqwik.api.constraints.IntRange;
 /**
  * Deterministic apply: the same entries fed to two state machines give byte-identical logs and the same
  * outcomes, whatever the entries hold (conflicting expectations, retried event ids, metadata, deletes, clocks
- * that go backwards); and a replica that restarts with its snapshot behind its store and is fed the entries
+ * that go backwards, consumer group changes: the same group files too); and a replica that restarts with its snapshot behind its store and is fed the entries
  * after the snapshot again ends with the same log.
  */
 class DeterministicApplyPropertyTest {
@@ -49,7 +49,7 @@ class DeterministicApplyPropertyTest {
 
     @Provide
     Arbitrary<List<EntrySpec>> entries() {
-        Arbitrary<WriteSpec> write = Combinators.combine(Arbitraries.integers().between(0, 9), Arbitraries.integers().between(0, 2),
+        Arbitrary<WriteSpec> write = Combinators.combine(Arbitraries.integers().between(0, 13), Arbitraries.integers().between(0, 2),
             Arbitraries.integers().between(0, 6), Arbitraries.integers().between(1, 3), Arbitraries.integers().between(-1, 5)).as(WriteSpec::new);
         Arbitrary<EntrySpec> entry = Combinators.combine(Arbitraries.longs().between(0, 5_000), write.list().ofMinSize(1).ofMaxSize(6))
             .as(EntrySpec::new);
@@ -75,7 +75,7 @@ class DeterministicApplyPropertyTest {
                         snapshotHead = applier.appliedHead();
                         snapshotStamp = applier.stamp();
                     }
-                    outcomesA.add(applier.apply(entries.get(i)));
+                    outcomesA.add(applier.apply(entries.get(i), i + 1));
                 }
                 if (snapshotIndex == entries.size()) {
                     snapshotHead = applier.appliedHead();
@@ -86,21 +86,23 @@ class DeterministicApplyPropertyTest {
             try (EventStore store = open(b, clockB)) {
                 EntryApplier applier = new EntryApplier(store, clockB, 0, 0);
                 for (int i = 0; i < entries.size(); i++) {
-                    assertThat(applier.apply(entries.get(i))).as("outcomes of entry %d", i).isEqualTo(outcomesA.get(i));
+                    assertThat(applier.apply(entries.get(i), i + 1)).as("outcomes of entry %d", i).isEqualTo(outcomesA.get(i));
                 }
             }
             assertSameLog(frames(b), frames(a), "replica b's log");
             assertThat(records(b)).isEqualTo(records(a));
+            assertThat(groupFiles(b)).as("replica b's group files").isEqualTo(groupFiles(a));
 
             // replica a restarts with a snapshot behind its store: Raft replays the entries after the snapshot
             try (EventStore store = open(a, clockA)) {
                 EntryApplier applier = new EntryApplier(store, clockA, snapshotHead, snapshotStamp);
                 for (int i = snapshotIndex; i < entries.size(); i++) {
-                    applier.apply(entries.get(i));
+                    applier.apply(entries.get(i), i + 1);
                 }
                 assertThat(applier.appliedHead()).isEqualTo(store.headPosition());
             }
             assertSameLog(frames(a), frames(b), "replica a's log after the replay");
+            assertThat(groupFiles(a)).as("replica a's group files after the replay").isEqualTo(groupFiles(b));
         } finally {
             TempDirs.delete(a);
             TempDirs.delete(b);
@@ -126,7 +128,7 @@ class DeterministicApplyPropertyTest {
     }
 
     private static EventStore open(Path dir, ApplyClock clock) {
-        return EventStore.open(dir, StoreSettings.builder().segmentSize(64 * 1024).maxEventSize(1024).clock(clock)
+        return EventStore.open(dir, StoreSettings.builder().segmentSize(64 * 1024).maxEventSize(1024).clock(clock).replicatedGroups(true)
             .durability(io.reel.store.Durability.batched(Duration.ofMillis(100))).build());
     }
 
@@ -147,7 +149,9 @@ class DeterministicApplyPropertyTest {
                     default -> ExpectedRevision.exactly(w.expectation() - 4);
                 };
                 ClusterWrite write;
-                if (w.kind() == 8) {
+                if (w.kind() >= 10) {
+                    write = groupChange(w);
+                } else if (w.kind() == 8) {
                     write = Writes.setMetadata(stream, new StreamMetadata(5, null, 0, false, false));
                 } else if (w.kind() == 9) {
                     write = Writes.delete(stream, expected, false);
@@ -167,6 +171,40 @@ class DeterministicApplyPropertyTest {
                 entry.addWrites(write);
             }
             out.add(entry.build());
+        }
+        return out;
+    }
+
+    /**
+     * A consumer group change (kinds 10-13: create, update, delete, the leader's progress) of one of two groups
+     * ({@code stream} picks it); creating at the end of the log and progress for a deleted group included.
+     */
+    private static ClusterWrite groupChange(WriteSpec w) {
+        String name = "g-" + (w.stream() % 2);
+        io.reel.store.groups.GroupOptions options = io.reel.store.groups.GroupOptions.named(name)
+            .filter(io.reel.store.EventFilter.builder().streamPrefix(STREAMS.get(w.stream())).build()).maxInFlight(1 + w.events());
+        options = w.expectation() % 2 == 0 ? options.fromEnd() : options.fromPosition(w.expectation());
+        io.reel.proto.GroupChange.Builder change = io.reel.proto.GroupChange.newBuilder();
+        switch (w.kind()) {
+            case 10 -> change.setCreate(io.reel.store.groups.GroupCodec.toProto(options));
+            case 11 -> change.setUpdate(io.reel.store.groups.GroupCodec.toProto(options));
+            case 12 -> change.setDelete(name);
+            default -> change.setProgress(io.reel.proto.GroupProgress.newBuilder().setName(name).setCheckpoint(w.events() + w.expectation())
+                .addParked(w.events()));
+        }
+        return ClusterWrite.newBuilder().setGroup(change).build();
+    }
+
+    /** The replicated group files (name → bytes): the same on every replica. */
+    private static java.util.Map<String, ByteBuffer> groupFiles(Path dir) throws IOException {
+        java.util.Map<String, ByteBuffer> out = new java.util.TreeMap<>();
+        Path groups = dir.resolve("groups");
+        if (Files.isDirectory(groups)) {
+            try (Stream<Path> files = Files.list(groups)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".chk")).toList()) {
+                    out.put(f.getFileName().toString(), ByteBuffer.wrap(Files.readAllBytes(f)));
+                }
+            }
         }
         return out;
     }
