@@ -31,9 +31,17 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, ServerProcess> nodes = new LinkedHashMap<>();
     private final Map<String, ReelClient> clients = new LinkedHashMap<>();
     private final String peers;
+    private final List<String> flags;
+    private final java.util.Set<String> frozen = new java.util.HashSet<>();
 
     TestCluster(Path dir, String... ids) {
+        this(dir, List.of(), ids);
+    }
+
+    /** With {@code flags} added to every node's command line (e.g. {@code --snapshot-every 50}). */
+    TestCluster(Path dir, List<String> flags, String... ids) {
         this.dir = dir;
+        this.flags = List.copyOf(flags);
         StringJoiner list = new StringJoiner(",");
         for (String id : ids) {
             int port = freePort();
@@ -55,7 +63,9 @@ final class TestCluster implements AutoCloseable {
     }
 
     private ServerProcess launch(String id) {
-        return ServerProcess.launch(data(id), dir.resolve("logs"), "--node-id", id, "--peers", peers, "--election-timeout", "1000");
+        List<String> args = new ArrayList<>(List.of("--node-id", id, "--peers", peers, "--election-timeout", "1000"));
+        args.addAll(flags);
+        return ServerProcess.launch(data(id), dir.resolve("logs"), args.toArray(String[]::new));
     }
 
     private void ready(String id) {
@@ -111,10 +121,11 @@ final class TestCluster implements AutoCloseable {
         return leader[0];
     }
 
+    /** The nodes alive and not frozen. */
     List<String> running() {
         List<String> out = new ArrayList<>();
         nodes.forEach((id, node) -> {
-            if (node.isAlive()) {
+            if (node.isAlive() && !frozen.contains(id)) {
                 out.add(id);
             }
         });
@@ -128,6 +139,32 @@ final class TestCluster implements AutoCloseable {
             c.close();
         }
         nodes.get(id).kill();
+    }
+
+    /** SIGSTOP: the process stays, but answers nothing (a long GC pause, a frozen VM). */
+    void freeze(String id) {
+        frozen.add(id);
+        nodes.get(id).signal("STOP");
+    }
+
+    /** SIGCONT: a frozen node runs on from where it stood. */
+    void thaw(String id) {
+        nodes.get(id).signal("CONT");
+        frozen.remove(id);
+    }
+
+    /** Deletes a killed node's data directory: its disk is gone. */
+    void wipe(String id) {
+        if (nodes.get(id).isAlive()) {
+            throw new IllegalStateException("kill node " + id + " before wiping its data directory");
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(data(id))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts a killed node again on its data directory and waits for {@code ready}. */
@@ -147,6 +184,25 @@ final class TestCluster implements AutoCloseable {
             }
             return true;
         });
+    }
+
+    /**
+     * The first index the node's Raft log still holds (its oldest segment's start, from the file names Ratis
+     * gives them: {@code log_START-END}, {@code log_inprogress_START}), or -1 when it has none.
+     */
+    long raftLogStart(String id) {
+        long first = Long.MAX_VALUE;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(data(id).resolve("raft"))) {
+            for (Path p : files.toList()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?").matcher(p.getFileName().toString());
+                if (m.matches() && p.getParent().getFileName().toString().equals("current")) {
+                    first = Math.min(first, Long.parseLong(m.group(1)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return first == Long.MAX_VALUE ? -1 : first;
     }
 
     List<RecordedEvent> readAll(String id) {

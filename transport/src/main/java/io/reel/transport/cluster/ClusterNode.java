@@ -48,6 +48,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +73,8 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private static final int MAX_ENTRY_BYTES = 4 * 1024 * 1024;
     private static final int MAX_ENTRIES_IN_FLIGHT = 4;
     private static final int QUEUE_CAPACITY = 20_000;
-    private static final long SNAPSHOT_EVERY_ENTRIES = 20_000;
+    /** The largest Raft log segment (Ratis' default); smaller with frequent snapshots ({@link #raftSegmentBytes}). */
+    private static final long MAX_RAFT_SEGMENT_BYTES = 8L << 20;
 
     private final ClusterSettings settings;
     private final ApplyClock clock = new ApplyClock(Clock.systemUTC());
@@ -132,9 +134,17 @@ public final class ClusterNode implements Replication, AutoCloseable {
             // fewer, larger batches to the followers: the one setting that helped on a 2-core machine
             RaftServerConfigKeys.Log.Appender.setWaitTimeMin(properties, TimeDuration.valueOf(10, TimeUnit.MILLISECONDS));
             RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
-            RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, SNAPSHOT_EVERY_ENTRIES);
-            // a snapshot is an index into this node's own store, not a copy of it: never ship it to a follower
-            RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, false);
+            RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, settings.snapshotEvery());
+            // a snapshot holds a copy of the store's segments: the leader sends it to a follower that is further
+            // behind than its Raft log (or starts on an empty directory), which imports the records it lacks
+            RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
+            // purge up to the snapshot even while a follower is down: it installs the snapshot when it returns.
+            // Raft log segments of at most RAFT_SEGMENT_BYTES, so that a purge frees space soon after a snapshot
+            RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
+            RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(1024, settings.snapshotEvery()));
+            long segmentBytes = raftSegmentBytes(settings.snapshotEvery());
+            RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(segmentBytes));
+            RaftServerConfigKeys.Log.setPreallocatedSize(properties, SizeInBytes.valueOf(Math.min(segmentBytes, 4L << 20)));
             RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(properties,
                 TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
             io.micrometer.core.instrument.MeterRegistry registry = store.settings().meterRegistry();
@@ -168,6 +178,14 @@ public final class ClusterNode implements Replication, AutoCloseable {
         LOG.info("node {} serves Raft on {} among {}", settings.nodeId(), settings.raftAddress(), group.getPeers());
     }
 
+    /**
+     * A purge removes whole closed Raft log segments only, so segments much larger than what a snapshot interval
+     * writes would keep the log long after the snapshot: about 400 bytes per entry between snapshots, 1–8 MiB.
+     */
+    static long raftSegmentBytes(long snapshotEvery) {
+        return Math.max(1L << 20, Math.min(MAX_RAFT_SEGMENT_BYTES, snapshotEvery * 400));
+    }
+
     /** {@code reel.cluster.*}: role, term, commit and apply progress, elections, writes waiting. */
     private void registerMeters(io.micrometer.core.instrument.MeterRegistry registry) {
         io.micrometer.core.instrument.Gauge.builder("reel.cluster.leader", this, n -> n.gauge(() -> division().isLeader() ? 1 : 0))
@@ -184,6 +202,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
             .description("Writes this node received that wait to be sent in an entry").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.leader.changes", stateMachine, ReelStateMachine::leaderChanges)
             .description("Leader changes this node has seen (elections)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.snapshot.installs", stateMachine, ReelStateMachine::snapshotInstalls)
+            .description("Snapshots this node imported records from: sent by the leader because it was further behind than the Raft log")
+            .register(registry);
     }
 
     private double gauge(java.util.function.LongSupplier value) {
