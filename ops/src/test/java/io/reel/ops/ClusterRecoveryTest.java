@@ -66,7 +66,11 @@ class ClusterRecoveryTest {
                 load.close();
             }
             long head = settledHead(cluster, others.get(0));
-            cluster.awaitHeads(head, Duration.ofSeconds(60));
+            try {
+                cluster.awaitHeads(head, Duration.ofSeconds(60));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("node " + victim + " did not reach head " + head + "; its log:\n" + interesting(cluster.node(victim).stderr()), e);
+            }
             assertThat(cluster.node(victim).stderr()).as("the victim's log says it imported records from a snapshot")
                 .contains("from snapshot");
             assertOneLog(cluster, head, load.acks);
@@ -104,6 +108,17 @@ class ClusterRecoveryTest {
             cluster.awaitHeads(head, Duration.ofSeconds(60));
             assertOneLog(cluster, head, load.acks);
         }
+    }
+
+    /** The lines of a node's log that say what went wrong. */
+    private static String interesting(String log) {
+        StringBuilder out = new StringBuilder();
+        for (String line : log.split("\n")) {
+            if (line.contains("WARN") || line.contains("ERROR") || line.contains("napshot") || line.contains("state machine at")) {
+                out.append(line.length() > 400 ? line.substring(0, 400) : line).append('\n');
+            }
+        }
+        return out.length() > 20_000 ? out.substring(out.length() - 20_000) : out.toString();
     }
 
     /** Appends in flight when the load stopped may still land: waits until the head stands still. */
