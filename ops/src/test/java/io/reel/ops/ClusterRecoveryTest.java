@@ -114,7 +114,8 @@ class ClusterRecoveryTest {
     private static String interesting(String log) {
         StringBuilder out = new StringBuilder();
         for (String line : log.split("\n")) {
-            if (line.contains("WARN") || line.contains("ERROR") || line.contains("napshot") || line.contains("state machine at")) {
+            if ((line.contains("Exception") || line.contains("Caused by") || line.contains("napshot") || line.contains("state machine at")
+                || line.contains("Throwable")) && !line.contains("appendEntries") && !line.contains("APPEND_ENTRIES")) {
                 out.append(line.length() > 400 ? line.substring(0, 400) : line).append('\n');
             }
         }

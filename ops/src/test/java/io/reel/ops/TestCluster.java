@@ -192,11 +192,20 @@ final class TestCluster implements AutoCloseable {
      */
     long raftLogStart(String id) {
         long first = Long.MAX_VALUE;
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(data(id).resolve("raft"))) {
-            for (Path p : files.toList()) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?").matcher(p.getFileName().toString());
-                if (m.matches() && p.getParent().getFileName().toString().equals("current")) {
-                    first = Math.min(first, Long.parseLong(m.group(1)));
+        // list names only (no walk into sm/, whose snapshots come and go while the node runs)
+        try (java.util.stream.Stream<Path> groups = java.nio.file.Files.list(data(id).resolve("raft"))) {
+            for (Path group : groups.toList()) {
+                Path current = group.resolve("current");
+                if (!java.nio.file.Files.isDirectory(current)) {
+                    continue;
+                }
+                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(current)) {
+                    for (Path p : files.toList()) {
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?").matcher(p.getFileName().toString());
+                        if (m.matches()) {
+                            first = Math.min(first, Long.parseLong(m.group(1)));
+                        }
+                    }
                 }
             }
         } catch (IOException e) {

@@ -68,6 +68,22 @@ final class ReelStateMachine extends BaseStateMachine {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         reinitialize();
+        if (getLifeCycleState() == LifeCycle.State.NEW) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    /**
+     * Ratis pauses the state machine before it writes a snapshot from the leader into the state machine
+     * directory, and checks that it is paused before {@link #reinitialize()}; BaseStateMachine's pause does nothing.
+     */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
     }
 
     /**
