@@ -21,15 +21,21 @@ final class ClusterOptions {
         description = "Shortest Raft election timeout in ms; the longest is twice it (default: 1000; shorter values flap on a loaded 2-core machine).")
     Long electionTimeoutMillis;
 
+    @Option(names = "--snapshot-every", paramLabel = "ENTRIES",
+        description = "Raft entries between snapshots (default: 20000). After one the Raft log is purged up to it; a node further"
+            + " behind, or one started on an empty data directory, installs the leader's snapshot and replays the rest.")
+    Long snapshotEvery;
+
     /** The cluster settings, or null for a standalone server. */
     ClusterSettings settings() {
         if (peers == null) {
-            if (nodeId != null || listeners != null || electionTimeoutMillis != null) {
+            if (nodeId != null || listeners != null || electionTimeoutMillis != null || snapshotEvery != null) {
                 throw new io.reel.store.ReelException(io.reel.store.ErrorCode.INVALID_ARGUMENT,
-                    "--node-id, --listeners and --election-timeout need --peers; give the voters' Raft addresses, or drop them for a standalone server");
+                    "--node-id, --listeners, --election-timeout and --snapshot-every need --peers; give the voters' Raft addresses, or drop them for a standalone server");
             }
             return null;
         }
-        return ClusterSettings.of(nodeId, peers, listeners, electionTimeoutMillis == null ? null : Duration.ofMillis(electionTimeoutMillis));
+        return ClusterSettings.of(nodeId, peers, listeners, electionTimeoutMillis == null ? null : Duration.ofMillis(electionTimeoutMillis),
+            snapshotEvery);
     }
 }

@@ -44,7 +44,8 @@ import reactor.util.retry.Retry;
  * <p>A second client is given the server list leader-first: it loses its node with the kill and moves to the
  * next; its own appends go on (retried with the same event ids) and its live subscription, resumed on the
  * other node, delivers every position once, in order. Last, with two of the three nodes stopped, the one left
- * refuses writes with {@code UNAVAILABLE}.
+ * refuses writes with {@code UNAVAILABLE} and writes nothing; once the two are started again, writes resume and the
+ * refused append, retried with its event id, lands exactly once, at the head the minority left.
  */
 class ClusterFailoverTest {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterFailoverTest.class);
@@ -154,11 +155,35 @@ class ClusterFailoverTest {
                     cluster.kill(id);
                 }
             }
-            Throwable refused = cluster.client(last).append("minority", ExpectedRevision.ANY, EventData.json("Lost", "{}"))
+            EventData lost = EventData.of(UUID.randomUUID(), "Lost", EventData.JSON, "{}".getBytes(), null);
+            Throwable refused = cluster.client(last).append("minority", ExpectedRevision.ANY, lost)
                 .map(r -> (Throwable) null).onErrorResume(e -> Mono.just(e)).block(Duration.ofSeconds(60));
             assertThat(refused).isInstanceOf(ReelException.class);
             assertThat(((ReelException) refused).code()).isEqualTo(ErrorCode.UNAVAILABLE);
             assertThat(cluster.client(last).head().block(Duration.ofSeconds(10))).as("nothing written in the minority").isEqualTo(head);
+
+            // the majority back: writes resume, and the refused append, retried with its event id, lands once
+            for (String id : cluster.ids()) {
+                if (!id.equals(last)) {
+                    cluster.restart(id);
+                }
+            }
+            AppendResult retried = Mono.defer(() -> cluster.client(last).append("minority", ExpectedRevision.ANY, lost))
+                .retryWhen(Retry.fixedDelay(300, Duration.ofMillis(200))).block(Duration.ofSeconds(90));
+            assertThat(retried.firstPosition()).as("the minority wrote nothing: the retried append lands at the old head").isEqualTo(head);
+            AppendResult resumed = cluster.client(last).append("after", ExpectedRevision.ANY, EventData.json("Resumed", "{}"))
+                .block(Duration.ofSeconds(60));
+            assertThat(resumed.firstPosition()).isEqualTo(head + 1);
+            cluster.awaitHeads(head + 2, Duration.ofSeconds(60));
+            List<RecordedEvent> after = cluster.readAll(last);
+            assertThat(after.stream().filter(e -> e.eventId().equals(lost.eventId()))).as("the refused event, once").hasSize(1);
+            for (String id : cluster.ids()) {
+                List<RecordedEvent> log = cluster.readAll(id);
+                assertThat(log).as("read.all on node %s after the majority is back", id).hasSize(after.size());
+                for (int i = 0; i < log.size(); i++) {
+                    assertThat(log.get(i).encoded()).as("node %s position %d, byte for byte", id, i).isEqualTo(after.get(i).encoded());
+                }
+            }
         }
     }
 }

@@ -143,6 +143,21 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** Sends a signal by name ({@code STOP} freezes the process as {@code kill -STOP} does, {@code CONT} resumes it). */
+    void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

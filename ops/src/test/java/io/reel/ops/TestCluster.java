@@ -32,9 +32,17 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, ReelClient> clients = new LinkedHashMap<>();
     private final String peers;
     private String listeners = "";
+    private final List<String> flags;
+    private final java.util.Set<String> frozen = new java.util.HashSet<>();
 
     TestCluster(Path dir, String... ids) {
+        this(dir, List.of(), ids);
+    }
+
+    /** With {@code flags} added to every node's command line (e.g. {@code --snapshot-every 50}). */
+    TestCluster(Path dir, List<String> flags, String... ids) {
         this.dir = dir;
+        this.flags = List.copyOf(flags);
         StringJoiner list = new StringJoiner(",");
         for (String id : ids) {
             int port = freePort();
@@ -68,11 +76,12 @@ final class TestCluster implements AutoCloseable {
     }
 
     private ServerProcess launch(String id) {
+        List<String> args = new ArrayList<>(List.of("--node-id", id, "--peers", peers, "--election-timeout", "1000"));
         if (!listeners.isEmpty()) {
-            return ServerProcess.launch(data(id), dir.resolve("logs"), "--node-id", id, "--peers", peers, "--listeners", listeners,
-                "--election-timeout", "1000");
+            args.addAll(List.of("--listeners", listeners));
         }
-        return ServerProcess.launch(data(id), dir.resolve("logs"), "--node-id", id, "--peers", peers, "--election-timeout", "1000");
+        args.addAll(flags);
+        return ServerProcess.launch(data(id), dir.resolve("logs"), args.toArray(String[]::new));
     }
 
     private void ready(String id) {
@@ -128,10 +137,11 @@ final class TestCluster implements AutoCloseable {
         return leader[0];
     }
 
+    /** The nodes alive and not frozen. */
     List<String> running() {
         List<String> out = new ArrayList<>();
         nodes.forEach((id, node) -> {
-            if (node.isAlive()) {
+            if (node.isAlive() && !frozen.contains(id)) {
                 out.add(id);
             }
         });
@@ -145,6 +155,32 @@ final class TestCluster implements AutoCloseable {
             c.close();
         }
         nodes.get(id).kill();
+    }
+
+    /** SIGSTOP: the process stays, but answers nothing (a long GC pause, a frozen VM). */
+    void freeze(String id) {
+        frozen.add(id);
+        nodes.get(id).signal("STOP");
+    }
+
+    /** SIGCONT: a frozen node runs on from where it stood. */
+    void thaw(String id) {
+        nodes.get(id).signal("CONT");
+        frozen.remove(id);
+    }
+
+    /** Deletes a killed node's data directory: its disk is gone. */
+    void wipe(String id) {
+        if (nodes.get(id).isAlive()) {
+            throw new IllegalStateException("kill node " + id + " before wiping its data directory");
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(data(id))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts a killed node again on its data directory and waits for {@code ready}. */
@@ -164,6 +200,34 @@ final class TestCluster implements AutoCloseable {
             }
             return true;
         });
+    }
+
+    /**
+     * The first index the node's Raft log still holds (its oldest segment's start, from the file names Ratis
+     * gives them: {@code log_START-END}, {@code log_inprogress_START}), or -1 when it has none.
+     */
+    long raftLogStart(String id) {
+        long first = Long.MAX_VALUE;
+        // list names only (no walk into sm/, whose snapshots come and go while the node runs)
+        try (java.util.stream.Stream<Path> groups = java.nio.file.Files.list(data(id).resolve("raft"))) {
+            for (Path group : groups.toList()) {
+                Path current = group.resolve("current");
+                if (!java.nio.file.Files.isDirectory(current)) {
+                    continue;
+                }
+                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(current)) {
+                    for (Path p : files.toList()) {
+                        java.util.regex.Matcher m = java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?").matcher(p.getFileName().toString());
+                        if (m.matches()) {
+                            first = Math.min(first, Long.parseLong(m.group(1)));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return first == Long.MAX_VALUE ? -1 : first;
     }
 
     List<RecordedEvent> readAll(String id) {

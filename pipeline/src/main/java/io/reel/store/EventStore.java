@@ -373,6 +373,42 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Mono.fromSupplier(() -> log.head().position());
     }
 
+    // ------------------------------------------------------------------------------------------ replication
+
+    /**
+     * Replication: links or copies this log's segment files as they stand at its head into {@code dest} (sealed
+     * segments hard-linked, the active one copied up to its last whole frame), for another replica of this log
+     * to continue its own from with {@link #importLog}. Returns the head the copy holds. Blocks on file I/O:
+     * never call it on a Reactor or Netty thread.
+     */
+    public long copyLog(Path dest) {
+        checkOpen();
+        try {
+            return io.reel.store.internal.log.LogCopy.copyTo(log, dest);
+        } catch (IOException e) {
+            throw ReelException.ofIo("cannot copy the log of " + dir + " to " + dest + ": " + e, e);
+        }
+    }
+
+    /**
+     * Replication: continues this log with the records from its head up to {@code upTo} (exclusive) found in the
+     * segment files of {@code logCopy}, a copy of another replica of this log ({@link #copyLog}). The frames are
+     * written as they are, at the same positions with the same bytes, through the writer: the index, the
+     * idempotency window and live subscribers see them as appends. This log must be a prefix of the copy's.
+     * Blocks until they are written: never call it on a Reactor or Netty thread. Returns the records written.
+     *
+     * @throws ReelException {@code CORRUPTED} when the copy does not continue this log (or is damaged or
+     *                       incomplete), {@code IO_ERROR}/{@code STORAGE_FULL} when writing fails
+     */
+    public long importLog(Path logCopy, long upTo) {
+        checkOpen();
+        try {
+            return new io.reel.store.internal.writer.LogImporter(writer, settings.writerQueueBytes()).importFrames(logCopy, headPosition(), upTo);
+        } catch (IOException e) {
+            throw ReelException.ofIo("cannot import the log copy in " + logCopy + ": " + e, e);
+        }
+    }
+
     /** One past the position of the last durable record, now. */
     public long headPosition() {
         return log.head().position();

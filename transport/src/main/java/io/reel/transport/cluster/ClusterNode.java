@@ -42,12 +42,15 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,15 +75,16 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private static final int MAX_ENTRY_BYTES = 4 * 1024 * 1024;
     private static final int MAX_ENTRIES_IN_FLIGHT = 4;
     private static final int QUEUE_CAPACITY = 20_000;
-    private static final long SNAPSHOT_EVERY_ENTRIES = 20_000;
+    /** The largest Raft log segment (Ratis' default); smaller with frequent snapshots ({@link #raftSegmentBytes}). */
+    private static final long MAX_RAFT_SEGMENT_BYTES = 8L << 20;
 
     private final ClusterSettings settings;
     private final ApplyClock clock = new ApplyClock(Clock.systemUTC());
     private final RaftGroup group;
     private EventStore store;
     private ReelStateMachine stateMachine;
-    private RaftServer server;
-    private RaftClient client;
+    private volatile RaftServer server;
+    private volatile RaftClient client;
     private EntryGatherer gatherer;
     private volatile ClusterMember self;
     /** Watches this node's role and starts or stops the consumer groups on it (they run on the leader only). */
@@ -135,9 +139,17 @@ public final class ClusterNode implements Replication, AutoCloseable {
             // fewer, larger batches to the followers: the one setting that helped on a 2-core machine
             RaftServerConfigKeys.Log.Appender.setWaitTimeMin(properties, TimeDuration.valueOf(10, TimeUnit.MILLISECONDS));
             RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
-            RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, SNAPSHOT_EVERY_ENTRIES);
-            // a snapshot is an index into this node's own store, not a copy of it: never ship it to a follower
-            RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, false);
+            RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, settings.snapshotEvery());
+            // a snapshot holds a copy of the store's segments: the leader sends it to a follower that is further
+            // behind than its Raft log (or starts on an empty directory), which imports the records it lacks
+            RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
+            // purge up to the snapshot even while a follower is down: it installs the snapshot when it returns.
+            // Raft log segments of at most RAFT_SEGMENT_BYTES, so that a purge frees space soon after a snapshot
+            RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
+            RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(1024, settings.snapshotEvery()));
+            long segmentBytes = raftSegmentBytes(settings.snapshotEvery());
+            RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(segmentBytes));
+            RaftServerConfigKeys.Log.setPreallocatedSize(properties, SizeInBytes.valueOf(Math.min(segmentBytes, 4L << 20)));
             RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(properties,
                 TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
             io.micrometer.core.instrument.MeterRegistry registry = store.settings().meterRegistry();
@@ -152,13 +164,7 @@ public final class ClusterNode implements Replication, AutoCloseable {
             server = RaftServer.newBuilder().setGroup(group).setProperties(properties).setServerId(RaftPeerId.valueOf(settings.nodeId()))
                 .setStateMachine(stateMachine).setOption(RaftStorage.StartupOption.RECOVER).build();
             server.start();
-            RaftProperties clientProperties = new RaftProperties();
-            RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-            // the default policy spins without a pause while there is no leader
-            client = RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    (int) Math.max(10, settings.requestTimeout().toMillis() / 200), TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-                .build();
+            client = newClient();
             gatherer = new EntryGatherer(this::send, () -> micros(Instant.now()), MAX_WRITES_PER_ENTRY,
                 Math.min(MAX_ENTRY_BYTES, (int) Math.min(Integer.MAX_VALUE, store.settings().writerQueueBytes() / 2)),
                 MAX_ENTRIES_IN_FLIGHT, QUEUE_CAPACITY);
@@ -178,6 +184,14 @@ public final class ClusterNode implements Replication, AutoCloseable {
         LOG.info("node {} serves Raft on {} among {}", settings.nodeId(), settings.raftAddress(), group.getPeers());
     }
 
+    /**
+     * A purge removes whole closed Raft log segments only, so segments much larger than what a snapshot interval
+     * writes would keep the log long after the snapshot: about 400 bytes per entry between snapshots, 1–8 MiB.
+     */
+    static long raftSegmentBytes(long snapshotEvery) {
+        return Math.max(1L << 20, Math.min(MAX_RAFT_SEGMENT_BYTES, snapshotEvery * 400));
+    }
+
     /** {@code reel.cluster.*}: role, term, commit and apply progress, elections, writes waiting. */
     private void registerMeters(io.micrometer.core.instrument.MeterRegistry registry) {
         io.micrometer.core.instrument.Gauge.builder("reel.cluster.leader", this, n -> n.gauge(() -> division().isLeader() ? 1 : 0))
@@ -194,6 +208,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
             .description("Writes this node received that wait to be sent in an entry").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.leader.changes", stateMachine, ReelStateMachine::leaderChanges)
             .description("Leader changes this node has seen (elections)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("reel.cluster.snapshot.installs", stateMachine, ReelStateMachine::snapshotInstalls)
+            .description("Snapshots this node imported records from: sent by the leader because it was further behind than the Raft log")
+            .register(registry);
     }
 
     private double gauge(java.util.function.LongSupplier value) {
@@ -231,8 +248,55 @@ public final class ClusterNode implements Replication, AutoCloseable {
         if (entry.getWritesCount() > 0) {
             entryWrites.record(entry.getWritesCount());
         }
-        return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray())))
-            .whenComplete((r, e) -> entryLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS)).thenApply(ClusterNode::decode);
+        RaftClient c = client;
+        return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray())))
+            .whenComplete((r, e) -> {
+                entryLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                if (e != null) {
+                    renewClient(c, e);
+                }
+            }).thenApply(ClusterNode::decode);
+    }
+
+    /** A Raft client that retries with a pause (the default policy spins while there is no leader). */
+    private RaftClient newClient() {
+        RaftProperties clientProperties = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+        return RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
+            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                (int) Math.max(10, settings.requestTimeout().toMillis() / 200), TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+            .build();
+    }
+
+    /**
+     * Replaces {@code broken} once its retries ran out: Ratis then closes the client's ordered request window for
+     * good, so after a spell without a quorum every later write would fail although the cluster is back.
+     */
+    private void renewClient(RaftClient broken, Throwable error) {
+        if (!causedBy(error, RaftRetryFailureException.class) && !causedBy(error, AlreadyClosedException.class)) {
+            return;
+        }
+        synchronized (this) {
+            if (client != broken || server == null) {
+                return;
+            }
+            client = newClient();
+        }
+        LOG.info("the Raft client gave up ({}); writes go through a new one", error.toString());
+        try {
+            broken.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing the old Raft client: {}", e.toString());
+        }
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static AppendBatchResult decode(RaftClientReply reply) {
@@ -444,9 +508,13 @@ public final class ClusterNode implements Replication, AutoCloseable {
         if (groupWatch != null) {
             groupWatch.shutdownNow();
         }
-        RaftClient c = client;
-        RaftServer s = server;
-        server = null;
+        RaftClient c;
+        RaftServer s;
+        synchronized (this) {
+            c = client;
+            s = server;
+            server = null;
+        }
         try {
             if (c != null) {
                 c.close();

@@ -19,9 +19,12 @@ import java.util.Objects;
  * @param electionTimeout the shortest election timeout; the longest is twice it (1–2 s by default: shorter
  *                        timeouts flap on a loaded 2-core machine)
  * @param requestTimeout  how long a write may wait for its entry to commit before it fails with {@code UNAVAILABLE}
+ * @param snapshotEvery   Raft entries between snapshots; each snapshot lets Raft purge its log up to it, and is
+ *                        what a node further behind than the purged log installs ({@code --snapshot-every})
  */
 public record ClusterSettings(String nodeId, Map<String, String> peers, Map<String, String> listeners, Duration electionTimeout,
-                              Duration requestTimeout) {
+                              Duration requestTimeout, long snapshotEvery) {
+    public static final long DEFAULT_SNAPSHOT_EVERY = 20_000;
     public static final Duration DEFAULT_ELECTION_TIMEOUT = Duration.ofMillis(1000);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
@@ -40,6 +43,15 @@ public record ClusterSettings(String nodeId, Map<String, String> peers, Map<Stri
      * @param listeners {@code ID=HOST:PORT,…} or null
      */
     public static ClusterSettings of(String nodeId, String peers, String listeners, Duration electionTimeout) {
+        return of(nodeId, peers, listeners, electionTimeout, null);
+    }
+
+    /**
+     * As {@link #of(String, String, String, Duration)}, with {@code --snapshot-every}.
+     *
+     * @param snapshotEvery Raft entries between snapshots, or null for {@value #DEFAULT_SNAPSHOT_EVERY}
+     */
+    public static ClusterSettings of(String nodeId, String peers, String listeners, Duration electionTimeout, Long snapshotEvery) {
         if (nodeId == null || nodeId.isBlank()) {
             throw invalid("a cluster node needs --node-id, one of the ids in --peers or --listeners");
         }
@@ -61,7 +73,11 @@ public record ClusterSettings(String nodeId, Map<String, String> peers, Map<Stri
         if (timeout.toMillis() < 100 || timeout.toMillis() > 60_000) {
             throw invalid("--election-timeout " + timeout.toMillis() + " ms is outside 100–60000 ms; 1000 (the default) suits most machines");
         }
-        return new ClusterSettings(nodeId, voters, readers, timeout, DEFAULT_REQUEST_TIMEOUT.plus(timeout.multipliedBy(2)));
+        long every = snapshotEvery == null ? DEFAULT_SNAPSHOT_EVERY : snapshotEvery;
+        if (every < 10 || every > 100_000_000) {
+            throw invalid("--snapshot-every " + every + " is outside 10–100000000 entries; " + DEFAULT_SNAPSHOT_EVERY + " (the default) suits most clusters");
+        }
+        return new ClusterSettings(nodeId, voters, readers, timeout, DEFAULT_REQUEST_TIMEOUT.plus(timeout.multipliedBy(2)), every);
     }
 
     /** This node's Raft address. */

@@ -7,27 +7,21 @@ import io.reel.proto.ClusterSnapshot;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,9 +31,11 @@ import org.slf4j.LoggerFactory;
  * {@link EntryApplier}, and its outcomes go back to the submitting node as the entry's reply.
  *
  * <p><b>Snapshots</b> record the last applied term and index with the head the applied entries reached
- * ({@code ClusterSnapshot}, in Ratis' {@code sm/snapshot.TERM_INDEX} file). The store forces its own log at
- * least every {@code forceInterval}, so a snapshot names an entry applied at least two such intervals ago:
- * its records are durable, and Ratis may purge the log up to it.
+ * ({@code ClusterSnapshot}) beside a copy of the store's segment files ({@link SnapshotStorage}). The store
+ * forces its own log at least every {@code forceInterval}, so a snapshot names an entry applied at least two
+ * such intervals ago: its records are durable, and Ratis may purge the log up to it. A follower further behind
+ * than the leader's purged log is sent the leader's latest snapshot by Ratis and imports from it the records
+ * it lacks ({@link #reinitialize()}).
  */
 final class ReelStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(ReelStateMachine.class);
@@ -52,7 +48,10 @@ final class ReelStateMachine extends BaseStateMachine {
     private final ApplyClock clock;
     private final Duration forceInterval;
     private final io.micrometer.core.instrument.Timer applyDuration;
-    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final SnapshotStorage storage = new SnapshotStorage();
+    /** Set when Ratis pauses the state machine again while it loads a snapshot (guarded by this). */
+    private boolean pausedAgain;
+    private final java.util.concurrent.atomic.AtomicLong snapshotInstalls = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, ClusterMember> members = new ConcurrentHashMap<>();
     private final ArrayDeque<Applied> recent = new ArrayDeque<>();
     private volatile EntryApplier applier;
@@ -71,28 +70,77 @@ final class ReelStateMachine extends BaseStateMachine {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         reinitialize();
+        if (getLifeCycleState() == LifeCycle.State.NEW) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
     }
 
+    /**
+     * Ratis pauses the state machine before it writes a snapshot from the leader into the state machine
+     * directory, and checks that it is paused before {@link #reinitialize()}; BaseStateMachine's pause does nothing.
+     */
+    @Override
+    public synchronized void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        } else if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            // a second snapshot from the leader arrived while the first is being loaded: stay paused after loading
+            // it, or Ratis' updater finds the state machine running when it comes to load the second
+            pausedAgain = true;
+        }
+    }
+
+    /**
+     * Loads the latest snapshot: at start, and after Ratis installed one sent by the leader (this node was
+     * further behind than the leader's Raft log). When the store's head is behind the snapshot's (a node that
+     * lagged, or whose data directory was wiped), the records it lacks are imported from the snapshot's copy
+     * of the log, as they are: Raft makes this node's applied log a prefix of the leader's.
+     */
     @Override
     public void reinitialize() throws IOException {
-        SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+        SnapshotStorage.Snapshot snapshot = storage.load();
         long head = 0;
         long stamp = 0;
         if (snapshot != null) {
-            ClusterSnapshot s = ClusterSnapshot.parseFrom(Files.readAllBytes(snapshot.getFile().getPath()));
+            ClusterSnapshot s = snapshot.meta().snapshot();
             head = s.getHead();
             stamp = s.getStampMicros();
+            long storeHead = store.headPosition();
+            if (storeHead < head) {
+                long start = System.nanoTime();
+                long imported = store.importLog(snapshot.logDir(), head);
+                snapshotInstalls.incrementAndGet();
+                LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
+                    snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);
+            }
             members.clear();
             s.getMembersList().forEach(m -> members.put(m.getId(), m));
-            setLastAppliedTermIndex(snapshot.getTermIndex());
+            setLastAppliedTermIndex(snapshot.meta().termIndex());
         }
         applier = new EntryApplier(store, clock, head, stamp);
         appliedHead = head;
+        synchronized (recent) {
+            recent.clear();
+        }
+        resumeUnlessPausedAgain();
         LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
     }
 
+    /** Ratis paused the state machine to install a snapshot; it applies entries again from here, unless another came. */
+    private synchronized void resumeUnlessPausedAgain() {
+        if (pausedAgain) {
+            pausedAgain = false;
+            LOG.info("another snapshot from the leader is on its way; the state machine stays paused to load it next");
+        } else if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
     @Override
-    public SimpleStateMachineStorage getStateMachineStorage() {
+    public SnapshotStorage getStateMachineStorage() {
         return storage;
     }
 
@@ -182,29 +230,22 @@ final class ReelStateMachine extends BaseStateMachine {
                 recent.addFirst(durable);
             }
         }
-        SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
-        if (durable == null || (latest != null && latest.getIndex() >= durable.termIndex().getIndex())) {
-            return latest == null ? RaftLogIndexNone.VALUE : latest.getIndex();
+        SnapshotStorage.Snapshot latest = storage.latest();
+        long latestIndex = latest == null ? RaftLogIndexNone.VALUE : latest.meta().termIndex().getIndex();
+        if (durable == null || latestIndex >= durable.termIndex().getIndex()) {
+            return latestIndex;
         }
         TermIndex ti = durable.termIndex();
-        File file = storage.getSnapshotFile(ti.getTerm(), ti.getIndex());
         ClusterSnapshot snapshot = ClusterSnapshot.newBuilder().setHead(durable.head()).setStampMicros(durable.stamp()).addAllMembers(members.values()).build();
-        File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
-        Files.write(tmp.toPath(), snapshot.toByteArray());
-        try (var channel = java.nio.channels.FileChannel.open(tmp.toPath(), java.nio.file.StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), ti));
-        LOG.debug("snapshot at {} (head {})", ti, durable.head());
+        long start = System.nanoTime();
+        storage.write(ti, snapshot, store);
+        LOG.info("snapshot at {} (head {}) in {} ms", ti, durable.head(), (System.nanoTime() - start) / 1_000_000);
         return ti.getIndex();
     }
 
-    @Override
-    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
-        LOG.error("this node is too far behind: the leader no longer holds the Raft log from {} on; stop it, wipe its data"
-            + " directory, copy a stopped node's data directory (or a 'reel backup') into it and start it again", firstTermIndexInLog);
-        return new CompletableFuture<>();
+    /** Snapshots this node installed from the leader and imported records from. */
+    double snapshotInstalls() {
+        return snapshotInstalls.get();
     }
 
     /** Ratis' "no index" value, named. */

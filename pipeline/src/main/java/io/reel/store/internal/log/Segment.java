@@ -177,7 +177,7 @@ public final class Segment {
         return basePosition;
     }
 
-    int formatVersion() {
+    public int formatVersion() {
         return formatVersion;
     }
 

@@ -15,7 +15,7 @@ import reactor.core.publisher.MonoSink;
  * thread (limits, names); everything that depends on the log's state is decided by the writer.
  */
 public final class AppendCommand {
-    enum Kind { APPEND, SET_METADATA, SOFT_DELETE, HARD_DELETE }
+    enum Kind { APPEND, SET_METADATA, SOFT_DELETE, HARD_DELETE, IMPORT }
 
     /** Slack per frame for the varints of position and revision, whose exact size the writer decides. */
     private static final int VARINT_SLACK = 2 * 11;
@@ -42,7 +42,38 @@ public final class AppendCommand {
     AppendCommand duplicateOf;
     AppendResult result;
 
+    /* IMPORT only: one frame of another replica of this log, written verbatim (see {@link #importFrame}). */
+    final ImportedFrame imported;
+
+    /**
+     * A format-2 frame read from another replica of this log, with what the writer must learn from it: where
+     * it goes, the stream and revisions it advances, its event ids (idempotency) and, for a {@code $$} stream,
+     * the metadata it puts in force.
+     */
+    record ImportedFrame(byte[] bytes, long firstPosition, long firstRevision, int count, long timestampMicros,
+                         List<java.util.UUID> eventIds, StreamMetadata metadata) {
+    }
+
+    private AppendCommand(String stream, ImportedFrame frame) {
+        this.kind = Kind.IMPORT;
+        this.stream = stream;
+        this.streamUtf8 = stream.getBytes(StandardCharsets.UTF_8);
+        this.expected = ExpectedRevision.ANY;
+        this.events = List.of();
+        this.metadata = null;
+        this.imported = frame;
+        this.dataBytes = frame.bytes().length;
+        this.frameBytesBound = frame.bytes().length;
+        this.submittedNanos = System.nanoTime();
+    }
+
+    /** Writes {@code frame} verbatim at its position, which must be the head when the writer reaches it. */
+    static AppendCommand importFrame(String stream, ImportedFrame frame) {
+        return new AppendCommand(stream, frame);
+    }
+
     private AppendCommand(Kind kind, String stream, ExpectedRevision expected, List<EventData> events, StreamMetadata metadata) {
+        this.imported = null;
         this.kind = kind;
         this.stream = stream;
         this.expected = expected;
@@ -81,6 +112,9 @@ public final class AppendCommand {
     }
 
     int eventCount() {
+        if (kind == Kind.IMPORT) {
+            return result == null ? 0 : imported.count();
+        }
         return writtenEvents == null ? 0 : writtenEvents.size();
     }
 }

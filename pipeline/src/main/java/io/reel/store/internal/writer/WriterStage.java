@@ -340,12 +340,19 @@ public final class WriterStage {
             return;
         }
         long segmentSize = log.segmentSize();
-        batchTimestampMicros = LogFormat.micros(settings.clock().instant());
+        boolean importing = first.kind == AppendCommand.Kind.IMPORT;
+        batchTimestampMicros = importing ? first.imported.timestampMicros() : LogFormat.micros(settings.clock().instant());
         long bytes = 0;
         int frames = 0;
         int appendFrames = 0;
         AppendCommand command = first;
         while (command != null) {
+            if (importing != (command.kind == AppendCommand.Kind.IMPORT)
+                || (importing && command.imported.timestampMicros() != batchTimestampMicros)) {
+                // a batch has one commit time: imported frames keep theirs, so they never share a batch with others
+                carry = command;
+                break;
+            }
             AppendRules.Fit fit = AppendRules.fit(writeOffset, bytes, command.frameBytesBound, segmentSize, LogFormat.SEGMENT_HEADER_SIZE);
             if (fit == AppendRules.Fit.NEXT_BATCH) {
                 carry = command;
@@ -376,7 +383,7 @@ public final class WriterStage {
         int start = arena.start();
         int[] frameOffsets = new int[appendFrames];
         int[] frameStarts = new int[appendFrames];
-        long timestampMicros = commitTimestamp(batchTimestampMicros);
+        long timestampMicros = importing ? batchTimestampMicros : commitTimestamp(batchTimestampMicros);
         bytes = encode(buffer, start, frameOffsets, frameStarts, timestampMicros) - start;
         long firstPosition = nextPosition;
         long at = writeOffset;
@@ -537,8 +544,47 @@ public final class WriterStage {
                 heads.touch(target);
                 return true;
             }
+            case IMPORT -> {
+                return prepareImport(c);
+            }
             default -> throw new IllegalStateException("unknown command " + c.kind);
         }
+    }
+
+    /**
+     * An imported frame continues this log only where it stands: at the head, at the stream's next revision.
+     * The writer then learns from it what an append would have taught it (revision, metadata, event ids).
+     */
+    private boolean prepareImport(AppendCommand c) {
+        AppendCommand.ImportedFrame f = c.imported;
+        StreamHeads.StreamHead head = heads.get(c.stream);
+        long at = nextPosition + batchFrames;
+        if (f.firstPosition() != at || f.firstRevision() != head.pendingRevision + 1) {
+            fail(c, new ReelException(ErrorCode.CORRUPTED, "the imported frame of stream '" + c.stream + "' at position "
+                + f.firstPosition() + ", revision " + f.firstRevision() + " does not continue this log (head " + at + ", stream revision "
+                + head.pendingRevision + "): the source is not a replica of this log; wipe this node's data directory and let it rejoin"));
+            return false;
+        }
+        c.firstPosition = at;
+        c.firstRevision = f.firstRevision();
+        c.writtenStream = c.stream;
+        batchFrames += f.count();
+        head.pendingRevision += f.count();
+        heads.touch(head);
+        if (f.metadata() != null) {
+            StreamHeads.StreamHead target = heads.get(SystemStreams.streamOfMetadataStream(c.stream));
+            target.pendingMetadata = f.metadata();
+            heads.touch(target);
+        }
+        if (!SystemStreams.isMetadataStream(c.stream)) {
+            // as an append of these events would have: metadata changes never enter the idempotency window
+            for (int i = 0; i < f.count(); i++) {
+                recentIds.add(f.eventIds().get(i), at + i);
+            }
+        }
+        c.frameBytes = f.bytes().length;
+        c.result = new AppendResult(at, at + f.count() - 1, f.firstRevision() + f.count() - 1);
+        return true;
     }
 
     private static ReelException deleted(String stream) {
@@ -643,6 +689,15 @@ public final class WriterStage {
         int frame = 0;
         int relative = 0;
         for (AppendCommand c : batch) {
+            if (c.kind == AppendCommand.Kind.IMPORT) {
+                frameOffsets[frame] = p;
+                frameStarts[frame] = relative;
+                System.arraycopy(c.imported.bytes(), 0, buffer, p, c.frameBytes);
+                p += c.frameBytes;
+                relative += c.imported.count();
+                frame++;
+                continue;
+            }
             List<EventData> events = c.writtenEvents;
             if (events == null) {
                 continue;

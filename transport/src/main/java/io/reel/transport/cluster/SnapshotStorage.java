@@ -1,0 +1,173 @@
+package io.reel.transport.cluster;
+
+import io.reel.proto.ClusterSnapshot;
+import io.reel.store.EventStore;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's cluster snapshots in Ratis' state machine directory ({@link SnapshotLayout} has the layout). The latest
+ * one is a {@link FileListSnapshotInfo} of its metadata file and its segment files, so that Ratis' leader sends
+ * exactly these files to a follower that is further behind than its Raft log; the follower's Ratis writes them
+ * into its own state machine directory and reinitializes the state machine, which imports the records it lacks
+ * from them ({@link EventStore#importLog}).
+ *
+ * <p>Written and purged by the state machine's updater thread only; {@link #getLatestSnapshot()} is read by any.
+ */
+final class SnapshotStorage implements StateMachineStorage {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotStorage.class);
+
+    /** The latest complete snapshot: its files for Ratis, its metadata and directory for the state machine. */
+    record Snapshot(FileListSnapshotInfo info, SnapshotLayout.Meta meta, Path dir) {
+        Path logDir() {
+            return dir.resolve(SnapshotLayout.LOG_DIR);
+        }
+    }
+
+    private volatile Path smDir;
+    private volatile Snapshot latest;
+
+    @Override
+    public void init(RaftStorage raftStorage) throws IOException {
+        smDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+        Files.createDirectories(smDir);
+        load();
+    }
+
+    /** Finds the newest trustworthy snapshot on disk again (after Ratis installed one from the leader, too). */
+    Snapshot load() throws IOException {
+        latest = null;
+        if (!Files.isDirectory(smDir)) {
+            return null;
+        }
+        for (String name : SnapshotLayout.newestFirst(names())) {
+            Path dir = smDir.resolve(name);
+            TermIndex ti = SnapshotLayout.parse(name);
+            try {
+                SnapshotLayout.Meta meta = SnapshotLayout.decodeMeta(Files.readAllBytes(dir.resolve(SnapshotLayout.META_FILE)), ti);
+                latest = new Snapshot(new FileListSnapshotInfo(files(dir), ti), meta, dir);
+                return latest;
+            } catch (IllegalArgumentException | IOException e) {
+                LOG.error("snapshot {} is ignored: its {} cannot be trusted ({}); an older snapshot, or none, is used", dir,
+                    SnapshotLayout.META_FILE, e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    Snapshot latest() {
+        return latest;
+    }
+
+    @Override
+    public FileListSnapshotInfo getLatestSnapshot() {
+        Snapshot s = latest;
+        return s == null ? null : s.info();
+    }
+
+    /**
+     * Writes a snapshot of entry {@code ti}: the store's segment files as they stand now (they hold at least
+     * {@code snapshot.getHead()}, the head the entries up to {@code ti} left) and the metadata; then purges all
+     * but the {@value SnapshotLayout#KEEP} newest.
+     */
+    Snapshot write(TermIndex ti, ClusterSnapshot snapshot, EventStore store) throws IOException {
+        Path dir = smDir.resolve(SnapshotLayout.dirName(ti));
+        Path tmp = smDir.resolve(SnapshotLayout.dirName(ti) + SnapshotLayout.TMP_SUFFIX);
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        long copied = store.copyLog(tmp.resolve(SnapshotLayout.LOG_DIR));
+        if (copied < snapshot.getHead()) {
+            throw new IOException("the store's head " + copied + " is behind the snapshot's head " + snapshot.getHead());
+        }
+        Path meta = tmp.resolve(SnapshotLayout.META_FILE);
+        Files.write(meta, SnapshotLayout.encodeMeta(new SnapshotLayout.Meta(ti, snapshot)));
+        force(meta);
+        force(tmp);
+        deleteTree(dir);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        force(smDir);
+        latest = new Snapshot(new FileListSnapshotInfo(files(dir), ti), new SnapshotLayout.Meta(ti, snapshot), dir);
+        purge(SnapshotLayout.KEEP);
+        return latest;
+    }
+
+    @Override
+    public void format() {
+        // nothing to prepare: snapshot directories are created as they are written
+    }
+
+    @Override
+    public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
+        purge(Math.max(SnapshotLayout.KEEP, policy == null ? 0 : policy.getNumSnapshotsRetained()));
+    }
+
+    private void purge(int keep) throws IOException {
+        for (String name : SnapshotLayout.toPurge(names(), keep)) {
+            deleteTree(smDir.resolve(name));
+            LOG.debug("purged snapshot {}", name);
+        }
+    }
+
+    private List<String> names() throws IOException {
+        try (Stream<Path> list = Files.list(smDir)) {
+            return list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    /** The files Ratis sends: the metadata first, then the segments in position order. */
+    private static List<FileInfo> files(Path dir) throws IOException {
+        List<FileInfo> out = new ArrayList<>();
+        out.add(new FileInfo(dir.resolve(SnapshotLayout.META_FILE), null));
+        Path log = dir.resolve(SnapshotLayout.LOG_DIR);
+        if (Files.isDirectory(log)) {
+            try (Stream<Path> segments = Files.list(log)) {
+                segments.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().forEach(p -> out.add(new FileInfo(p, null)));
+            }
+        }
+        return out;
+    }
+
+    private static void force(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+}
