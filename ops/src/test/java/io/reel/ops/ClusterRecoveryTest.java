@@ -54,9 +54,14 @@ class ClusterRecoveryTest {
                 await().atMost(Duration.ofSeconds(60)).until(() -> load.acks.size() >= 100);
                 cluster.kill(victim);
                 cluster.wipe(victim);
+                // made while the victim is away, and purged from the others' Raft logs below: only the snapshot can
+                // bring the victim this group
+                cluster.client(leader).groups().create(io.reel.store.groups.GroupOptions.named("while-away").fromStart())
+                    .block(Duration.ofSeconds(60));
+                long created = cluster.client(leader).clusterInfo().block(Duration.ofSeconds(30)).getCommitIndex();
                 // the others snapshot and purge their Raft logs past what the victim would replay from
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> others.stream().allMatch(id -> cluster.raftLogStart(id) > 0));
+                    .until(() -> others.stream().allMatch(id -> cluster.raftLogStart(id) > created));
                 LOG.info("Raft logs now start at {} and {}; {} appends acknowledged", cluster.raftLogStart(others.get(0)),
                     cluster.raftLogStart(others.get(1)), load.acks.size());
                 int beforeRestart = load.acks.size();
@@ -73,6 +78,9 @@ class ClusterRecoveryTest {
             }
             assertThat(cluster.node(victim).stderr()).as("the victim's log says it imported records from a snapshot")
                 .contains("from snapshot");
+            assertThat(cluster.client(victim).groups().list().block(Duration.ofSeconds(30)))
+                .as("the group created while the victim was away came with the snapshot")
+                .extracting(io.reel.store.groups.GroupStatus::name).containsExactly("while-away");
             assertOneLog(cluster, head, load.acks);
         }
     }

@@ -229,9 +229,7 @@ public final class ConsumerGroups {
      * change onto its own result, which changes nothing.
      */
     public void apply(GroupChange change, long head, long sequence) {
-        if (!replicated) {
-            throw new IllegalStateException("a standalone store's groups are not replicated: open it with StoreSettings.replicatedGroups(true)");
-        }
+        requireReplicated();
         synchronized (groups) {
             if (sequence <= appliedSequence) {
                 throw new ReelException(ErrorCode.UNAVAILABLE, "this group change was applied before the node restarted; send it"
@@ -246,6 +244,46 @@ public final class ConsumerGroups {
                 throw rejected;
             }
             applied(sequence);
+        }
+    }
+
+    /**
+     * Cluster only: writes the replicated group files and the sequence of the last change applied here into
+     * {@code target}, for a snapshot of this node's state machine (called between two applied entries).
+     */
+    public void copyReplicatedState(java.nio.file.Path target) {
+        requireReplicated();
+        synchronized (groups) {
+            CheckpointStore to = CheckpointStore.open(target);
+            for (String name : states.names()) {
+                states.load(name).ifPresent(c -> to.save(c.name(), c.position(), c.state()));
+            }
+            CheckpointStore.open(target.resolve(".applied")).save(APPLIED, appliedSequence, null);
+        }
+    }
+
+    /**
+     * Cluster only: replaces this node's group files with those {@link #copyReplicatedState} wrote into
+     * {@code source}: a node that installed the leader's snapshot no longer has the entries that made them.
+     * The node is not leading then, so no group is running.
+     */
+    public void restoreReplicatedState(java.nio.file.Path source) {
+        requireReplicated();
+        synchronized (groups) {
+            CheckpointStore from = CheckpointStore.open(source);
+            for (String name : states.names()) {
+                states.delete(name);
+            }
+            for (String name : from.names()) {
+                from.load(name).ifPresent(c -> states.save(c.name(), c.position(), c.state()));
+            }
+            applied(CheckpointStore.open(source.resolve(".applied")).load(APPLIED).map(CheckpointStore.Checkpoint::position).orElse(-1L));
+        }
+    }
+
+    private void requireReplicated() {
+        if (!replicated) {
+            throw new IllegalStateException("a standalone store's groups are not replicated: open it with StoreSettings.replicatedGroups(true)");
         }
     }
 

@@ -111,6 +111,9 @@ final class ReelStateMachine extends BaseStateMachine {
             if (storeHead < head) {
                 long start = System.nanoTime();
                 long imported = store.importLog(snapshot.logDir(), head);
+                if (store.settings().replicatedGroups() && java.nio.file.Files.isDirectory(snapshot.groupsDir())) {
+                    store.groups().restoreReplicatedState(snapshot.groupsDir());
+                }
                 snapshotInstalls.incrementAndGet();
                 LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
                     snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);

@@ -13,8 +13,9 @@ import org.apache.ratis.server.protocol.TermIndex;
  * purge removes, and the byte layout of their metadata file. No I/O (see {@link SnapshotStorage}).
  *
  * <p>A snapshot is a directory {@code snapshot-TERM-INDEX} in Ratis' state machine directory, holding
- * {@value #META_FILE} and {@code log/}, a copy of the store's segment files up to at least the snapshot's head
- * (sealed segments hard-linked, the active one copied). It is written as {@code snapshot-TERM-INDEX.tmp} and
+ * {@value #META_FILE}, {@code log/}, a copy of the store's segment files up to at least the snapshot's head
+ * (sealed segments hard-linked, the active one copied), and {@code groups/}, the replicated consumer groups' files
+ * with the sequence of the last group change applied ({@code groups/.applied/}). It is written as {@code snapshot-TERM-INDEX.tmp} and
  * renamed once complete, so a directory without the suffix is whole.
  *
  * <p>{@value #META_FILE}, big-endian:
@@ -35,6 +36,7 @@ final class SnapshotLayout {
     static final String TMP_SUFFIX = ".tmp";
     static final String META_FILE = "snapshot.meta";
     static final String LOG_DIR = "log";
+    static final String GROUPS_DIR = "groups";
     /** Snapshots kept on disk: the newest may be being sent to a follower while the next one is written. */
     static final int KEEP = 2;
     private static final int MAGIC = 0x52534E50;

@@ -40,6 +40,11 @@ final class SnapshotStorage implements StateMachineStorage {
         Path logDir() {
             return dir.resolve(SnapshotLayout.LOG_DIR);
         }
+
+        /** The replicated consumer groups' files; absent in a snapshot of a node without groups. */
+        Path groupsDir() {
+            return dir.resolve(SnapshotLayout.GROUPS_DIR);
+        }
     }
 
     private volatile Path smDir;
@@ -97,6 +102,9 @@ final class SnapshotStorage implements StateMachineStorage {
         if (copied < snapshot.getHead()) {
             throw new IOException("the store's head " + copied + " is behind the snapshot's head " + snapshot.getHead());
         }
+        if (store.settings().replicatedGroups()) {
+            store.groups().copyReplicatedState(tmp.resolve(SnapshotLayout.GROUPS_DIR));
+        }
         Path meta = tmp.resolve(SnapshotLayout.META_FILE);
         Files.write(meta, SnapshotLayout.encodeMeta(new SnapshotLayout.Meta(ti, snapshot)));
         force(meta);
@@ -140,6 +148,12 @@ final class SnapshotStorage implements StateMachineStorage {
         if (Files.isDirectory(log)) {
             try (Stream<Path> segments = Files.list(log)) {
                 segments.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().forEach(p -> out.add(new FileInfo(p, null)));
+            }
+        }
+        Path groups = dir.resolve(SnapshotLayout.GROUPS_DIR);
+        if (Files.isDirectory(groups)) {
+            try (Stream<Path> files = Files.walk(groups)) {
+                files.filter(Files::isRegularFile).sorted().forEach(p -> out.add(new FileInfo(p, null)));
             }
         }
         return out;
