@@ -35,7 +35,21 @@ public final class ReelCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        commonPoolOfTwoAtLeast();
         System.exit(execute(args));
+    }
+
+    /**
+     * On a machine with fewer than three cores the JDK's common pool has one thread or none, and CompletableFuture's
+     * async steps then run on a new thread each: Ratis' append path takes such steps per entry, so a cluster node
+     * started about 75 threads a second under load and spent a third of a core compiling for them. Must run before
+     * anything touches the common pool; an explicit {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism} wins.
+     */
+    static void commonPoolOfTwoAtLeast() {
+        String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() < 3) {
+            System.setProperty(key, "2");
+        }
     }
 
     /** Runs the command line and returns its exit code (the tests call this in process). */
