@@ -17,14 +17,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,25 +108,11 @@ class ClusterFailoverTest {
             }
             cluster.restart(leader);
             // appends in flight when the load stopped may still land: wait until the head stands still
-            AtomicLong settled = new AtomicLong(-1);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-                long now = cluster.client(follower).head().block(Duration.ofSeconds(10));
-                return settled.getAndSet(now) == now;
-            });
-            long head = settled.get();
+            long head = ClusterRecoveryTest.settledHead(cluster, follower);
             cluster.awaitHeads(head, Duration.ofSeconds(90));
-            List<RecordedEvent> reference = cluster.readAll(follower);
-            assertThat(reference).hasSize((int) head);
-            Set<UUID> ids = new HashSet<>();
-            for (int i = 0; i < reference.size(); i++) {
-                RecordedEvent e = reference.get(i);
-                assertThat(e.position()).as("positions are dense").isEqualTo(i);
-                assertThat(ids.add(e.eventId())).as("event %s is in the log once", e.eventId()).isTrue();
-            }
-            acknowledged.forEach((position, id) -> assertThat(reference.get((int) (long) position).eventId())
-                .as("the event acknowledged at %d", position).isEqualTo(id));
-            roamingAcks.forEach((position, id) -> assertThat(reference.get((int) (long) position).eventId())
-                .as("the roaming client's event acknowledged at %d", position).isEqualTo(id));
+            Map<Long, UUID> allAcks = new java.util.HashMap<>(acknowledged);
+            allAcks.putAll(roamingAcks);
+            ClusterRecoveryTest.assertOneLog(cluster, head, allAcks);
             await().atMost(Duration.ofSeconds(60)).until(() -> seen.size() >= head);
             subscription.dispose();
             List<Long> delivered = new ArrayList<>(seen);
@@ -139,14 +122,6 @@ class ClusterFailoverTest {
             roaming.close();
             LOG.info("every node holds the same {} events; the roaming client had {} appends acknowledged and its subscription saw {} events",
                 head, roamingAcks.size(), delivered.size());
-            for (String id : cluster.ids()) {
-                List<RecordedEvent> log = cluster.readAll(id);
-                assertThat(log).as("read.all on node %s", id).hasSize(reference.size());
-                for (int i = 0; i < log.size(); i++) {
-                    assertThat(log.get(i).eventId()).as("node %s position %d", id, i).isEqualTo(reference.get(i).eventId());
-                    assertThat(log.get(i).encoded()).as("node %s position %d, byte for byte", id, i).isEqualTo(reference.get(i).encoded());
-                }
-            }
 
             // a minority: with two of three nodes stopped, the one left takes no write
             String last = cluster.ids().get(0);
