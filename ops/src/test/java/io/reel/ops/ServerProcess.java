@@ -51,6 +51,18 @@ final class ServerProcess implements AutoCloseable {
     }
 
     private static ServerProcess launch(Map<String, String> env, Path data, Path logs, String... extra) {
+        return launch(env, null, data, logs, extra);
+    }
+
+    /**
+     * As {@link #launch(Path, Path, String...)}, run in {@code workDir} with {@code data} given relative to it, as a
+     * user who types {@code --data data-a} does (cluster snapshots once broke on relative paths).
+     */
+    static ServerProcess launchIn(Path workDir, Path data, Path logs, String... extra) {
+        return launch(Map.of(), workDir, workDir.relativize(data), logs, extra);
+    }
+
+    private static ServerProcess launch(Map<String, String> env, Path workDir, Path data, Path logs, String... extra) {
         try {
             Files.createDirectories(logs);
             Path out = Files.createTempFile(logs, "server", ".out");
@@ -61,6 +73,9 @@ final class ServerProcess implements AutoCloseable {
             command.addAll(List.of(extra));
             ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
             builder.environment().putAll(env);
+            if (workDir != null) {
+                builder.directory(workDir.toFile());
+            }
             return new ServerProcess(builder.start(), out, err);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -81,7 +81,7 @@ final class TestCluster implements AutoCloseable {
             args.addAll(List.of("--listeners", listeners));
         }
         args.addAll(flags);
-        return ServerProcess.launch(data(id), dir.resolve("logs"), args.toArray(String[]::new));
+        return ServerProcess.launchIn(dir, data(id), dir.resolve("logs"), args.toArray(String[]::new));
     }
 
     private void ready(String id) {

@@ -264,12 +264,17 @@ public final class ConsumerGroups {
 
     /**
      * Cluster only: replaces this node's group files with those {@link #copyReplicatedState} wrote into
-     * {@code source}: a node that installed the leader's snapshot no longer has the entries that made them.
-     * The node is not leading then, so no group is running.
+     * {@code source}, when they hold later changes than this node applied (a node that installed the leader's
+     * snapshot no longer has the entries that made them); returns whether it did. The node is not leading then, so
+     * no group is running. The sequence is written last: a crash in between restores again at the next start.
      */
-    public void restoreReplicatedState(java.nio.file.Path source) {
+    public boolean restoreReplicatedState(java.nio.file.Path source) {
         requireReplicated();
         synchronized (groups) {
+            long sequence = CheckpointStore.open(source.resolve(".applied")).load(APPLIED).map(CheckpointStore.Checkpoint::position).orElse(-1L);
+            if (sequence <= appliedSequence) {
+                return false;
+            }
             CheckpointStore from = CheckpointStore.open(source);
             for (String name : states.names()) {
                 states.delete(name);
@@ -277,7 +282,8 @@ public final class ConsumerGroups {
             for (String name : from.names()) {
                 from.load(name).ifPresent(c -> states.save(c.name(), c.position(), c.state()));
             }
-            applied(CheckpointStore.open(source.resolve(".applied")).load(APPLIED).map(CheckpointStore.Checkpoint::position).orElse(-1L));
+            applied(sequence);
+            return true;
         }
     }
 

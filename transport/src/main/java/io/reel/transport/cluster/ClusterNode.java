@@ -290,11 +290,16 @@ public final class ClusterNode implements Replication, AutoCloseable {
             client = newClient();
         }
         LOG.info("the Raft client gave up ({}); writes go through a new one", error.toString());
-        try {
-            broken.close();
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("closing the old Raft client: {}", e.toString());
-        }
+        // not on this thread: it is Ratis' (a timer or gRPC thread), and closing waits for the client's channels
+        Thread closer = new Thread(() -> {
+            try {
+                broken.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("closing the old Raft client: {}", e.toString());
+            }
+        }, "reel-raft-client-close");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {

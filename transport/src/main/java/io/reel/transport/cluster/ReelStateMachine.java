@@ -8,6 +8,7 @@ import io.reel.store.ErrorCode;
 import io.reel.store.EventStore;
 import io.reel.store.ReelException;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -49,8 +50,6 @@ final class ReelStateMachine extends BaseStateMachine {
     private final Duration forceInterval;
     private final io.micrometer.core.instrument.Timer applyDuration;
     private final SnapshotStorage storage = new SnapshotStorage();
-    /** Set when Ratis pauses the state machine again while it loads a snapshot (guarded by this). */
-    private boolean pausedAgain;
     private final java.util.concurrent.atomic.AtomicLong snapshotInstalls = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, ClusterMember> members = new ConcurrentHashMap<>();
     private final ArrayDeque<Applied> recent = new ArrayDeque<>();
@@ -77,18 +76,17 @@ final class ReelStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Ratis pauses the state machine before it writes a snapshot from the leader into the state machine
-     * directory, and checks that it is paused before {@link #reinitialize()}; BaseStateMachine's pause does nothing.
+     * Ratis (3.2.2) pauses the state machine for every chunk of a snapshot it receives from the leader, and its
+     * updater checks that it is paused before {@link #reinitialize()}; BaseStateMachine's pause does nothing.
+     * Once paused, the state machine stays paused: nothing else in Ratis reads the state, and a second snapshot
+     * whose chunks arrive while the first is being loaded must find it paused when its own reload comes (resuming
+     * after the first made Ratis' updater fail its check and close the server).
      */
     @Override
     public synchronized void pause() {
         if (getLifeCycleState() == LifeCycle.State.RUNNING) {
             getLifeCycle().transition(LifeCycle.State.PAUSING);
             getLifeCycle().transition(LifeCycle.State.PAUSED);
-        } else if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-            // a second snapshot from the leader arrived while the first is being loaded: stay paused after loading
-            // it, or Ratis' updater finds the state machine running when it comes to load the second
-            pausedAgain = true;
         }
     }
 
@@ -108,15 +106,25 @@ final class ReelStateMachine extends BaseStateMachine {
             head = s.getHead();
             stamp = s.getStampMicros();
             long storeHead = store.headPosition();
-            if (storeHead < head) {
-                long start = System.nanoTime();
-                long imported = store.importLog(snapshot.logDir(), head);
-                if (store.settings().replicatedGroups() && java.nio.file.Files.isDirectory(snapshot.groupsDir())) {
-                    store.groups().restoreReplicatedState(snapshot.groupsDir());
+            boolean groups = store.settings().replicatedGroups() && java.nio.file.Files.isDirectory(snapshot.groupsDir());
+            if (storeHead < head || groups) {
+                // the leader may send a newer snapshot while this one loads, and Ratis then replaces the whole state
+                // machine directory: read this one from hard links of its own
+                Path staged = storage.stage(snapshot);
+                try {
+                    if (storeHead < head) {
+                        long start = System.nanoTime();
+                        long imported = store.importLog(staged.resolve(SnapshotLayout.LOG_DIR), head);
+                        snapshotInstalls.incrementAndGet();
+                        LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
+                            snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);
+                    }
+                    if (groups && store.groups().restoreReplicatedState(staged.resolve(SnapshotLayout.GROUPS_DIR))) {
+                        LOG.info("consumer groups taken from snapshot {}", snapshot.meta().termIndex());
+                    }
+                } finally {
+                    storage.unstage(staged);
                 }
-                snapshotInstalls.incrementAndGet();
-                LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
-                    snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);
             }
             members.clear();
             s.getMembersList().forEach(m -> members.put(m.getId(), m));
@@ -127,19 +135,7 @@ final class ReelStateMachine extends BaseStateMachine {
         synchronized (recent) {
             recent.clear();
         }
-        resumeUnlessPausedAgain();
         LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
-    }
-
-    /** Ratis paused the state machine to install a snapshot; it applies entries again from here, unless another came. */
-    private synchronized void resumeUnlessPausedAgain() {
-        if (pausedAgain) {
-            pausedAgain = false;
-            LOG.info("another snapshot from the leader is on its way; the state machine stays paused to load it next");
-        } else if (getLifeCycleState() == LifeCycle.State.PAUSED) {
-            getLifeCycle().transition(LifeCycle.State.STARTING);
-            getLifeCycle().transition(LifeCycle.State.RUNNING);
-        }
     }
 
     @Override

@@ -47,12 +47,17 @@ final class SnapshotStorage implements StateMachineStorage {
         }
     }
 
+    /** Beside Ratis' {@code sm/}: where a snapshot being loaded is read from. */
+    private static final String STAGING_DIR = "reel-snapshot-staging";
+
     private volatile Path smDir;
     private volatile Snapshot latest;
 
     @Override
     public void init(RaftStorage raftStorage) throws IOException {
-        smDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+        // absolute: Ratis sends a snapshot's files by their paths relative to this directory only when they are
+        // absolute, and a follower refuses a relative one (`--data reel-data` would never rejoin)
+        smDir = raftStorage.getStorageDir().getStateMachineDir().toPath().toAbsolutePath();
         Files.createDirectories(smDir);
         load();
     }
@@ -115,6 +120,35 @@ final class SnapshotStorage implements StateMachineStorage {
         latest = new Snapshot(new FileListSnapshotInfo(files(dir), ti), new SnapshotLayout.Meta(ti, snapshot), dir);
         purge(SnapshotLayout.KEEP);
         return latest;
+    }
+
+    /**
+     * Hard links (copies where links fail) of {@code snapshot}'s log and group files in a directory beside the
+     * state machine directory, which Ratis replaces whole when the next snapshot from the leader arrives.
+     */
+    Path stage(Snapshot snapshot) throws IOException {
+        Path staged = smDir.resolveSibling(STAGING_DIR);
+        deleteTree(staged);
+        try (Stream<Path> files = Files.walk(snapshot.dir())) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Path target = staged.resolve(snapshot.dir().relativize(file).toString());
+                Files.createDirectories(target.getParent());
+                try {
+                    Files.createLink(target, file);
+                } catch (UnsupportedOperationException | IOException e) {
+                    Files.copy(file, target);
+                }
+            }
+        }
+        return staged;
+    }
+
+    void unstage(Path staged) {
+        try {
+            deleteTree(staged);
+        } catch (IOException e) {
+            LOG.warn("cannot delete {} (it is deleted at the next snapshot load): {}", staged, e.toString());
+        }
     }
 
     @Override
