@@ -94,7 +94,8 @@ final class ReelStateMachine extends BaseStateMachine {
      * Loads the latest snapshot: at start, and after Ratis installed one sent by the leader (this node was
      * further behind than the leader's Raft log). When the store's head is behind the snapshot's (a node that
      * lagged, or whose data directory was wiped), the records it lacks are imported from the snapshot's copy
-     * of the log, as they are: Raft makes this node's applied log a prefix of the leader's.
+     * of the log, as they are: Raft makes this node's applied log a prefix of the leader's. The replicated
+     * consumer groups are taken from the snapshot when its last group change is later than this node's.
      */
     @Override
     public void reinitialize() throws IOException {
