@@ -89,6 +89,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private volatile ClusterMember self;
     /** Watches this node's role and starts or stops the consumer groups on it (they run on the leader only). */
     private java.util.concurrent.ScheduledExecutorService groupWatch;
+    /** How long a leader's appender may send nothing to a follower before it is taken for dead (see watchAppenders). */
+    private static final Duration APPENDER_SILENCE = Duration.ofSeconds(15);
+    private volatile long lastHandOffNanos = System.nanoTime() - Duration.ofMinutes(5).toNanos();
     private boolean leadingGroups;
     /** From an entry's submission to its reply: replication, a majority's forced Raft log, the leader's apply. */
     private io.micrometer.core.instrument.Timer entryLatency;
@@ -183,6 +186,7 @@ public final class ClusterNode implements Replication, AutoCloseable {
                 return t;
             });
             groupWatch.scheduleWithFixedDelay(this::watchGroups, 200, 200, TimeUnit.MILLISECONDS);
+            groupWatch.scheduleWithFixedDelay(this::watchAppenders, 1, 1, TimeUnit.SECONDS);
         } catch (IOException e) {
             close();
             throw new ReelException(ErrorCode.IO_ERROR, "cannot start the Raft server of node '" + settings.nodeId() + "' on "
@@ -362,6 +366,46 @@ public final class ClusterNode implements Replication, AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.warn("cannot check this node's role for the consumer groups: {}", e.toString());
+        }
+    }
+
+    /**
+     * Works around a Ratis 3.2.2 race: when a follower that was wiped answers with INCONSISTENCY while the leader's
+     * log no longer holds the index it falls back to, the leader's appender for it dies ("Log entry not found") and
+     * is not restarted, so that follower hears nothing until the leader changes. A live appender sends to its
+     * follower at least every few seconds, even to a dead one (it backs off to 5 s); one silent for longer has
+     * died, and this leader hands leadership to a follower it does reach, whose appenders start afresh.
+     */
+    private void watchAppenders() {
+        try {
+            RaftServer s = server;
+            if (s == null || System.nanoTime() - lastHandOffNanos < APPENDER_SILENCE.toNanos() * 2) {
+                return;
+            }
+            DivisionInfo info = s.getDivision(GROUP).getInfo();
+            RoleInfoProto role = info.getRoleInfoProto();
+            if (!info.isLeader() || !role.hasLeaderInfo()) {
+                return;
+            }
+            String silent = null;
+            String reached = null;
+            for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+                String id = follower.getId().getId().toStringUtf8();
+                RaftPeer peer = group.getPeer(RaftPeerId.valueOf(id));
+                if (follower.getLastRpcElapsedTimeMs() > APPENDER_SILENCE.toMillis()) {
+                    silent = id;
+                } else if (peer != null && peer.getStartupRole() != RaftPeerRole.LISTENER) {
+                    reached = id;
+                }
+            }
+            if (silent != null && reached != null) {
+                lastHandOffNanos = System.nanoTime();
+                LOG.warn("this leader has sent nothing to node {} for over {} s (its Raft appender stopped); handing leadership to"
+                    + " node {} so that a new leader's appenders reach it", silent, APPENDER_SILENCE.toSeconds(), reached);
+                client.admin().transferLeadership(RaftPeerId.valueOf(reached), 10_000);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("handing leadership over failed: {}", e.toString());
         }
     }
 

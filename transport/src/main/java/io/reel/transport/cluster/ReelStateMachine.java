@@ -100,43 +100,55 @@ final class ReelStateMachine extends BaseStateMachine {
     @Override
     public void reinitialize() throws IOException {
         SnapshotStorage.Snapshot snapshot = storage.load();
-        long head = 0;
-        long stamp = 0;
         if (snapshot != null) {
-            ClusterSnapshot s = snapshot.meta().snapshot();
-            head = s.getHead();
-            stamp = s.getStampMicros();
-            long storeHead = store.headPosition();
-            boolean groups = store.settings().replicatedGroups() && java.nio.file.Files.isDirectory(snapshot.groupsDir());
-            if (storeHead < head || groups) {
-                // the leader may send a newer snapshot while this one loads, and Ratis then replaces the whole state
-                // machine directory: read this one from hard links of its own
-                Path staged = storage.stage(snapshot);
-                try {
-                    if (storeHead < head) {
-                        long start = System.nanoTime();
-                        long imported = store.importLog(staged.resolve(SnapshotLayout.LOG_DIR), head);
-                        snapshotInstalls.incrementAndGet();
-                        LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
-                            snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);
-                    }
-                    if (groups && store.groups().restoreReplicatedState(staged.resolve(SnapshotLayout.GROUPS_DIR))) {
-                        LOG.info("consumer groups taken from snapshot {}", snapshot.meta().termIndex());
-                    }
-                } finally {
-                    storage.unstage(staged);
-                }
+            load(snapshot);
+            // Ratis may finish installing a newer snapshot from the leader while this one loads, and its updater then
+            // misses that reload (it marks itself running when this one ends) and waits for entries the newer
+            // snapshot replaced: load the newest one before returning
+            for (SnapshotStorage.Snapshot newer = storage.newerThan(snapshot.meta().termIndex().getIndex()); newer != null;
+                newer = storage.newerThan(snapshot.meta().termIndex().getIndex())) {
+                LOG.info("a newer snapshot {} arrived while {} loaded; loading it too", newer.meta().termIndex(), snapshot.meta().termIndex());
+                snapshot = newer;
+                load(snapshot);
             }
-            members.clear();
-            s.getMembersList().forEach(m -> members.put(m.getId(), m));
-            setLastAppliedTermIndex(snapshot.meta().termIndex());
         }
+        long head = snapshot == null ? 0 : snapshot.meta().snapshot().getHead();
+        long stamp = snapshot == null ? 0 : snapshot.meta().snapshot().getStampMicros();
         applier = new EntryApplier(store, clock, head, stamp);
         appliedHead = head;
         synchronized (recent) {
             recent.clear();
         }
         LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
+    }
+
+    private void load(SnapshotStorage.Snapshot snapshot) throws IOException {
+        ClusterSnapshot s = snapshot.meta().snapshot();
+        long head = s.getHead();
+        long storeHead = store.headPosition();
+        boolean groups = store.settings().replicatedGroups() && java.nio.file.Files.isDirectory(snapshot.groupsDir());
+        if (storeHead < head || groups) {
+            // the leader may send a newer snapshot while this one loads, and Ratis then replaces the whole state
+            // machine directory: read this one from hard links of its own
+            Path staged = storage.stage(snapshot);
+            try {
+                if (storeHead < head) {
+                    long start = System.nanoTime();
+                    long imported = store.importLog(staged.resolve(SnapshotLayout.LOG_DIR), head);
+                    snapshotInstalls.incrementAndGet();
+                    LOG.info("imported {} records (positions {} to {}) from snapshot {} in {} ms", imported, storeHead, head - 1,
+                        snapshot.meta().termIndex(), (System.nanoTime() - start) / 1_000_000);
+                }
+                if (groups && store.groups().restoreReplicatedState(staged.resolve(SnapshotLayout.GROUPS_DIR))) {
+                    LOG.info("consumer groups taken from snapshot {}", snapshot.meta().termIndex());
+                }
+            } finally {
+                storage.unstage(staged);
+            }
+        }
+        members.clear();
+        s.getMembersList().forEach(m -> members.put(m.getId(), m));
+        setLastAppliedTermIndex(snapshot.meta().termIndex());
     }
 
     @Override

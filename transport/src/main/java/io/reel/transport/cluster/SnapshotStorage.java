@@ -64,17 +64,39 @@ final class SnapshotStorage implements StateMachineStorage {
 
     /** Finds the newest trustworthy snapshot on disk again (after Ratis installed one from the leader, too). */
     Snapshot load() throws IOException {
-        latest = null;
+        latest = scan();
+        return latest;
+    }
+
+    /**
+     * The newest trustworthy snapshot on disk when it is later than entry {@code index} (made the latest), else
+     * null and the latest unchanged: also while Ratis has moved the directory aside to put a new one in place.
+     */
+    Snapshot newerThan(long index) throws IOException {
+        Snapshot found = scan();
+        if (found == null || found.meta().termIndex().getIndex() <= index) {
+            return null;
+        }
+        latest = found;
+        return found;
+    }
+
+    private Snapshot scan() throws IOException {
         if (!Files.isDirectory(smDir)) {
             return null;
         }
-        for (String name : SnapshotLayout.newestFirst(names())) {
+        List<String> names;
+        try {
+            names = names();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+        for (String name : SnapshotLayout.newestFirst(names)) {
             Path dir = smDir.resolve(name);
             TermIndex ti = SnapshotLayout.parse(name);
             try {
                 SnapshotLayout.Meta meta = SnapshotLayout.decodeMeta(Files.readAllBytes(dir.resolve(SnapshotLayout.META_FILE)), ti);
-                latest = new Snapshot(new FileListSnapshotInfo(files(dir), ti), meta, dir);
-                return latest;
+                return new Snapshot(new FileListSnapshotInfo(files(dir), ti), meta, dir);
             } catch (IllegalArgumentException | IOException e) {
                 LOG.error("snapshot {} is ignored: its {} cannot be trusted ({}); an older snapshot, or none, is used", dir,
                     SnapshotLayout.META_FILE, e.getMessage());
