@@ -87,7 +87,10 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private volatile RaftClient client;
     private EntryGatherer gatherer;
     private volatile ClusterMember self;
-    /** Watches this node's role and starts or stops the consumer groups on it (they run on the leader only). */
+    /**
+     * Watches this node's role and starts or stops the consumer groups on it (they run on the leader only), and, on
+     * the leader, its Raft appenders ({@link #watchAppenders}).
+     */
     private java.util.concurrent.ScheduledExecutorService groupWatch;
     /** How long a leader's appender may send nothing to a follower before it is taken for dead (see watchAppenders). */
     private static final Duration APPENDER_SILENCE = Duration.ofSeconds(15);

@@ -145,8 +145,9 @@ final class SnapshotStorage implements StateMachineStorage {
     }
 
     /**
-     * Hard links (copies where links fail) of {@code snapshot}'s log and group files in a directory beside the
-     * state machine directory, which Ratis replaces whole when the next snapshot from the leader arrives.
+     * Hard links of {@code snapshot}'s files in a directory beside the state machine directory (the same file
+     * system, so linking cannot fail for lack of support), which Ratis replaces whole when the next snapshot from
+     * the leader arrives.
      */
     Path stage(Snapshot snapshot) throws IOException {
         Path staged = smDir.resolveSibling(STAGING_DIR);
@@ -155,11 +156,7 @@ final class SnapshotStorage implements StateMachineStorage {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
                 Path target = staged.resolve(snapshot.dir().relativize(file).toString());
                 Files.createDirectories(target.getParent());
-                try {
-                    Files.createLink(target, file);
-                } catch (UnsupportedOperationException | IOException e) {
-                    Files.copy(file, target);
-                }
+                Files.createLink(target, file);
             }
         }
         return staged;
