@@ -8,6 +8,7 @@ import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
 import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.internal.AppendEncoding;
 import io.reel.transport.internal.Route;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,15 +72,19 @@ final class AppendCoalescer {
         final java.util.Set<String> streams = new java.util.HashSet<>();
     }
 
-    /** One append waiting for its outcome. */
+    /** One append waiting for its outcome: encoded (protobuf), or as a message (JSON). */
     private static final class Pending {
+        final String stream;
+        final byte[] encoded;
         final AppendRequest request;
         final MonoSink<AppendResult> sink;
         final int bytes;
         final long deadlineNanos;
         volatile boolean cancelled;
 
-        Pending(AppendRequest request, MonoSink<AppendResult> sink, int bytes, long deadlineNanos) {
+        Pending(String stream, byte[] encoded, AppendRequest request, MonoSink<AppendResult> sink, int bytes, long deadlineNanos) {
+            this.stream = stream;
+            this.encoded = encoded;
             this.request = request;
             this.sink = sink;
             this.bytes = bytes;
@@ -94,10 +99,11 @@ final class AppendCoalescer {
         this.timeoutNanos = client.settings().requestTimeout().toNanos();
     }
 
-    Mono<AppendResult> append(AppendRequest request) {
+    /** Queues an append to {@code stream}: {@code encoded} by {@link AppendEncoding} (protobuf), or {@code request} (JSON). */
+    Mono<AppendResult> append(String stream, byte[] encoded, AppendRequest request) {
         return Mono.create(sink -> {
-            int bytes = wireSize(request);
-            Pending p = new Pending(request, sink, bytes, System.nanoTime() + timeoutNanos);
+            int bytes = encoded != null ? AppendEncoding.batchedSize(encoded) : 2 * request.getSerializedSize() + 256;
+            Pending p = new Pending(stream, encoded, request, sink, bytes, System.nanoTime() + timeoutNanos);
             sink.onCancel(() -> p.cancelled = true);
             int count = queuedCount.incrementAndGet();
             long total = queuedBytes.addAndGet(bytes);
@@ -112,12 +118,6 @@ final class AppendCoalescer {
             queue.offer(p);
             drain();
         });
-    }
-
-    /** The bytes the append adds to a batch: its protobuf size, or a generous estimate of its JSON. */
-    private int wireSize(AppendRequest request) {
-        int size = request.getSerializedSize() + 6;
-        return client.settings().format() == WireFormat.PROTOBUF ? size : 2 * size + 256;
     }
 
     /** Sends the next batch unless one is on its way; runs on one thread at a time, re-run for what came meanwhile. */
@@ -168,13 +168,13 @@ final class AppendCoalescer {
                 p.sink.error(client.timedOut(Route.APPEND));
                 continue;
             }
-            if ((!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) || flying.contains(p.request.getStream())) {
+            if ((!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) || flying.contains(p.stream)) {
                 carry = p;
                 break;
             }
             dequeued(p);
             batch.add(p);
-            streams.add(p.request.getStream());
+            streams.add(p.stream);
             bytes += p.bytes;
         }
         return batch;
@@ -188,17 +188,26 @@ final class AppendCoalescer {
     private void send(List<Pending> batch, Flight flight) {
         if (!batchRoute) {
             for (Pending p : batch) {
-                client.plainAppend(p.request).subscribe(p.sink::success, p.sink::error);
+                client.plainAppend(p.encoded, p.request).subscribe(p.sink::success, p.sink::error);
             }
             answered(flight);
             return;
         }
-        AppendBatch.Builder message = AppendBatch.newBuilder();
-        for (Pending p : batch) {
-            message.addAppends(p.request);
+        Mono<AppendBatchResult> answer;
+        if (batch.get(0).encoded != null) {
+            List<byte[]> requests = new ArrayList<>(batch.size());
+            for (Pending p : batch) {
+                requests.add(p.encoded);
+            }
+            answer = client.callEncoded(Route.APPEND_BATCH, () -> AppendEncoding.batch(requests), AppendBatchResult.getDefaultInstance());
+        } else {
+            AppendBatch.Builder message = AppendBatch.newBuilder();
+            for (Pending p : batch) {
+                message.addAppends(p.request);
+            }
+            answer = client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance());
         }
-        client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance())
-            .subscribe(result -> complete(batch, flight, result), error -> failed(batch, flight, error));
+        answer.subscribe(result -> complete(batch, flight, result), error -> failed(batch, flight, error));
     }
 
     private void complete(List<Pending> batch, Flight flight, AppendBatchResult result) {

@@ -31,6 +31,7 @@ import io.reel.store.SubscribeOptions;
 import io.reel.store.SubscriptionMessage;
 import io.reel.store.groups.GroupCodec;
 import io.reel.store.wire.ProtoMapping;
+import io.reel.transport.internal.AppendEncoding;
 import io.reel.transport.internal.MessageCodec;
 import io.reel.transport.internal.MetadataCodec;
 import io.reel.transport.internal.Route;
@@ -206,18 +207,29 @@ public final class ReelClient implements EventSource, AutoCloseable {
     public Mono<AppendResult> append(String stream, ExpectedRevision expected, List<EventData> events) {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(expected, "expected");
+        if (settings.format() == WireFormat.PROTOBUF) {
+            byte[] request = AppendEncoding.request(stream, expected, events);
+            return settings.coalesceAppends() ? appends.append(stream, request, null) : plainAppend(request, null);
+        }
         AppendRequest.Builder request = AppendRequest.newBuilder().setStream(stream);
         expect(expected, request::setRevision, request::setExpectation);
         for (EventData e : events) {
             request.addEvents(io.reel.proto.EventData.newBuilder().setEventId(e.eventId().toString()).setType(e.type())
                 .setContentType(e.contentType()).setData(ByteString.copyFrom(e.data())).setMetadata(ByteString.copyFrom(e.metadata())));
         }
-        return settings.coalesceAppends() ? appends.append(request.build()) : plainAppend(request.build());
+        return settings.coalesceAppends() ? appends.append(stream, null, request.build()) : plainAppend(null, request.build());
     }
 
-    /** One append on the {@code append} route, a round trip of its own. */
-    Mono<AppendResult> plainAppend(AppendRequest request) {
-        return call(Route.APPEND, request, io.reel.proto.AppendResult.getDefaultInstance()).map(ProtoMapping::fromProto);
+    /**
+     * One append on the {@code append} route, a round trip of its own: {@code encoded} (protobuf, from
+     * {@link AppendEncoding}) or, over JSON, {@code message}.
+     */
+    Mono<AppendResult> plainAppend(byte[] encoded, AppendRequest message) {
+        io.reel.proto.AppendResult prototype = io.reel.proto.AppendResult.getDefaultInstance();
+        Mono<io.reel.proto.AppendResult> answer = encoded != null
+            ? callEncoded(Route.APPEND, () -> ByteBufAllocator.DEFAULT.directBuffer(encoded.length).writeBytes(encoded), prototype)
+            : call(Route.APPEND, message, prototype);
+        return answer.map(ProtoMapping::fromProto);
     }
 
     private static void expect(ExpectedRevision expected, java.util.function.LongConsumer revision,
@@ -478,8 +490,13 @@ public final class ReelClient implements EventSource, AutoCloseable {
     // ------------------------------------------------------------------------------------- plumbing
 
     <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
-        return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(directPayload(route, request))))
-            .map(p -> decode(p, data -> MessageCodec.decode(settings.format(), data, prototype, "the answer to " + route.routeName)))
+        return callEncoded(route, () -> MessageCodec.encodeDirect(settings.format(), request), prototype);
+    }
+
+    /** As {@link #call}, for a request encoded by {@code data} (once per attempt: the buffer is handed to rsocket-java). */
+    <T extends Message> Mono<T> callEncoded(Route route, java.util.function.Supplier<ByteBuf> data, T prototype) {
+        return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(directPayload(route, data.get()))))
+            .map(p -> decode(p, d -> MessageCodec.decode(settings.format(), d, prototype, "the answer to " + route.routeName)))
             .retryWhen(retry())
             .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
             .onErrorMap(this::toReel);
@@ -505,9 +522,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
      * {@link #call}, appends among them, handed to rsocket-java at once (which releases them when it has sent or
      * dropped them). {@link #payload} stays on the heap for the rarer requests whose payload may wait.
      */
-    private Payload directPayload(Route route, Message message) {
+    private Payload directPayload(Route route, ByteBuf data) {
         byte[] metadata = routes.get(route);
-        ByteBuf data = MessageCodec.encodeDirect(settings.format(), message);
         return ByteBufPayload.create(data, ByteBufAllocator.DEFAULT.directBuffer(metadata.length).writeBytes(metadata));
     }
 
