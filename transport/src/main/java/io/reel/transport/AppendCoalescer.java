@@ -193,37 +193,54 @@ final class AppendCoalescer {
             answered(flight);
             return;
         }
-        Mono<AppendBatchResult> answer;
+        Mono<Object[]> answer;
         if (batch.get(0).encoded != null) {
             List<byte[]> requests = new ArrayList<>(batch.size());
             for (Pending p : batch) {
                 requests.add(p.encoded);
             }
-            answer = client.callEncoded(Route.APPEND_BATCH, () -> AppendEncoding.batch(requests), AppendBatchResult.getDefaultInstance());
+            answer = client.callEncoded(Route.APPEND_BATCH, () -> AppendEncoding.batch(requests), AppendCoalescer::outcomes);
         } else {
             AppendBatch.Builder message = AppendBatch.newBuilder();
             for (Pending p : batch) {
                 message.addAppends(p.request);
             }
-            answer = client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance());
+            answer = client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance()).map(AppendCoalescer::outcomes);
         }
-        answer.subscribe(result -> complete(batch, flight, result), error -> failed(batch, flight, error));
+        answer.subscribe(outcomes -> complete(batch, flight, outcomes), error -> failed(batch, flight, error));
     }
 
-    private void complete(List<Pending> batch, Flight flight, AppendBatchResult result) {
+    private static Object[] outcomes(io.netty.buffer.ByteBuf data) {
+        try {
+            return AppendEncoding.decodeOutcomes(data);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of the answer to " + Route.APPEND_BATCH.routeName + " is not a valid "
+                + AppendBatchResult.getDescriptor().getFullName() + " in " + WireFormat.PROTOBUF.mimeType() + ": " + e.getMessage());
+        }
+    }
+
+    private static Object[] outcomes(AppendBatchResult result) {
+        Object[] outcomes = new Object[result.getOutcomesCount()];
+        for (int i = 0; i < outcomes.length; i++) {
+            AppendOutcome o = result.getOutcomes(i);
+            outcomes[i] = o.hasResult() ? ProtoMapping.fromProto(o.getResult()) : ProtoMapping.fromProto(o.getError());
+        }
+        return outcomes;
+    }
+
+    private void complete(List<Pending> batch, Flight flight, Object[] outcomes) {
         answered(flight);
-        if (result.getOutcomesCount() != batch.size()) {
+        if (outcomes.length != batch.size()) {
             fail(batch, new ReelException(ErrorCode.INTERNAL, "the server answered an append.batch of " + batch.size() + " appends with "
-                + result.getOutcomesCount() + " outcomes"));
+                + outcomes.length + " outcomes"));
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
-            AppendOutcome o = result.getOutcomes(i);
             MonoSink<AppendResult> sink = batch.get(i).sink;
-            if (o.hasResult()) {
-                sink.success(ProtoMapping.fromProto(o.getResult()));
+            if (outcomes[i] instanceof AppendResult r) {
+                sink.success(r);
             } else {
-                sink.error(ProtoMapping.fromProto(o.getError()));
+                sink.error((Throwable) outcomes[i]);
             }
         }
     }

@@ -227,7 +227,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     Mono<AppendResult> plainAppend(byte[] encoded, AppendRequest message) {
         io.reel.proto.AppendResult prototype = io.reel.proto.AppendResult.getDefaultInstance();
         Mono<io.reel.proto.AppendResult> answer = encoded != null
-            ? callEncoded(Route.APPEND, () -> ByteBufAllocator.DEFAULT.directBuffer(encoded.length).writeBytes(encoded), prototype)
+            ? callEncoded(Route.APPEND, () -> ByteBufAllocator.DEFAULT.directBuffer(encoded.length).writeBytes(encoded), answerOf(Route.APPEND, prototype))
             : call(Route.APPEND, message, prototype);
         return answer.map(ProtoMapping::fromProto);
     }
@@ -490,13 +490,20 @@ public final class ReelClient implements EventSource, AutoCloseable {
     // ------------------------------------------------------------------------------------- plumbing
 
     <T extends Message> Mono<T> call(Route route, Message request, T prototype) {
-        return callEncoded(route, () -> MessageCodec.encodeDirect(settings.format(), request), prototype);
+        return callEncoded(route, () -> MessageCodec.encodeDirect(settings.format(), request), answerOf(route, prototype));
     }
 
-    /** As {@link #call}, for a request encoded by {@code data} (once per attempt: the buffer is handed to rsocket-java). */
-    <T extends Message> Mono<T> callEncoded(Route route, java.util.function.Supplier<ByteBuf> data, T prototype) {
+    private <T extends Message> Function<ByteBuf, T> answerOf(Route route, T prototype) {
+        return data -> MessageCodec.decode(settings.format(), data, prototype, "the answer to " + route.routeName);
+    }
+
+    /**
+     * As {@link #call}, for a request encoded by {@code data} (once per attempt: the buffer is handed to
+     * rsocket-java), the answer read by {@code decoder}.
+     */
+    <T> Mono<T> callEncoded(Route route, java.util.function.Supplier<ByteBuf> data, Function<ByteBuf, T> decoder) {
         return Mono.defer(() -> connection.flatMap(rs -> rs.requestResponse(directPayload(route, data.get()))))
-            .map(p -> decode(p, d -> MessageCodec.decode(settings.format(), d, prototype, "the answer to " + route.routeName)))
+            .map(p -> decode(p, decoder))
             .retryWhen(retry())
             .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
             .onErrorMap(this::toReel);

@@ -1,14 +1,19 @@
 package io.reel.transport.internal;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import io.reel.proto.Expectation;
+import io.reel.store.AppendResult;
 import io.reel.store.EventData;
+import io.reel.store.ReelException;
 import io.reel.store.ExpectedRevision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -19,6 +24,10 @@ import java.util.UUID;
  * {@code AppendRequest} and its {@code EventData} messages, the event id's text as a {@code String}, or copies
  * of data and metadata into {@code ByteString}s first. An append is encoded once, on the caller's thread; a
  * batch ({@code AppendBatch}: field 1, repeated) is the encoded appends one after the other.
+ *
+ * <p>The server's side of {@code append.batch} over protobuf the same way: {@link #decodeBatch} reads an
+ * {@code AppendBatch} straight into the store's {@link EventData} (the checks and sentences of the generated
+ * parser and of the {@code append} route), and {@link #encodeOutcomes} writes the {@code AppendBatchResult}.
  */
 public final class AppendEncoding {
     private static final int REQUEST_STREAM = 1;
@@ -31,6 +40,15 @@ public final class AppendEncoding {
     private static final int EVENT_DATA = 4;
     private static final int EVENT_METADATA = 5;
     private static final int BATCH_APPENDS = 1;
+    private static final int BATCH_OUTCOMES = 1;
+    private static final int OUTCOME_RESULT = 1;
+    private static final int OUTCOME_ERROR = 2;
+    private static final int RESULT_FIRST = 1;
+    private static final int RESULT_LAST = 2;
+    private static final int RESULT_NEXT = 3;
+    private static final int ERROR_CODE = 1;
+    private static final int ERROR_MESSAGE = 2;
+    private static final byte[] EMPTY = new byte[0];
     /** The length of a UUID in canonical text form. */
     private static final int UUID_TEXT = 36;
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -104,6 +122,294 @@ public final class AppendEncoding {
             buf.writeBytes(header, 0, o.getTotalBytesWritten()).writeBytes(r);
         }
         return buf;
+    }
+
+    /** One append of a decoded batch: what {@code store.append} takes. */
+    public record Append(String stream, ExpectedRevision expected, List<EventData> events) {
+    }
+
+    /**
+     * The appends of a protobuf {@code AppendBatch}, in order: each an {@link Append}, or the {@link ReelException}
+     * that the {@code append} route would have answered it with (a bad id, an empty type, an unknown expectation).
+     *
+     * @throws InvalidProtocolBufferException when the bytes are not an {@code AppendBatch} at all
+     */
+    public static List<Object> decodeBatch(ByteBuf data) throws InvalidProtocolBufferException {
+        List<Object> appends = new ArrayList<>();
+        if (data == null || !data.isReadable()) {
+            return appends;
+        }
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                if (tag == lengthDelimited(BATCH_APPENDS)) {
+                    int limit = in.pushLimit(in.readRawVarint32());
+                    appends.add(decodeAppend(in));
+                    in.checkLastTagWas(0);
+                    in.popLimit(limit);
+                } else if (!in.skipField(tag)) {
+                    break;
+                }
+            }
+            in.checkLastTagWas(0);
+        } catch (InvalidProtocolBufferException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new InvalidProtocolBufferException(e);
+        }
+        return appends;
+    }
+
+    private static Object decodeAppend(CodedInputStream in) throws IOException {
+        String stream = "";
+        boolean exact = false;
+        long revision = 0;
+        int expectation = 0;
+        List<Object> events = new ArrayList<>(1);
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            switch (tag) {
+                case (REQUEST_STREAM << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> stream = in.readStringRequireUtf8();
+                case REQUEST_EXPECTATION << 3 -> {
+                    expectation = in.readEnum();
+                    exact = false;
+                }
+                case REQUEST_REVISION << 3 -> {
+                    revision = in.readUInt64();
+                    exact = true;
+                }
+                case (REQUEST_EVENTS << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                    int limit = in.pushLimit(in.readRawVarint32());
+                    events.add(decodeEvent(in, events.size()));
+                    in.checkLastTagWas(0);
+                    in.popLimit(limit);
+                }
+                default -> {
+                    if (!in.skipField(tag)) {
+                        return append(stream, exact, revision, expectation, events);
+                    }
+                }
+            }
+        }
+        return append(stream, exact, revision, expectation, events);
+    }
+
+    private static Object append(String stream, boolean exact, long revision, int expectation, List<Object> decoded) {
+        ExpectedRevision expected;
+        if (exact) {
+            if (revision < 0) {
+                return WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large");
+            }
+            expected = ExpectedRevision.exactly(revision);
+        } else {
+            Expectation e = Expectation.forNumber(expectation);
+            if (e == null) {
+                return WireErrors.invalid("expectation is not ANY, NO_STREAM or STREAM_EXISTS");
+            }
+            expected = switch (e) {
+                case NO_STREAM -> ExpectedRevision.NO_STREAM;
+                case STREAM_EXISTS -> ExpectedRevision.STREAM_EXISTS;
+                default -> ExpectedRevision.ANY;
+            };
+        }
+        List<EventData> events = new ArrayList<>(decoded.size());
+        for (Object o : decoded) {
+            if (o instanceof ReelException invalid) {
+                return invalid;
+            }
+            events.add((EventData) o);
+        }
+        return new Append(stream, expected, events);
+    }
+
+    /** An {@code EventData}, checked as the {@code append} route checks it; the exception when it fails. */
+    private static Object decodeEvent(CodedInputStream in, int index) throws IOException {
+        byte[] id = null;
+        String type = "";
+        String contentType = "";
+        byte[] data = EMPTY;
+        byte[] metadata = EMPTY;
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            switch (tag) {
+                case (EVENT_ID << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> id = in.readByteArray();
+                case (EVENT_TYPE << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> type = in.readStringRequireUtf8();
+                case (EVENT_CONTENT_TYPE << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> contentType = in.readStringRequireUtf8();
+                case (EVENT_DATA << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> data = in.readByteArray();
+                case (EVENT_METADATA << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> metadata = in.readByteArray();
+                default -> {
+                    if (!in.skipField(tag)) {
+                        return event(index, id, type, contentType, data, metadata);
+                    }
+                }
+            }
+        }
+        return event(index, id, type, contentType, data, metadata);
+    }
+
+    private static Object event(int index, byte[] idText, String type, String contentType, byte[] data, byte[] metadata)
+        throws InvalidProtocolBufferException {
+        UUID id;
+        if (idText == null || idText.length == 0) {
+            id = UUID.randomUUID();
+        } else {
+            id = canonicalUuid(idText);
+            if (id == null) {
+                if (!com.google.protobuf.ByteString.copyFrom(idText).isValidUtf8()) {
+                    // as the generated parser says it
+                    throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
+                }
+                String text = new String(idText, java.nio.charset.StandardCharsets.UTF_8);
+                try {
+                    id = UUID.fromString(text);
+                } catch (IllegalArgumentException bad) {
+                    return WireErrors.invalid("events[" + index + "].event_id '" + text
+                        + "' is not a UUID; send a UUID in canonical text form, or leave it empty to have one generated");
+                }
+            }
+        }
+        if (type.isEmpty()) {
+            return WireErrors.invalid("events[" + index + "].type is empty; every event needs a type such as 'TaskScheduled'");
+        }
+        return EventData.of(id, type, contentType.isEmpty() ? EventData.OCTET_STREAM : contentType, data, metadata);
+    }
+
+    /** The UUID of canonical text (8-4-4-4-12 hex digits, either case), or null for anything else. */
+    static UUID canonicalUuid(byte[] text) {
+        if (text.length != UUID_TEXT || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') {
+            return null;
+        }
+        long msb = 0;
+        long lsb = 0;
+        for (int i = 0; i < UUID_TEXT; i++) {
+            if (i == 8 || i == 13 || i == 18 || i == 23) {
+                continue;
+            }
+            int d = Character.digit(text[i], 16);
+            if (d < 0) {
+                return null;
+            }
+            if (i < 19) {
+                msb = (msb << 4) | d;
+            } else {
+                lsb = (lsb << 4) | d;
+            }
+        }
+        return new UUID(msb, lsb);
+    }
+
+    /**
+     * The protobuf {@code AppendBatchResult} of outcomes in order, each an {@code AppendResult} or the
+     * {@code Error} {@code errorOf} gives for a failure, in a pooled direct buffer.
+     */
+    public static ByteBuf encodeOutcomes(Object[] outcomes, java.util.function.Function<Throwable, io.reel.proto.Error> errorOf) {
+        int[] sizes = new int[outcomes.length];
+        byte[][] texts = new byte[outcomes.length * 2][];
+        int size = 0;
+        for (int i = 0; i < outcomes.length; i++) {
+            int inner;
+            if (outcomes[i] instanceof AppendResult r) {
+                inner = resultSize(r);
+                inner += CodedOutputStream.computeTagSize(OUTCOME_RESULT) + CodedOutputStream.computeUInt32SizeNoTag(inner);
+            } else {
+                io.reel.proto.Error e = errorOf.apply((Throwable) outcomes[i]);
+                texts[2 * i] = e.getCode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                texts[2 * i + 1] = e.getMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                inner = bytesSize(ERROR_CODE, texts[2 * i].length) + bytesSize(ERROR_MESSAGE, texts[2 * i + 1].length);
+                inner += CodedOutputStream.computeTagSize(OUTCOME_ERROR) + CodedOutputStream.computeUInt32SizeNoTag(inner);
+            }
+            sizes[i] = inner;
+            size += CodedOutputStream.computeTagSize(BATCH_OUTCOMES) + CodedOutputStream.computeUInt32SizeNoTag(inner) + inner;
+        }
+        ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(size);
+        try {
+            CodedOutputStream o = CodedOutputStream.newInstance(buf.nioBuffer(0, size));
+            for (int i = 0; i < outcomes.length; i++) {
+                o.writeTag(BATCH_OUTCOMES, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                o.writeUInt32NoTag(sizes[i]);
+                if (outcomes[i] instanceof AppendResult r) {
+                    o.writeTag(OUTCOME_RESULT, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                    o.writeUInt32NoTag(resultSize(r));
+                    writeUInt64(o, RESULT_FIRST, r.firstPosition());
+                    writeUInt64(o, RESULT_LAST, r.lastPosition());
+                    writeUInt64(o, RESULT_NEXT, r.nextExpectedRevision());
+                } else {
+                    o.writeTag(OUTCOME_ERROR, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                    o.writeUInt32NoTag(bytesSize(ERROR_CODE, texts[2 * i].length) + bytesSize(ERROR_MESSAGE, texts[2 * i + 1].length));
+                    writeBytes(o, ERROR_CODE, texts[2 * i]);
+                    writeBytes(o, ERROR_MESSAGE, texts[2 * i + 1]);
+                }
+            }
+            o.checkNoSpaceLeft();
+            return buf.writerIndex(size);
+        } catch (IOException | RuntimeException e) {
+            buf.release();
+            throw new IllegalStateException("cannot encode an AppendBatchResult", e);
+        }
+    }
+
+    /**
+     * The outcomes of a protobuf {@code AppendBatchResult}, in order: each an {@link AppendResult}, or the
+     * {@link ReelException} its {@code Error} stands for.
+     */
+    public static Object[] decodeOutcomes(ByteBuf data) throws InvalidProtocolBufferException {
+        List<Object> outcomes = new ArrayList<>();
+        if (data != null && data.isReadable()) {
+            try {
+                CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
+                for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                    if (tag == lengthDelimited(BATCH_OUTCOMES)) {
+                        int limit = in.pushLimit(in.readRawVarint32());
+                        outcomes.add(decodeOutcome(in));
+                        in.checkLastTagWas(0);
+                        in.popLimit(limit);
+                    } else if (!in.skipField(tag)) {
+                        break;
+                    }
+                }
+                in.checkLastTagWas(0);
+            } catch (InvalidProtocolBufferException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new InvalidProtocolBufferException(e);
+            }
+        }
+        return outcomes.toArray();
+    }
+
+    private static Object decodeOutcome(CodedInputStream in) throws IOException {
+        Object outcome = null;
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            if (tag == lengthDelimited(OUTCOME_RESULT)) {
+                outcome = io.reel.store.wire.ProtoMapping.fromProto(in.readMessage(io.reel.proto.AppendResult.parser(), EXTENSIONS));
+            } else if (tag == lengthDelimited(OUTCOME_ERROR)) {
+                outcome = io.reel.store.wire.ProtoMapping.fromProto(in.readMessage(io.reel.proto.Error.parser(), EXTENSIONS));
+            } else if (!in.skipField(tag)) {
+                break;
+            }
+        }
+        // an outcome with neither (a newer server's kind of outcome): what the generated message's getResult() gives
+        return outcome != null ? outcome : new AppendResult(0, 0, 0);
+    }
+
+    private static final com.google.protobuf.ExtensionRegistryLite EXTENSIONS = com.google.protobuf.ExtensionRegistryLite.getEmptyRegistry();
+
+    private static int resultSize(AppendResult r) {
+        return uint64Size(RESULT_FIRST, r.firstPosition()) + uint64Size(RESULT_LAST, r.lastPosition())
+            + uint64Size(RESULT_NEXT, r.nextExpectedRevision());
+    }
+
+    /** A proto3 uint64 field: left out when 0. */
+    private static int uint64Size(int field, long value) {
+        return value == 0 ? 0 : CodedOutputStream.computeUInt64Size(field, value);
+    }
+
+    private static void writeUInt64(CodedOutputStream o, int field, long value) throws IOException {
+        if (value != 0) {
+            o.writeUInt64(field, value);
+        }
+    }
+
+    private static int lengthDelimited(int field) {
+        return (field << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
     }
 
     static Expectation expectation(ExpectedRevision expected) {

@@ -6,14 +6,12 @@ import io.reel.proto.AppendOutcome;
 import io.reel.proto.AppendRequest;
 import io.reel.store.AppendResult;
 import io.reel.store.ErrorCode;
-import io.reel.store.EventData;
 import io.reel.store.EventStore;
-import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
 import io.reel.store.wire.ProtoMapping;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -35,42 +33,79 @@ final class BatchAppends {
     private BatchAppends() {
     }
 
-    /** Submits every append of {@code batch}; the {@code Mono} completes with their outcomes in order. */
-    static Mono<AppendBatchResult> serve(ServerContext server, AppendBatch batch) {
-        int n = batch.getAppendsCount();
+    /**
+     * The appends of a batch that came as a message (JSON), as {@link AppendEncoding#decodeBatch} gives those of
+     * a protobuf one: each an {@link AppendEncoding.Append} or the exception its checks failed with.
+     */
+    static List<Object> appendsOf(AppendBatch batch) {
+        List<Object> appends = new ArrayList<>(batch.getAppendsCount());
+        for (AppendRequest r : batch.getAppendsList()) {
+            try {
+                appends.add(new AppendEncoding.Append(r.getStream(), ConnectionResponder.expected(
+                    r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION, r.getRevision(), r.getExpectation()), ConnectionResponder.events(r)));
+            } catch (ReelException e) {
+                appends.add(e);
+            }
+        }
+        return appends;
+    }
+
+    /**
+     * Submits every append of {@code appends} (see {@link #appendsOf}); the {@code Mono} completes with their
+     * outcomes in order, each an {@link AppendResult} or the {@link Throwable} it failed with.
+     */
+    static Mono<Object[]> serve(ServerContext server, List<Object> appends) {
+        int n = appends.size();
         server.metrics().appendBatch.record(n);
         if (n == 0) {
-            return Mono.just(AppendBatchResult.getDefaultInstance());
+            return Mono.just(new Object[0]);
         }
-        return Mono.create(sink -> new Outcomes(server, n, sink).submitAll(batch));
+        return Mono.create(sink -> new Outcomes(server, n, sink).submitAll(appends));
+    }
+
+    /** The {@code AppendBatchResult} message of {@code outcomes} (for JSON; protobuf is written by {@link AppendEncoding#encodeOutcomes}). */
+    static AppendBatchResult message(Object[] outcomes) {
+        AppendBatchResult.Builder b = AppendBatchResult.newBuilder();
+        for (Object o : outcomes) {
+            AppendOutcome.Builder outcome = b.addOutcomesBuilder();
+            if (o instanceof AppendResult r) {
+                outcome.setResult(ProtoMapping.toProto(r));
+            } else {
+                outcome.setError(error((Throwable) o));
+            }
+        }
+        return b.build();
     }
 
     /** The outcomes of one batch as they complete, on whichever threads complete them. */
     private static final class Outcomes {
         private final ServerContext server;
-        private final AtomicReferenceArray<Object> slots;
+        private final Object[] slots;
         private final AtomicInteger remaining;
-        private final MonoSink<AppendBatchResult> sink;
+        private final MonoSink<Object[]> sink;
 
-        Outcomes(ServerContext server, int n, MonoSink<AppendBatchResult> sink) {
+        Outcomes(ServerContext server, int n, MonoSink<Object[]> sink) {
             this.server = server;
-            this.slots = new AtomicReferenceArray<>(n);
+            this.slots = new Object[n];
             this.remaining = new AtomicInteger(n);
             this.sink = sink;
         }
 
-        void submitAll(AppendBatch batch) {
+        void submitAll(List<Object> appends) {
             EventStore store = server.store();
-            for (int i = 0; i < batch.getAppendsCount(); i++) {
-                AppendRequest r = batch.getAppends(i);
+            // a cluster node's writes go through the cluster, never straight to its store
+            io.reel.transport.Replication cluster = server.settings().replication();
+            for (int i = 0; i < appends.size(); i++) {
+                Object item = appends.get(i);
+                if (item instanceof ReelException invalid) {
+                    server.metrics().rejected(invalid.code());
+                    done(i, invalid);
+                    continue;
+                }
+                AppendEncoding.Append a = (AppendEncoding.Append) item;
                 Mono<AppendResult> append;
                 try {
-                    ExpectedRevision expected = ConnectionResponder.expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
-                        r.getRevision(), r.getExpectation());
-                    List<EventData> events = ConnectionResponder.events(r);
-                    // a cluster node's writes go through the cluster, never straight to its store
-                    io.reel.transport.Replication cluster = server.settings().replication();
-                    append = cluster != null ? cluster.append(r.getStream(), expected, events) : store.append(r.getStream(), expected, events);
+                    append = cluster != null ? cluster.append(a.stream(), a.expected(), a.events()) : store.append(a.stream(), a.expected(), a.events());
                 } catch (ReelException e) {
                     server.metrics().rejected(e.code());
                     done(i, e);
@@ -83,25 +118,12 @@ final class BatchAppends {
             }
         }
 
+        /** Each slot is written once, before the count down that publishes it to the thread that sees the count reach 0. */
         void done(int index, Object outcome) {
-            slots.set(index, outcome);
+            slots[index] = outcome;
             if (remaining.decrementAndGet() == 0) {
-                sink.success(result());
+                sink.success(slots);
             }
-        }
-
-        private AppendBatchResult result() {
-            AppendBatchResult.Builder b = AppendBatchResult.newBuilder();
-            for (int i = 0; i < slots.length(); i++) {
-                Object o = slots.get(i);
-                AppendOutcome.Builder outcome = b.addOutcomesBuilder();
-                if (o instanceof AppendResult r) {
-                    outcome.setResult(ProtoMapping.toProto(r));
-                } else {
-                    outcome.setError(error((Throwable) o));
-                }
-            }
-            return b.build();
         }
     }
 

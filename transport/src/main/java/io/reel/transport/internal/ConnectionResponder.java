@@ -38,6 +38,7 @@ import io.netty.util.internal.ThreadExecutorMap;
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
 import java.util.ArrayList;
+import io.rsocket.util.ByteBufPayload;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -77,8 +78,11 @@ public final class ConnectionResponder implements RSocket {
         this.format = format;
     }
 
-    /** A decoded request: its route, its data format and its message. */
-    private record Request(Route route, WireFormat format, Message message) {
+    /**
+     * A decoded request: its route, its data format and its message; for {@code append.batch}, instead of the
+     * message, its appends ({@link AppendEncoding#decodeBatch}).
+     */
+    private record Request(Route route, WireFormat format, Message message, List<Object> appends) {
     }
 
     private Request decode(Payload payload, Route.Interaction interaction) {
@@ -105,10 +109,23 @@ public final class ConnectionResponder implements RSocket {
                         + "' is not supported; use " + WireFormat.supported());
                 }
             }
+            if (route == Route.APPEND_BATCH) {
+                return new Request(route, f, null, f == WireFormat.PROTOBUF ? decodeBatch(payload.sliceData())
+                    : BatchAppends.appendsOf((AppendBatch) MessageCodec.decode(f, payload.sliceData(), prototype(route), "route '" + route.routeName + "'")));
+            }
             Message message = MessageCodec.decode(f, payload.sliceData(), prototype(route), "route '" + route.routeName + "'");
-            return new Request(route, f, message);
+            return new Request(route, f, message, null);
         } finally {
             payload.release();
+        }
+    }
+
+    private static List<Object> decodeBatch(io.netty.buffer.ByteBuf data) {
+        try {
+            return AppendEncoding.decodeBatch(data);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of route '" + Route.APPEND_BATCH.routeName + "' is not a valid "
+                + AppendBatch.getDescriptor().getFullName() + " in " + WireFormat.PROTOBUF.mimeType() + ": " + e.getMessage());
         }
     }
 
@@ -144,6 +161,9 @@ public final class ConnectionResponder implements RSocket {
         Mono<? extends Message> answer;
         try {
             request = decode(payload, Route.Interaction.REQUEST_RESPONSE);
+            if (request.route() == Route.APPEND_BATCH) {
+                return appendBatch(request);
+            }
             answer = respond(request);
         } catch (ReelException e) {
             server.metrics().rejected(e.code());
@@ -152,15 +172,29 @@ public final class ConnectionResponder implements RSocket {
             return Mono.error(WireErrors.toApplicationError(e));
         }
         WireFormat f = request.format();
-        if (request.route() == Route.APPEND || request.route() == Route.APPEND_BATCH) {
-            // the store answers on its acknowledging thread: encode and send on this connection's event loop, where
-            // the answers of one writer batch are written together and flushed once (ReelServer consolidates flushes)
-            Scheduler loop = eventLoop();
-            if (loop != null) {
-                answer = answer.publishOn(loop);
-            }
+        if (request.route() == Route.APPEND) {
+            answer = onEventLoop(answer);
         }
         return answer.map(m -> MessageCodec.payload(f, m)).onErrorMap(WireErrors::toApplicationError);
+    }
+
+    /** {@code append.batch}: the outcomes written straight into the answer over protobuf, as a message over JSON. */
+    private Mono<Payload> appendBatch(Request request) {
+        WireFormat f = request.format();
+        return onEventLoop(BatchAppends.serve(server, request.appends()))
+            .map(outcomes -> f == WireFormat.PROTOBUF ? ByteBufPayload.create(AppendEncoding.encodeOutcomes(outcomes, BatchAppends::error))
+                : MessageCodec.payload(f, BatchAppends.message(outcomes)))
+            .onErrorMap(WireErrors::toApplicationError);
+    }
+
+    /**
+     * An append's answer, moved to this connection's event loop: the store answers on its acknowledging thread;
+     * the answer is encoded and sent on the loop, where the answers of one writer batch are written together and
+     * flushed once (ReelServer consolidates flushes).
+     */
+    private <T> Mono<T> onEventLoop(Mono<T> answer) {
+        Scheduler loop = eventLoop();
+        return loop == null ? answer : answer.publishOn(loop);
     }
 
     /**
@@ -193,7 +227,6 @@ public final class ConnectionResponder implements RSocket {
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
                     r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
             }
-            case APPEND_BATCH -> BatchAppends.serve(server, (AppendBatch) request.message());
             case STREAM_METADATA_GET -> {
                 String stream = ((io.reel.proto.StreamMetadata) request.message()).getStream();
                 yield store.streamMetadata(stream).map(m -> ProtoMapping.toProto(stream, m));

@@ -10,6 +10,7 @@ import io.reel.proto.AppendRequest;
 import io.reel.proto.Expectation;
 import io.reel.store.EventData;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.ReelException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -47,6 +48,88 @@ class AppendEncodingPropertyTest {
         } finally {
             buf.release();
         }
+    }
+
+    @Property(tries = 300)
+    void aBatchDecodesAsTheGeneratedParserAndTheAppendRouteRead(@ForAll @Size(max = 4) List<@net.jqwik.api.From("wireAppends") AppendRequest> appends)
+        throws Exception {
+        AppendBatch batch = AppendBatch.newBuilder().addAllAppends(appends).build();
+        List<Object> lean = AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(batch.toByteArray()));
+        List<Object> generated = BatchAppends.appendsOf(AppendBatch.parseFrom(batch.toByteArray()));
+        assertThat(lean).hasSameSizeAs(generated);
+        for (int i = 0; i < lean.size(); i++) {
+            if (generated.get(i) instanceof ReelException expected) {
+                assertThat(lean.get(i)).isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.getMessage()).isEqualTo(expected.getMessage()));
+            } else {
+                assertThat(lean.get(i)).isEqualTo(generated.get(i));
+            }
+        }
+    }
+
+    @Property(tries = 100)
+    void bytesThatAreNoAppendBatchAreRefusedAsTheGeneratedParserRefusesThem(@ForAll byte[] garbage) {
+        boolean generatedRefuses;
+        try {
+            BatchAppends.appendsOf(AppendBatch.parseFrom(garbage));
+            generatedRefuses = false;
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            generatedRefuses = true;
+        } catch (ReelException e) {
+            generatedRefuses = false;
+        }
+        boolean leanRefuses;
+        try {
+            AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(garbage));
+            leanRefuses = false;
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            leanRefuses = true;
+        }
+        assertThat(leanRefuses).isEqualTo(generatedRefuses);
+    }
+
+    @Property(tries = 200)
+    void outcomesEncodeAsTheGeneratedMessageAndDecodeBack(@ForAll @Size(max = 6) List<@net.jqwik.api.From("outcomes") Object> list)
+        throws Exception {
+        Object[] outcomes = list.toArray();
+        ByteBuf buf = AppendEncoding.encodeOutcomes(outcomes, BatchAppends::error);
+        try {
+            assertThat(ByteBufUtil.getBytes(buf)).isEqualTo(BatchAppends.message(outcomes).toByteArray());
+            Object[] back = AppendEncoding.decodeOutcomes(buf);
+            assertThat(back).hasSameSizeAs(outcomes);
+            for (int i = 0; i < back.length; i++) {
+                if (outcomes[i] instanceof ReelException e) {
+                    assertThat(back[i]).isInstanceOfSatisfying(ReelException.class, r -> assertThat(r.getMessage()).isEqualTo(e.getMessage()));
+                } else {
+                    assertThat(back[i]).isEqualTo(outcomes[i]);
+                }
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Provide
+    Arbitrary<AppendRequest> wireAppends() {
+        Arbitrary<String> ids = Arbitraries.oneOf(Combinators.combine(Arbitraries.longs(), Arbitraries.longs()).as((a, b) -> new UUID(a, b).toString()),
+            Combinators.combine(Arbitraries.longs(), Arbitraries.longs()).as((a, b) -> new UUID(a, b).toString().toUpperCase()),
+            Arbitraries.of("1-2-3-4-5", "not-a-uuid", "0123456789abcdef0123456789abcdef0123", "g0000000-0000-0000-0000-000000000000"));
+        Arbitrary<io.reel.proto.EventData> events = Combinators.combine(ids, Arbitraries.strings().ofMaxLength(12),
+                Arbitraries.strings().ofMaxLength(12), Arbitraries.bytes().array(byte[].class).ofMaxSize(20))
+            .as((id, type, contentType, data) -> io.reel.proto.EventData.newBuilder().setEventId(id).setType(type).setContentType(contentType)
+                .setData(ByteString.copyFrom(data)).setMetadata(ByteString.copyFrom(data)).build());
+        Arbitrary<AppendRequest.Builder> heads = Arbitraries.oneOf(
+            Arbitraries.longs().map(r -> AppendRequest.newBuilder().setRevision(r)),
+            Arbitraries.integers().between(0, 4).map(n -> AppendRequest.newBuilder().setExpectationValue(n)),
+            Arbitraries.just(0).map(n -> AppendRequest.newBuilder()));
+        return Combinators.combine(heads, Arbitraries.strings().ofMaxLength(20), events.list().ofMaxSize(3))
+            .as((b, stream, list) -> b.setStream(stream).addAllEvents(list).build());
+    }
+
+    @Provide
+    Arbitrary<Object> outcomes() {
+        Arbitrary<Long> positions = Arbitraries.oneOf(Arbitraries.just(0L), Arbitraries.longs().between(0, Long.MAX_VALUE));
+        return Arbitraries.oneOf(Combinators.combine(positions, positions, positions).as(io.reel.store.AppendResult::new),
+            Combinators.combine(Arbitraries.of(io.reel.store.ErrorCode.class), Arbitraries.strings().ofMaxLength(60)).as(ReelException::new));
     }
 
     private static AppendRequest generated(String stream, ExpectedRevision expected, List<EventData> events) {
