@@ -123,39 +123,16 @@ public final class Bench {
         try (EventStore store = EventStore.open(dir, metered); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
             // compiled the floor's few lines when the floor is measured
-            int warmup = (int) Math.min(2000, Math.max(producers, appends / 10));
-            Flux.range(0, warmup).flatMap(i -> store.append("warmup-" + (i % producers), ExpectedRevision.ANY, events(batch)), producers)
-                .blockLast();
-            long perProducer = appends / producers;
+            ClosedLoops.run(producers, Long.MAX_VALUE, System.nanoTime() + ClosedLoops.WARMUP_NANOS, ClosedLoops.MAX_LATENCY_NANOS,
+                (producer, i) -> store.append("warmup-" + producer, ExpectedRevision.ANY, events(batch)));
             // independent producers, each its own closed loop (no operator shared between them, as separate
             // clients would be): append, wait for the acknowledgement, append again
-            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(producers);
-            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            String[][] streams = ClosedLoops.streamNames("bench-", producers, options.streams());
             long t0 = System.nanoTime();
-            for (int producer = 0; producer < producers; producer++) {
-                String prefix = "bench-" + producer + "-";
-                Flux.range(0, (int) perProducer).concatMap(i -> {
-                    List<EventData> events = events(batch);
-                    long start = System.nanoTime();
-                    return store.append(prefix + (i % options.streams()), ExpectedRevision.ANY, events)
-                        .doOnNext(r -> {
-                            latencies.record(System.nanoTime() - start);
-                            done.incrementAndGet();
-                        });
-                }, 0).subscribe(null, e -> {
-                    failure.set(e);
-                    finished.countDown();
-                }, finished::countDown);
-            }
-            try {
-                finished.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-            if (failure.get() != null) {
-                throw new IllegalStateException("an append failed: " + failure.get().getMessage(), failure.get());
-            }
+            ClosedLoops.Outcome outcome = ClosedLoops.run(producers, appends / producers, Long.MAX_VALUE, ClosedLoops.MAX_LATENCY_NANOS,
+                (producer, i) -> store.append(streams[producer][(int) (i % streams[producer].length)], ExpectedRevision.ANY, events(batch)));
+            latencies.addAll(outcome.latencies());
+            done.set(outcome.done());
             seconds = (System.nanoTime() - t0) / 1e9;
             // bytes on disk per event (frame header and EventRecord), read before the store closes its meters
             recordBytes = meters.counter("reel.append.bytes").count() / meters.counter("reel.append.events").count();

@@ -15,6 +15,11 @@ final class Latencies {
         histogram.recordValue(Math.max(0, nanos));
     }
 
+    /** Adds every sample of {@code samples}. */
+    void addAll(Histogram samples) {
+        histogram.add(samples);
+    }
+
     long count() {
         return histogram.getTotalCount();
     }

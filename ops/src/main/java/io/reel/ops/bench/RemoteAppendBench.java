@@ -17,14 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * {@code reel bench append --remote}: durable appends through {@link ReelClient} to a server on loopback, beside
@@ -38,7 +31,6 @@ import reactor.core.publisher.Mono;
  * the disk. Latency is per append, call to acknowledgement, recorded in an HdrHistogram.
  */
 final class RemoteAppendBench {
-    private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final Bench.Options options;
     private final byte[] payload;
@@ -56,22 +48,23 @@ final class RemoteAppendBench {
         long appends = Math.max(producers, options.events() / batch);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         StoreSettings settings = StoreSettings.builder().durability(options.durability()).meterRegistry(meters).build();
-        Histogram latency = new ConcurrentHistogram(MAX_LATENCY_NANOS, 3);
         double seconds;
         long events;
+        Histogram latency;
         double infoRate;
         double appendsPerBatch;
         try (EventStore store = EventStore.open(dir, settings);
              ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
                  .coalesceAppends(options.coalesce()).build()).block()) {
-            long warmup = Math.min(20_000, Math.max(producers, appends / 5));
-            closedLoop(client, producers, warmup, "warmup-", null);
+            closedLoop(client, producers, Long.MAX_VALUE, System.nanoTime() + ClosedLoops.WARMUP_NANOS, "warmup-");
             DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
             long batchesBefore = batches == null ? 0 : batches.count();
             double appendsBefore = batches == null ? 0 : batches.totalAmount();
             long t0 = System.nanoTime();
-            long done = closedLoop(client, producers, appends, "bench-", latency);
+            ClosedLoops.Outcome measured = closedLoop(client, producers, appends / producers, Long.MAX_VALUE, "bench-");
+            latency = measured.latencies();
+            long done = measured.done();
             seconds = (System.nanoTime() - t0) / 1e9;
             events = done * batch;
             long batchCount = batches == null ? 0 : batches.count() - batchesBefore;
@@ -106,65 +99,21 @@ final class RemoteAppendBench {
     }
 
     /**
-     * {@code producers} independent closed loops appending {@code total} appends in all; returns the appends
-     * acknowledged. Latencies go into {@code latency} when it is not null.
+     * {@code producers} independent closed loops of up to {@code perProducer} appends each (ending early at
+     * {@code deadlineNanos}); the appends acknowledged and their latencies.
      */
-    private long closedLoop(ReelClient client, int producers, long total, String prefix, Histogram latency) {
-        long perProducer = Math.max(1, total / producers);
-        AtomicLong done = new AtomicLong();
-        return run(producers, perProducer, done, producer -> {
-            String stream = prefix + producer + "-";
-            return i -> {
-                List<EventData> events = events(options.batch());
-                long start = System.nanoTime();
-                return client.append(stream + (i % options.streams()), ExpectedRevision.ANY, events).doOnNext(r -> {
-                    if (latency != null) {
-                        latency.recordValue(Math.min(MAX_LATENCY_NANOS, System.nanoTime() - start));
-                    }
-                    done.incrementAndGet();
-                }).then();
-            };
-        });
+    private ClosedLoops.Outcome closedLoop(ReelClient client, int producers, long perProducer, long deadlineNanos, String prefix) {
+        String[][] streams = ClosedLoops.streamNames(prefix, producers, options.streams());
+        return ClosedLoops.run(producers, perProducer, deadlineNanos, ClosedLoops.MAX_LATENCY_NANOS,
+            (producer, i) -> client.append(streams[producer][(int) (i % streams[producer].length)], ExpectedRevision.ANY, events(options.batch())));
     }
 
     /** The rate at which {@code callers} closed loops get {@code info} answered over the client's connection. */
     private double infoRate(ReelClient client, int callers, long total) {
-        AtomicLong done = new AtomicLong();
         long t0 = System.nanoTime();
-        long n = run(callers, Math.max(1, total / callers), done, caller -> i -> client.info().doOnNext(x -> done.incrementAndGet()).then());
+        long n = ClosedLoops.run(callers, Math.max(1, total / callers), Long.MAX_VALUE, ClosedLoops.MAX_LATENCY_NANOS,
+            (caller, i) -> client.info()).done();
         return n / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    /** One operation of a closed loop: the i-th call of a producer. */
-    private interface Step {
-        Mono<Void> call(long i);
-    }
-
-    private interface Producer {
-        Step of(int producer);
-    }
-
-    private static long run(int producers, long perProducer, AtomicLong done, Producer producer) {
-        CountDownLatch finished = new CountDownLatch(producers);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int p = 0; p < producers; p++) {
-            Step step = producer.of(p);
-            Flux.range(0, (int) perProducer).concatMap(i -> step.call(i), 0)
-                .subscribe(null, e -> {
-                    failure.set(e);
-                    finished.countDown();
-                }, finished::countDown);
-        }
-        try {
-            finished.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        if (failure.get() != null) {
-            throw new IllegalStateException("a remote call failed: " + failure.get().getMessage(), failure.get());
-        }
-        return done.get();
     }
 
     private List<EventData> events(int n) {
