@@ -119,12 +119,12 @@ public final class Bench {
         double recordBytes;
         double meanBatchEvents;
         double meanForceMicros;
+        double warmupSeconds;
         StoreSettings metered = StoreSettings.builder().durability(options.durability()).meterRegistry(meters).build();
         try (EventStore store = EventStore.open(dir, metered); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
             // compiled the floor's few lines when the floor is measured
-            ClosedLoops.run(producers, Long.MAX_VALUE, System.nanoTime() + ClosedLoops.WARMUP_NANOS, ClosedLoops.MAX_LATENCY_NANOS,
-                (producer, i) -> store.append("warmup-" + producer, ExpectedRevision.ANY, events(batch)));
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, (producer, i) -> store.append("warmup-" + producer, ExpectedRevision.ANY, events(batch)));
             // independent producers, each its own closed loop (no operator shared between them, as separate
             // clients would be): append, wait for the acknowledgement, append again
             String[][] streams = ClosedLoops.streamNames("bench-", producers, options.streams());
@@ -150,6 +150,7 @@ public final class Bench {
         details.put("bytes_per_event", Math.round(recordBytes * 10) / 10.0);
         details.put("events_per_commit", Math.round(meanBatchEvents * 10) / 10.0);
         details.put("force_mean_us", Math.round(meanForceMicros));
+        details.put("warmup_seconds", Math.round(warmupSeconds * 10) / 10.0);
         details.put("floor_record_bytes", 8 + options.payload());
         details.put("floor_force_p50_us", floor.forceP50Micros());
         details.put("floor_force_p99_us", floor.forceP99Micros());

@@ -16,8 +16,11 @@ import reactor.core.publisher.Mono;
  * per producer was a cache miss per sample).
  */
 final class ClosedLoops {
-    /** How long producers run before a measurement: on two cores the JIT needs seconds for a remote path. */
-    static final long WARMUP_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    /** The shortest and the longest warm-up ({@link #warmUp}). */
+    static final long MIN_WARMUP_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    static final long MAX_WARMUP_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    /** Runs measuring fewer events than this (a smoke test, a quick look) warm up briefly. */
+    static final long SHORT_RUN_EVENTS = 100_000;
     /** The largest latency recorded as itself; longer ones are recorded as this. */
     static final long MAX_LATENCY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
@@ -42,6 +45,28 @@ final class ClosedLoops {
     }
 
     private ClosedLoops() {
+    }
+
+    /**
+     * Runs the loops, unmeasured, until the JIT has settled: at least {@link #MIN_WARMUP_NANOS}, then second by
+     * second until the compilers used less than 5% of a core in the last second (at most {@link #MAX_WARMUP_NANOS}).
+     * On two cores the remote append path kept C2 busy for 20 s after a fixed 3 s warm-up, with most of a core.
+     * A short run (fewer than {@link #SHORT_RUN_EVENTS} {@code events} to measure) only warms up for half a second.
+     * Returns the seconds it took.
+     */
+    static double warmUp(int producers, long events, Call call) {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported() && events >= SHORT_RUN_EVENTS;
+        long start = System.nanoTime();
+        run(producers, Long.MAX_VALUE, start + (events >= SHORT_RUN_EVENTS ? MIN_WARMUP_NANOS : MIN_WARMUP_NANOS / 6), MAX_LATENCY_NANOS, call);
+        while (timed && System.nanoTime() - start < MAX_WARMUP_NANOS) {
+            long compiledBefore = jit.getTotalCompilationTime();
+            run(producers, Long.MAX_VALUE, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1), MAX_LATENCY_NANOS, call);
+            if (jit.getTotalCompilationTime() - compiledBefore < 50) {
+                break;
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
     }
 
     /**

@@ -51,18 +51,20 @@ final class RemoteAppendBench {
         double seconds;
         long events;
         Histogram latency;
+        double warmupSeconds;
         double infoRate;
         double appendsPerBatch;
         try (EventStore store = EventStore.open(dir, settings);
              ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
                  .coalesceAppends(options.coalesce()).build()).block()) {
-            closedLoop(client, producers, Long.MAX_VALUE, System.nanoTime() + ClosedLoops.WARMUP_NANOS, "warmup-");
+            String[][] warmupStreams = ClosedLoops.streamNames("warmup-", producers, 1);
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, (producer, i) -> client.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(options.batch())));
             DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
             long batchesBefore = batches == null ? 0 : batches.count();
             double appendsBefore = batches == null ? 0 : batches.totalAmount();
             long t0 = System.nanoTime();
-            ClosedLoops.Outcome measured = closedLoop(client, producers, appends / producers, Long.MAX_VALUE, "bench-");
+            ClosedLoops.Outcome measured = closedLoop(client, producers, appends / producers, "bench-");
             latency = measured.latencies();
             long done = measured.done();
             seconds = (System.nanoTime() - t0) / 1e9;
@@ -88,6 +90,7 @@ final class RemoteAppendBench {
             details.put("info_per_sec", Math.round(infoRate));
             details.put("ratio_to_info", (events / (double) batch / seconds) / infoRate);
         }
+        details.put("warmup_seconds", Math.round(warmupSeconds * 10) / 10.0);
         details.put("floor_events_per_sec", embedded.floorEventsPerSec());
         return new BenchResult("append-remote", events, seconds, rate, rate * options.payload() / 1e6, micros(latency, 50),
             micros(latency, 99), micros(latency, 99.9), embedded.floorEventsPerSec(),
@@ -99,12 +102,12 @@ final class RemoteAppendBench {
     }
 
     /**
-     * {@code producers} independent closed loops of up to {@code perProducer} appends each (ending early at
-     * {@code deadlineNanos}); the appends acknowledged and their latencies.
+     * {@code producers} independent closed loops of {@code perProducer} appends each; the appends acknowledged
+     * and their latencies.
      */
-    private ClosedLoops.Outcome closedLoop(ReelClient client, int producers, long perProducer, long deadlineNanos, String prefix) {
+    private ClosedLoops.Outcome closedLoop(ReelClient client, int producers, long perProducer, String prefix) {
         String[][] streams = ClosedLoops.streamNames(prefix, producers, options.streams());
-        return ClosedLoops.run(producers, perProducer, deadlineNanos, ClosedLoops.MAX_LATENCY_NANOS,
+        return ClosedLoops.run(producers, perProducer, Long.MAX_VALUE, ClosedLoops.MAX_LATENCY_NANOS,
             (producer, i) -> client.append(streams[producer][(int) (i % streams[producer].length)], ExpectedRevision.ANY, events(options.batch())));
     }
 
