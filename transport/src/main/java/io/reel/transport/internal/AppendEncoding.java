@@ -4,13 +4,13 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.reel.proto.Expectation;
 import io.reel.store.AppendResult;
 import io.reel.store.EventData;
-import io.reel.store.ReelException;
 import io.reel.store.ExpectedRevision;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.reel.store.ReelException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -30,24 +30,24 @@ import java.util.UUID;
  * parser and of the {@code append} route), and {@link #encodeOutcomes} writes the {@code AppendBatchResult}.
  */
 public final class AppendEncoding {
-    private static final int REQUEST_STREAM = 1;
-    private static final int REQUEST_EXPECTATION = 2;
-    private static final int REQUEST_REVISION = 3;
-    private static final int REQUEST_EVENTS = 4;
-    private static final int EVENT_ID = 1;
-    private static final int EVENT_TYPE = 2;
-    private static final int EVENT_CONTENT_TYPE = 3;
-    private static final int EVENT_DATA = 4;
-    private static final int EVENT_METADATA = 5;
-    private static final int BATCH_APPENDS = 1;
-    private static final int BATCH_OUTCOMES = 1;
-    private static final int OUTCOME_RESULT = 1;
-    private static final int OUTCOME_ERROR = 2;
-    private static final int RESULT_FIRST = 1;
-    private static final int RESULT_LAST = 2;
-    private static final int RESULT_NEXT = 3;
-    private static final int ERROR_CODE = 1;
-    private static final int ERROR_MESSAGE = 2;
+    private static final int REQUEST_STREAM = io.reel.proto.AppendRequest.STREAM_FIELD_NUMBER;
+    private static final int REQUEST_EXPECTATION = io.reel.proto.AppendRequest.EXPECTATION_FIELD_NUMBER;
+    private static final int REQUEST_REVISION = io.reel.proto.AppendRequest.REVISION_FIELD_NUMBER;
+    private static final int REQUEST_EVENTS = io.reel.proto.AppendRequest.EVENTS_FIELD_NUMBER;
+    private static final int EVENT_ID = io.reel.proto.EventData.EVENT_ID_FIELD_NUMBER;
+    private static final int EVENT_TYPE = io.reel.proto.EventData.TYPE_FIELD_NUMBER;
+    private static final int EVENT_CONTENT_TYPE = io.reel.proto.EventData.CONTENT_TYPE_FIELD_NUMBER;
+    private static final int EVENT_DATA = io.reel.proto.EventData.DATA_FIELD_NUMBER;
+    private static final int EVENT_METADATA = io.reel.proto.EventData.METADATA_FIELD_NUMBER;
+    private static final int BATCH_APPENDS = io.reel.proto.AppendBatch.APPENDS_FIELD_NUMBER;
+    private static final int BATCH_OUTCOMES = io.reel.proto.AppendBatchResult.OUTCOMES_FIELD_NUMBER;
+    private static final int OUTCOME_RESULT = io.reel.proto.AppendOutcome.RESULT_FIELD_NUMBER;
+    private static final int OUTCOME_ERROR = io.reel.proto.AppendOutcome.ERROR_FIELD_NUMBER;
+    private static final int RESULT_FIRST = io.reel.proto.AppendResult.FIRST_POSITION_FIELD_NUMBER;
+    private static final int RESULT_LAST = io.reel.proto.AppendResult.LAST_POSITION_FIELD_NUMBER;
+    private static final int RESULT_NEXT = io.reel.proto.AppendResult.NEXT_EXPECTED_REVISION_FIELD_NUMBER;
+    private static final int ERROR_CODE = io.reel.proto.Error.CODE_FIELD_NUMBER;
+    private static final int ERROR_MESSAGE = io.reel.proto.Error.MESSAGE_FIELD_NUMBER;
     private static final byte[] EMPTY = new byte[0];
     /** The length of a UUID in canonical text form. */
     private static final int UUID_TEXT = 36;
@@ -135,16 +135,29 @@ public final class AppendEncoding {
      * @throws InvalidProtocolBufferException when the bytes are not an {@code AppendBatch} at all
      */
     public static List<Object> decodeBatch(ByteBuf data) throws InvalidProtocolBufferException {
-        List<Object> appends = new ArrayList<>();
+        return repeated(data, BATCH_APPENDS, AppendEncoding::decodeAppend);
+    }
+
+    /** Reads one embedded message, its limits already pushed. */
+    private interface Element {
+        Object read(CodedInputStream in) throws IOException;
+    }
+
+    /**
+     * The elements of a message's one repeated message field {@code field}, in order, each read by {@code element};
+     * other fields are skipped, as the generated parser skips unknown ones.
+     */
+    private static List<Object> repeated(ByteBuf data, int field, Element element) throws InvalidProtocolBufferException {
+        List<Object> elements = new ArrayList<>();
         if (data == null || !data.isReadable()) {
-            return appends;
+            return elements;
         }
         try {
             CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
             for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-                if (tag == lengthDelimited(BATCH_APPENDS)) {
+                if (tag == lengthDelimited(field)) {
                     int limit = in.pushLimit(in.readRawVarint32());
-                    appends.add(decodeAppend(in));
+                    elements.add(element.read(in));
                     in.checkLastTagWas(0);
                     in.popLimit(limit);
                 } else if (!in.skipField(tag)) {
@@ -157,7 +170,7 @@ public final class AppendEncoding {
         } catch (IOException e) {
             throw new InvalidProtocolBufferException(e);
         }
-        return appends;
+        return elements;
     }
 
     private static Object decodeAppend(CodedInputStream in) throws IOException {
@@ -351,28 +364,7 @@ public final class AppendEncoding {
      * {@link ReelException} its {@code Error} stands for.
      */
     public static Object[] decodeOutcomes(ByteBuf data) throws InvalidProtocolBufferException {
-        List<Object> outcomes = new ArrayList<>();
-        if (data != null && data.isReadable()) {
-            try {
-                CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
-                for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-                    if (tag == lengthDelimited(BATCH_OUTCOMES)) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        outcomes.add(decodeOutcome(in));
-                        in.checkLastTagWas(0);
-                        in.popLimit(limit);
-                    } else if (!in.skipField(tag)) {
-                        break;
-                    }
-                }
-                in.checkLastTagWas(0);
-            } catch (InvalidProtocolBufferException e) {
-                throw e;
-            } catch (IOException e) {
-                throw new InvalidProtocolBufferException(e);
-            }
-        }
-        return outcomes.toArray();
+        return repeated(data, BATCH_OUTCOMES, AppendEncoding::decodeOutcome).toArray();
     }
 
     private static Object decodeOutcome(CodedInputStream in) throws IOException {
