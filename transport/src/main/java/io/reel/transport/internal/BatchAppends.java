@@ -27,7 +27,8 @@ import reactor.core.publisher.MonoSink;
  * outcome is known, which under group commit is usually one writer batch after the request arrived.
  *
  * <p>Allocates one outcome slot per append and no Reactor chain per append: each store {@code Mono} is
- * subscribed by a small subscriber that writes its slot and counts down.
+ * subscribed by a small subscriber that writes its slot and counts down. Over protobuf the request is read and
+ * the answer written by {@link AppendEncoding}, without the generated messages; over JSON through them.
  */
 final class BatchAppends {
     private BatchAppends() {
