@@ -24,7 +24,9 @@ import reactor.core.publisher.MonoSink;
  *
  * <p>An append is queued; when no batch is on its way it is sent at once (alone, if it is alone: an idle
  * client pays no delay). At most {@value #MAX_IN_FLIGHT} batches are on their way at once, so that the
- * server's writer forces one while the next is already waiting for it; beyond that, appends pile up, and the
+ * server's writer forces one while the next ones already wait for it, and an append rarely waits in the client
+ * for a batch to be answered (four rather than two: 64 callers measured 1–8% more appends/s and a lower p50 in
+ * three of three pairs of runs; eight was no better); beyond that, appends pile up, and the
  * moment an answer arrives everything queued is sent as the next batch, up to
  * {@link ClientSettings#maxAppendBatch()} appends and {@link #maxBatchBytes} bytes (so a batch stays well under
  * the frame limit; an append larger than that goes alone). So concurrent callers share round trips, and the
@@ -51,7 +53,7 @@ import reactor.core.publisher.MonoSink;
 final class AppendCoalescer {
     static final int MAX_QUEUED = 65_536;
     static final long MAX_QUEUED_BYTES = 64L << 20;
-    static final int MAX_IN_FLIGHT = 2;
+    static final int MAX_IN_FLIGHT = 4;
 
     private final ReelClient client;
     private final int maxAppends;
