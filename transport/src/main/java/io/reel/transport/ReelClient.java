@@ -227,7 +227,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
     Mono<AppendResult> plainAppend(byte[] encoded, AppendRequest message) {
         io.reel.proto.AppendResult prototype = io.reel.proto.AppendResult.getDefaultInstance();
         Mono<io.reel.proto.AppendResult> answer = encoded != null
-            ? callEncoded(Route.APPEND, () -> ByteBufAllocator.DEFAULT.directBuffer(encoded.length).writeBytes(encoded), answerOf(Route.APPEND, prototype))
+            ? callEncoded(Route.APPEND, () -> ByteBufAllocator.DEFAULT.directBuffer(encoded.length).writeBytes(encoded),
+                answerOf(Route.APPEND, prototype))
             : call(Route.APPEND, message, prototype);
         return answer.map(ProtoMapping::fromProto);
     }

@@ -124,7 +124,9 @@ public final class Bench {
         try (EventStore store = EventStore.open(dir, metered); Progress p = new Progress("append", appends * batch, () -> done.get() * batch)) {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
             // compiled the floor's few lines when the floor is measured
-            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, (producer, i) -> store.append("warmup-" + producer, ExpectedRevision.ANY, events(batch)));
+            String[][] warmupStreams = ClosedLoops.streamNames("warmup-", producers, 1);
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch,
+                (producer, i) -> store.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(batch)));
             // independent producers, each its own closed loop (no operator shared between them, as separate
             // clients would be): append, wait for the acknowledgement, append again
             String[][] streams = ClosedLoops.streamNames("bench-", producers, options.streams());

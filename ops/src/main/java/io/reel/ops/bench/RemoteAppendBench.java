@@ -31,7 +31,6 @@ import org.HdrHistogram.Histogram;
  * the disk. Latency is per append, call to acknowledgement, recorded in an HdrHistogram.
  */
 final class RemoteAppendBench {
-
     private final Bench.Options options;
     private final byte[] payload;
 
@@ -59,7 +58,8 @@ final class RemoteAppendBench {
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
                  .coalesceAppends(options.coalesce()).build()).block()) {
             String[][] warmupStreams = ClosedLoops.streamNames("warmup-", producers, 1);
-            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, (producer, i) -> client.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(options.batch())));
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch,
+                (producer, i) -> client.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(options.batch())));
             DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
             long batchesBefore = batches == null ? 0 : batches.count();
             double appendsBefore = batches == null ? 0 : batches.totalAmount();

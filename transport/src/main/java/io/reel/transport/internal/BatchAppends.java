@@ -106,7 +106,8 @@ final class BatchAppends {
                 AppendEncoding.Append a = (AppendEncoding.Append) item;
                 Mono<AppendResult> append;
                 try {
-                    append = cluster != null ? cluster.append(a.stream(), a.expected(), a.events()) : store.append(a.stream(), a.expected(), a.events());
+                    append = cluster != null ? cluster.append(a.stream(), a.expected(), a.events())
+                        : store.append(a.stream(), a.expected(), a.events());
                 } catch (ReelException e) {
                     server.metrics().rejected(e.code());
                     done(i, e);

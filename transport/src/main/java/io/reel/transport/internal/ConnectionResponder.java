@@ -109,11 +109,12 @@ public final class ConnectionResponder implements RSocket {
                         + "' is not supported; use " + WireFormat.supported());
                 }
             }
+            String what = "route '" + route.routeName + "'";
             if (route == Route.APPEND_BATCH) {
                 return new Request(route, f, null, f == WireFormat.PROTOBUF ? decodeBatch(payload.sliceData())
-                    : BatchAppends.appendsOf((AppendBatch) MessageCodec.decode(f, payload.sliceData(), prototype(route), "route '" + route.routeName + "'")));
+                    : BatchAppends.appendsOf((AppendBatch) MessageCodec.decode(f, payload.sliceData(), prototype(route), what)));
             }
-            Message message = MessageCodec.decode(f, payload.sliceData(), prototype(route), "route '" + route.routeName + "'");
+            Message message = MessageCodec.decode(f, payload.sliceData(), prototype(route), what);
             return new Request(route, f, message, null);
         } finally {
             payload.release();
