@@ -125,7 +125,7 @@ public final class Bench {
             // warm-up, not measured: the JIT compiles the append path before the clock runs, as it has long
             // compiled the floor's few lines when the floor is measured
             String[][] warmupStreams = ClosedLoops.streamNames("warmup-", producers, 1);
-            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch,
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, 2 * Math.max(1, appends / producers),
                 (producer, i) -> store.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(batch)));
             // independent producers, each its own closed loop (no operator shared between them, as separate
             // clients would be): append, wait for the acknowledgement, append again

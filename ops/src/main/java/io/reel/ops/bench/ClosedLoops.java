@@ -52,16 +52,20 @@ final class ClosedLoops {
      * second until the compilers used less than 5% of a core in the last second (at most {@link #MAX_WARMUP_NANOS}).
      * On two cores the remote append path kept C2 busy for 20 s after a fixed 3 s warm-up, with most of a core.
      * A short run (fewer than {@link #SHORT_RUN_EVENTS} {@code events} to measure) only warms up for half a second.
+     * The producers make at most {@code maxCalls} calls each on average (at most {@code producers * maxCalls} in all),
+     * so that a fast store is not filled with gigabytes of warm-up (the benches allow twice the measured appends).
      * Returns the seconds it took.
      */
-    static double warmUp(int producers, long events, Call call) {
+    static double warmUp(int producers, long events, long maxCalls, Call call) {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported() && events >= SHORT_RUN_EVENTS;
         long start = System.nanoTime();
-        run(producers, Long.MAX_VALUE, start + (events >= SHORT_RUN_EVENTS ? MIN_WARMUP_NANOS : MIN_WARMUP_NANOS / 6), MAX_LATENCY_NANOS, call);
-        while (timed && System.nanoTime() - start < MAX_WARMUP_NANOS) {
+        long first = start + (events >= SHORT_RUN_EVENTS ? MIN_WARMUP_NANOS : MIN_WARMUP_NANOS / 6);
+        long left = maxCalls - run(producers, maxCalls, first, MAX_LATENCY_NANOS, call).done() / producers;
+        while (timed && left > 0 && System.nanoTime() - start < MAX_WARMUP_NANOS) {
             long compiledBefore = jit.getTotalCompilationTime();
-            run(producers, Long.MAX_VALUE, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1), MAX_LATENCY_NANOS, call);
+            long second = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+            left -= run(producers, left, second, MAX_LATENCY_NANOS, call).done() / producers;
             if (jit.getTotalCompilationTime() - compiledBefore < 50) {
                 break;
             }

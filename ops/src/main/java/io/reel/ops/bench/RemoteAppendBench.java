@@ -58,7 +58,7 @@ final class RemoteAppendBench {
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
                  .coalesceAppends(options.coalesce()).build()).block()) {
             String[][] warmupStreams = ClosedLoops.streamNames("warmup-", producers, 1);
-            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch,
+            warmupSeconds = ClosedLoops.warmUp(producers, appends * batch, 2 * Math.max(1, appends / producers),
                 (producer, i) -> client.append(warmupStreams[producer][0], ExpectedRevision.ANY, events(options.batch())));
             DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
             long batchesBefore = batches == null ? 0 : batches.count();

@@ -41,6 +41,16 @@ class ClosedLoopsTest {
     }
 
     @Test
+    void aWarmUpMakesNoMoreCallsThanAllowed() {
+        AtomicInteger calls = new AtomicInteger();
+        ClosedLoops.warmUp(4, 10_000_000, 25, (p, i) -> {
+            calls.incrementAndGet();
+            return Mono.just(i).subscribeOn(Schedulers.parallel());
+        });
+        assertThat(calls.get()).isLessThanOrEqualTo(4 * 25);
+    }
+
+    @Test
     void aDeadlineEndsTheLoopsAndAFailureIsThrownOnceAllStopped() {
         ClosedLoops.Outcome early = ClosedLoops.run(4, Long.MAX_VALUE, System.nanoTime() + Duration.ofMillis(200).toNanos(),
             Duration.ofSeconds(10).toNanos(), (p, i) -> Mono.delay(Duration.ofMillis(1)));
