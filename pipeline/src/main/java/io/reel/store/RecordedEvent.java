@@ -277,7 +277,7 @@ public final class RecordedEvent {
         if (binaryId) {
             return new UUID(Bytes.getLong(buf, idOffset), Bytes.getLong(buf, idOffset + 8));
         }
-        UUID id = RecordCodec.parseUuid(buf, idOffset, idLength);
+        UUID id = io.reel.store.wire.UuidText.parse(buf, idOffset, idLength);
         if (id == null) {
             throw malformed("event id is not a UUID");
         }

@@ -216,8 +216,8 @@ final class AppendCoalescer {
         try {
             return AppendEncoding.decodeOutcomes(data);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of the answer to " + Route.APPEND_BATCH.routeName + " is not a valid "
-                + AppendBatchResult.getDescriptor().getFullName() + " in " + WireFormat.PROTOBUF.mimeType() + ": " + e.getMessage());
+            throw io.reel.transport.internal.MessageCodec.notValid(WireFormat.PROTOBUF, "the answer to " + Route.APPEND_BATCH.routeName,
+                AppendBatchResult.getDescriptor(), e);
         }
     }
 

@@ -237,12 +237,8 @@ public final class ReelClient implements EventSource, AutoCloseable {
                                java.util.function.Consumer<Expectation> expectation) {
         if (expected.isExact()) {
             revision.accept(expected.revision());
-        } else if (expected.equals(ExpectedRevision.NO_STREAM)) {
-            expectation.accept(Expectation.NO_STREAM);
-        } else if (expected.equals(ExpectedRevision.STREAM_EXISTS)) {
-            expectation.accept(Expectation.STREAM_EXISTS);
         } else {
-            expectation.accept(Expectation.ANY);
+            expectation.accept(AppendEncoding.expectation(expected));
         }
     }
 

@@ -11,6 +11,7 @@ import io.reel.store.AppendResult;
 import io.reel.store.EventData;
 import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
+import io.reel.store.wire.UuidText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -49,9 +50,6 @@ public final class AppendEncoding {
     private static final int ERROR_CODE = io.reel.proto.Error.CODE_FIELD_NUMBER;
     private static final int ERROR_MESSAGE = io.reel.proto.Error.MESSAGE_FIELD_NUMBER;
     private static final byte[] EMPTY = new byte[0];
-    /** The length of a UUID in canonical text form. */
-    private static final int UUID_TEXT = 36;
-    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private AppendEncoding() {
     }
@@ -63,7 +61,7 @@ public final class AppendEncoding {
         int size = bytesSize(REQUEST_STREAM, streamUtf8.length) + expectedSize(expected);
         for (int i = 0; i < events.size(); i++) {
             EventData e = events.get(i);
-            int eventSize = CodedOutputStream.computeTagSize(EVENT_ID) + 1 + UUID_TEXT
+            int eventSize = CodedOutputStream.computeTagSize(EVENT_ID) + 1 + UuidText.LENGTH
                 + bytesSize(EVENT_TYPE, e.typeUtf8().length) + bytesSize(EVENT_CONTENT_TYPE, e.contentTypeUtf8().length)
                 + bytesSize(EVENT_DATA, e.data().length) + bytesSize(EVENT_METADATA, e.metadata().length);
             eventSizes[i] = eventSize;
@@ -78,12 +76,12 @@ public final class AppendEncoding {
             } else {
                 o.writeEnum(REQUEST_EXPECTATION, expectation(expected).getNumber());
             }
-            byte[] id = new byte[UUID_TEXT];
+            byte[] id = new byte[UuidText.LENGTH];
             for (int i = 0; i < events.size(); i++) {
                 EventData e = events.get(i);
                 o.writeTag(REQUEST_EVENTS, WireFormat.WIRETYPE_LENGTH_DELIMITED);
                 o.writeUInt32NoTag(eventSizes[i]);
-                uuidText(e.eventId(), id);
+                UuidText.write(id, 0, e.eventId().getMostSignificantBits(), e.eventId().getLeastSignificantBits());
                 o.writeByteArray(EVENT_ID, id);
                 writeBytes(o, EVENT_TYPE, e.typeUtf8());
                 writeBytes(o, EVENT_CONTENT_TYPE, e.contentTypeUtf8());
@@ -208,21 +206,11 @@ public final class AppendEncoding {
 
     private static Object append(String stream, boolean exact, long revision, int expectation, List<Object> decoded) {
         ExpectedRevision expected;
-        if (exact) {
-            if (revision < 0) {
-                return WireErrors.invalid("revision " + Long.toUnsignedString(revision) + " is too large");
-            }
-            expected = ExpectedRevision.exactly(revision);
-        } else {
+        try {
             Expectation e = Expectation.forNumber(expectation);
-            if (e == null) {
-                return WireErrors.invalid("expectation is not ANY, NO_STREAM or STREAM_EXISTS");
-            }
-            expected = switch (e) {
-                case NO_STREAM -> ExpectedRevision.NO_STREAM;
-                case STREAM_EXISTS -> ExpectedRevision.STREAM_EXISTS;
-                default -> ExpectedRevision.ANY;
-            };
+            expected = ConnectionResponder.expected(exact, revision, e == null ? Expectation.UNRECOGNIZED : e);
+        } catch (ReelException invalid) {
+            return invalid;
         }
         List<EventData> events = new ArrayList<>(decoded.size());
         for (Object o : decoded) {
@@ -260,53 +248,20 @@ public final class AppendEncoding {
 
     private static Object event(int index, byte[] idText, String type, String contentType, byte[] data, byte[] metadata)
         throws InvalidProtocolBufferException {
-        UUID id;
-        if (idText == null || idText.length == 0) {
-            id = UUID.randomUUID();
-        } else {
-            id = canonicalUuid(idText);
-            if (id == null) {
-                if (!com.google.protobuf.ByteString.copyFrom(idText).isValidUtf8()) {
-                    // as the generated parser says it
-                    throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
-                }
-                String text = new String(idText, java.nio.charset.StandardCharsets.UTF_8);
-                try {
-                    id = UUID.fromString(text);
-                } catch (IllegalArgumentException bad) {
-                    return WireErrors.invalid("events[" + index + "].event_id '" + text
-                        + "' is not a UUID; send a UUID in canonical text form, or leave it empty to have one generated");
-                }
+        UUID id = idText == null ? null : UuidText.parse(idText, 0, idText.length);
+        String text = "";
+        if (id == null && idText != null) {
+            if (!com.google.protobuf.ByteString.copyFrom(idText).isValidUtf8()) {
+                // as the generated parser says it
+                throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
             }
+            text = new String(idText, java.nio.charset.StandardCharsets.UTF_8);
         }
-        if (type.isEmpty()) {
-            return WireErrors.invalid("events[" + index + "].type is empty; every event needs a type such as 'TaskScheduled'");
+        try {
+            return ConnectionResponder.event(index, id, text, type, contentType, data, metadata);
+        } catch (ReelException invalid) {
+            return invalid;
         }
-        return EventData.of(id, type, contentType.isEmpty() ? EventData.OCTET_STREAM : contentType, data, metadata);
-    }
-
-    /** The UUID of canonical text (8-4-4-4-12 hex digits, either case), or null for anything else. */
-    static UUID canonicalUuid(byte[] text) {
-        if (text.length != UUID_TEXT || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') {
-            return null;
-        }
-        long msb = 0;
-        long lsb = 0;
-        for (int i = 0; i < UUID_TEXT; i++) {
-            if (i == 8 || i == 13 || i == 18 || i == 23) {
-                continue;
-            }
-            int d = Character.digit(text[i], 16);
-            if (d < 0) {
-                return null;
-            }
-            if (i < 19) {
-                msb = (msb << 4) | d;
-            } else {
-                lsb = (lsb << 4) | d;
-            }
-        }
-        return new UUID(msb, lsb);
     }
 
     /**
@@ -404,7 +359,8 @@ public final class AppendEncoding {
         return (field << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
     }
 
-    static Expectation expectation(ExpectedRevision expected) {
+    /** The wire expectation of an expected revision that is not exact. */
+    public static Expectation expectation(ExpectedRevision expected) {
         if (expected.equals(ExpectedRevision.NO_STREAM)) {
             return Expectation.NO_STREAM;
         }
@@ -427,28 +383,6 @@ public final class AppendEncoding {
     private static void writeBytes(CodedOutputStream o, int field, byte[] value) throws IOException {
         if (value.length > 0) {
             o.writeByteArray(field, value);
-        }
-    }
-
-    /** {@code id} as {@link UUID#toString()} writes it (lower-case hex, 8-4-4-4-12), into {@code out}. */
-    static void uuidText(UUID id, byte[] out) {
-        long msb = id.getMostSignificantBits();
-        long lsb = id.getLeastSignificantBits();
-        hex(msb >>> 32, out, 0, 8);
-        out[8] = '-';
-        hex(msb >>> 16, out, 9, 4);
-        out[13] = '-';
-        hex(msb, out, 14, 4);
-        out[18] = '-';
-        hex(lsb >>> 48, out, 19, 4);
-        out[23] = '-';
-        hex(lsb, out, 24, 12);
-    }
-
-    private static void hex(long value, byte[] out, int at, int digits) {
-        for (int i = at + digits - 1; i >= at; i--) {
-            out[i] = HEX[(int) (value & 0xF)];
-            value >>>= 4;
         }
     }
 }

@@ -125,8 +125,7 @@ public final class ConnectionResponder implements RSocket {
         try {
             return AppendEncoding.decodeBatch(data);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of route '" + Route.APPEND_BATCH.routeName + "' is not a valid "
-                + AppendBatch.getDescriptor().getFullName() + " in " + WireFormat.PROTOBUF.mimeType() + ": " + e.getMessage());
+            throw MessageCodec.notValid(WireFormat.PROTOBUF, "route '" + Route.APPEND_BATCH.routeName + "'", AppendBatch.getDescriptor(), e);
         }
     }
 
@@ -302,24 +301,33 @@ public final class ConnectionResponder implements RSocket {
         List<EventData> events = new ArrayList<>(r.getEventsCount());
         for (int i = 0; i < r.getEventsCount(); i++) {
             io.reel.proto.EventData e = r.getEvents(i);
-            UUID id;
-            if (e.getEventId().isEmpty()) {
+            events.add(event(i, null, e.getEventId(), e.getType(), e.getContentType(), e.getData().toByteArray(), e.getMetadata().toByteArray()));
+        }
+        return events;
+    }
+
+    /**
+     * Event {@code index} of an append, checked as every append route checks it: an empty id gets a new one, an
+     * empty content type is {@code application/octet-stream}, an empty type is refused. {@code id} is the id when
+     * the caller has parsed {@code idText} already; null parses it here.
+     */
+    static EventData event(int index, UUID id, String idText, String type, String contentType, byte[] data, byte[] metadata) {
+        if (id == null) {
+            if (idText.isEmpty()) {
                 id = UUID.randomUUID();
             } else {
                 try {
-                    id = UUID.fromString(e.getEventId());
+                    id = UUID.fromString(idText);
                 } catch (IllegalArgumentException bad) {
-                    return fail(WireErrors.invalid("events[" + i + "].event_id '" + e.getEventId()
+                    return fail(WireErrors.invalid("events[" + index + "].event_id '" + idText
                         + "' is not a UUID; send a UUID in canonical text form, or leave it empty to have one generated"));
                 }
             }
-            if (e.getType().isEmpty()) {
-                return fail(WireErrors.invalid("events[" + i + "].type is empty; every event needs a type such as 'TaskScheduled'"));
-            }
-            String contentType = e.getContentType().isEmpty() ? EventData.OCTET_STREAM : e.getContentType();
-            events.add(EventData.of(id, e.getType(), contentType, e.getData().toByteArray(), e.getMetadata().toByteArray()));
         }
-        return events;
+        if (type.isEmpty()) {
+            return fail(WireErrors.invalid("events[" + index + "].type is empty; every event needs a type such as 'TaskScheduled'"));
+        }
+        return EventData.of(id, type, contentType.isEmpty() ? EventData.OCTET_STREAM : contentType, data, metadata);
     }
 
     // ------------------------------------------------------------------------------ request-stream

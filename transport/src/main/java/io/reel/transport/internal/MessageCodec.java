@@ -80,9 +80,14 @@ public final class MessageCodec {
             JSON_IN.merge(json, builder);
             return (T) builder.build();
         } catch (InvalidProtocolBufferException | RuntimeException e) {
-            throw new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of " + what + " is not a valid "
-                + prototype.getDescriptorForType().getFullName() + " in " + format.mimeType() + ": " + e.getMessage());
+            throw notValid(format, what, prototype.getDescriptorForType(), e);
         }
+    }
+
+    /** The refusal of data that is not a valid {@code type} in {@code format}: what {@link #decode} throws. */
+    public static ReelException notValid(WireFormat format, String what, com.google.protobuf.Descriptors.Descriptor type, Exception e) {
+        return new ReelException(ErrorCode.INVALID_ARGUMENT, "the data of " + what + " is not a valid " + type.getFullName() + " in "
+            + format.mimeType() + ": " + e.getMessage());
     }
 
     static Payload payload(WireFormat format, Message message) {

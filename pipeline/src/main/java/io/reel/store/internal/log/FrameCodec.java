@@ -384,29 +384,6 @@ public final class FrameCodec {
         }
     }
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-
-    /** Writes the UUID {@code hi:lo} as its 36-character text at {@code p}; answers the position after it. */
-    static int putUuidText(byte[] dst, int p, long hi, long lo) {
-        p = putHex(dst, p, hi >>> 32, 8);
-        dst[p++] = '-';
-        p = putHex(dst, p, hi >>> 16, 4);
-        dst[p++] = '-';
-        p = putHex(dst, p, hi, 4);
-        dst[p++] = '-';
-        p = putHex(dst, p, lo >>> 48, 4);
-        dst[p++] = '-';
-        return putHex(dst, p, lo, 12);
-    }
-
-    private static int putHex(byte[] dst, int p, long value, int digits) {
-        for (int i = digits - 1; i >= 0; i--) {
-            dst[p + i] = HEX[(int) (value & 0xF)];
-            value >>>= 4;
-        }
-        return p + digits;
-    }
-
     static int varintSize(long value) {
         return RecordCodec.varintSize(value);
     }

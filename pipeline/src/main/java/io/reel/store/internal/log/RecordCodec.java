@@ -1,5 +1,6 @@
 package io.reel.store.internal.log;
 
+import io.reel.store.wire.UuidText;
 import java.util.UUID;
 
 /**
@@ -21,7 +22,7 @@ import java.util.UUID;
  * </pre>
  */
 public final class RecordCodec {
-    public static final int UUID_TEXT_LENGTH = 36;
+    public static final int UUID_TEXT_LENGTH = UuidText.LENGTH;
 
 
     private RecordCodec() {
@@ -82,7 +83,7 @@ public final class RecordCodec {
         }
         dst[p++] = 0x22;
         dst[p++] = UUID_TEXT_LENGTH;
-        p = FrameCodec.putUuidText(dst, p, idHigh, idLow);
+        p = UuidText.write(dst, p, idHigh, idLow);
         p = putBytes(dst, p, 0x2A, type, typeOffset, typeLength);
         p = putBytes(dst, p, 0x32, contentType, contentTypeOffset, contentTypeLength);
         p = putBytes(dst, p, 0x3A, data, dataOffset, dataLength);
@@ -124,46 +125,5 @@ public final class RecordCodec {
         p = putVarint(dst, p, length);
         System.arraycopy(value, offset, dst, p, length);
         return p + length;
-    }
-
-    /** Parses canonical UUID text (36 characters, either case); returns null when it is not one. */
-    public static UUID parseUuid(byte[] src, int offset, int length) {
-        if (length != UUID_TEXT_LENGTH || src[offset + 8] != '-' || src[offset + 13] != '-'
-            || src[offset + 18] != '-' || src[offset + 23] != '-') {
-            return null;
-        }
-        long hi = 0;
-        long lo = 0;
-        int digits = 0;
-        for (int i = 0; i < UUID_TEXT_LENGTH; i++) {
-            byte c = src[offset + i];
-            if (c == '-') {
-                continue;
-            }
-            int v = hexValue(c);
-            if (v < 0) {
-                return null;
-            }
-            if (digits < 16) {
-                hi = (hi << 4) | v;
-            } else {
-                lo = (lo << 4) | v;
-            }
-            digits++;
-        }
-        return new UUID(hi, lo);
-    }
-
-    private static int hexValue(byte c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
     }
 }

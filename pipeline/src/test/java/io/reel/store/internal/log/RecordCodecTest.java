@@ -86,15 +86,6 @@ class RecordCodecTest {
         assertThat(r.stream()).isEqualTo(f.stream);
     }
 
-    @Property(tries = 300)
-    void uuidTextRoundTrips(@ForAll long hi, @ForAll long lo) {
-        UUID id = new UUID(hi, lo);
-        byte[] text = id.toString().getBytes(StandardCharsets.US_ASCII);
-        assertThat(RecordCodec.parseUuid(text, 0, text.length)).isEqualTo(id);
-        byte[] upper = id.toString().toUpperCase().getBytes(StandardCharsets.US_ASCII);
-        assertThat(RecordCodec.parseUuid(upper, 0, upper.length)).isEqualTo(id);
-    }
-
     /**
      * A body cut at any byte either fails with {@code CORRUPTED} or, when the cut falls on a field boundary, decodes
      * as the shorter message protobuf-java itself reads from the same bytes: every field present is intact, every
