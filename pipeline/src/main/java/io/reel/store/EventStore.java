@@ -225,7 +225,13 @@ public final class EventStore implements EventSource, AutoCloseable {
             return Mono.error(e);
         }
         List<EventData> copy = List.copyOf(events);
-        return Mono.defer(() -> writer.submit(AppendCommand.append(stream, expected, copy)));
+        return Mono.defer(() -> submit(AppendCommand.append(stream, expected, copy)));
+    }
+
+    /** Hands a write to the writer, marked with the cluster entry it belongs to when the store is a replica. */
+    private Mono<AppendResult> submit(AppendCommand command) {
+        java.util.function.Supplier<EntryOrigin> origin = settings.entryOrigin();
+        return writer.submit(origin == null ? command : command.from(origin.get()));
     }
 
     /** Sets a stream's metadata (replacing what it had); reads honour it at once. */
@@ -241,7 +247,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             metrics.rejected(e.code());
             return Mono.error(e);
         }
-        return Mono.defer(() -> writer.submit(AppendCommand.setMetadata(stream, metadata)));
+        return Mono.defer(() -> submit(AppendCommand.setMetadata(stream, metadata)));
     }
 
     /**
@@ -258,7 +264,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             metrics.rejected(e.code());
             return Mono.error(e);
         }
-        return Mono.defer(() -> writer.submit(AppendCommand.delete(stream, expected, hard)));
+        return Mono.defer(() -> submit(AppendCommand.delete(stream, expected, hard)));
     }
 
     /**

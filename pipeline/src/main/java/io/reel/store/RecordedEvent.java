@@ -32,6 +32,8 @@ public final class RecordedEvent {
     /** A frame record's event id is 16 bytes, big-endian; a protobuf record's is UUID text. */
     private boolean binaryId;
     private boolean lastOfAppend;
+    /** The cluster entry whose frame holds this record; null outside a cluster (and in format 1). */
+    private EntryOrigin origin;
     /** A frame record's protobuf encoding, once {@link #encoded()} asked for it (release/acquire). */
     private byte[] protobuf;
 
@@ -76,7 +78,7 @@ public final class RecordedEvent {
     private RecordedEvent(byte[] frame, long position, long revision, long timestampMicros, int streamOffset, int streamLength,
                           int idOffset, int typeOffset, int typeLength, byte[] contentTypeBuf, int contentTypeOffset,
                           int contentTypeLength, int dataOffset, int dataLength, int metadataOffset, int metadataLength,
-                          boolean lastOfAppend) {
+                          boolean lastOfAppend, EntryOrigin origin) {
         this.buf = frame;
         this.offset = FRAME_RECORD;
         this.position = position;
@@ -97,6 +99,7 @@ public final class RecordedEvent {
         this.metadataOffset = metadataOffset;
         this.metadataLength = metadataLength;
         this.lastOfAppend = lastOfAppend;
+        this.origin = origin;
         LOCATED.setRelease(this, true);
     }
 
@@ -305,6 +308,15 @@ public final class RecordedEvent {
     public byte[] metadata() {
         locate();
         return Arrays.copyOfRange(buf, metadataOffset, metadataOffset + metadataLength);
+    }
+
+    /**
+     * In a cluster, the entry whose apply wrote this record (the same on every replica); null for a record of a
+     * standalone store.
+     */
+    public EntryOrigin origin() {
+        locate();
+        return origin;
     }
 
     /** When the event was committed, in microseconds since the epoch. */

@@ -43,6 +43,7 @@ public final class StoreSettings {
     }
     private final Progress progress;
     private final boolean replicatedGroups;
+    private final java.util.function.Supplier<EntryOrigin> entryOrigin;
 
     private StoreSettings(Builder b) {
         durability = b.durability;
@@ -64,6 +65,7 @@ public final class StoreSettings {
         compression = b.compression;
         progress = b.progress;
         replicatedGroups = b.replicatedGroups;
+        entryOrigin = b.entryOrigin;
     }
 
     public static StoreSettings defaults() {
@@ -107,6 +109,7 @@ public final class StoreSettings {
         b.compression = compression;
         b.progress = progress;
         b.replicatedGroups = replicatedGroups;
+        b.entryOrigin = entryOrigin;
         return b;
     }
 
@@ -205,6 +208,15 @@ public final class StoreSettings {
         return replicatedGroups;
     }
 
+    /**
+     * Read as each write is submitted, on the submitting thread: the cluster entry it belongs to, which its frame
+     * records ({@link RecordedEvent#origin()}), or null for none. Null by default (no frame records an origin);
+     * set by a cluster node's store settings, never by hand.
+     */
+    public java.util.function.Supplier<EntryOrigin> entryOrigin() {
+        return entryOrigin;
+    }
+
     /** The settings of a store; {@link #build()} checks them, alone and against each other. */
     public static final class Builder {
         private Durability durability = Durability.fsync();
@@ -226,6 +238,7 @@ public final class StoreSettings {
         private Compression compression = Compression.NONE;
         private Progress progress = Progress.NONE;
         private boolean replicatedGroups;
+        private java.util.function.Supplier<EntryOrigin> entryOrigin;
 
         private Builder() {
         }
@@ -322,6 +335,12 @@ public final class StoreSettings {
 
         public Builder replicatedGroups(boolean value) {
             replicatedGroups = value;
+            return this;
+        }
+
+        /** See {@link StoreSettings#entryOrigin()}; null for none. */
+        public Builder entryOrigin(java.util.function.Supplier<EntryOrigin> value) {
+            entryOrigin = value;
             return this;
         }
 

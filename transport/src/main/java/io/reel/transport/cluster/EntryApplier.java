@@ -8,6 +8,7 @@ import io.reel.proto.ClusterWrite;
 import io.reel.proto.DeleteStreamRequest;
 import io.reel.store.AppendResult;
 import io.reel.store.Direction;
+import io.reel.store.EntryOrigin;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventFilter;
 import io.reel.store.EventStore;
@@ -30,15 +31,18 @@ import reactor.core.publisher.Mono;
  * standalone append (expected revision, event-id idempotency, limits). Given the same entries in the same
  * order, every replica writes the same records at the same positions with the same bytes: event ids come
  * with the entry, the stamp is the largest entry stamp so far (held on the store's
- * {@link ApplyClock} while the entry is written), and the next entry is not started before the last one is
- * written, so the writer's queue never overflows and no outcome depends on timing.
+ * {@link ApplyClock} while the entry is written), each frame records the {@link EntryOrigin} of its write
+ * (the entry's term and index, the write's place in it), and the next entry is not started before the last
+ * one is written, so the writer's queue never overflows and no outcome depends on timing.
  *
  * <p><b>After a restart</b> the store may hold records of entries Raft replays again (the store forces its
- * log on its own schedule, the last applied index is recorded with snapshots). Re-deciding such an entry
+ * log on its own schedule, the last applied index is recorded with snapshots). Deciding such an entry again
  * against a later state could write what the first run rejected, so while the store's head is ahead of
- * {@code cursor}, a replayed write is matched against the records at the cursor instead: a write whose events
- * are there was written the first time and is skipped over; one whose events are not was rejected (or was a
- * retry) the first time and is skipped. Once the cursor reaches the head, writes are applied again.
+ * {@code cursor}, a replayed entry is read back instead: the frames at the cursor whose origin is the entry
+ * are the writes it wrote, which are skipped over and answered from their records; the writes it has no frame
+ * for were rejected and are not repeated. Only when the entry's frames end at the head (the crash may have
+ * come before its later writes were decided) are the writes after its last frame decided again: against the
+ * same state as the first time, since nothing after them was written.
  *
  * <p>Not thread-safe: Ratis applies entries from one thread.
  */
@@ -80,25 +84,22 @@ final class EntryApplier {
     /**
      * Applies one committed entry; the outcomes answer its writes, in order. Blocks until they are written.
      *
+     * @param term  the entry's Raft term
      * @param index the entry's Raft index: a group change is applied once per (index, write), also across restarts
      */
-    AppendBatchResult apply(ClusterEntry entry, long index) {
+    AppendBatchResult apply(ClusterEntry entry, long term, long index) {
         AppendBatchResult.Builder result = AppendBatchResult.newBuilder();
         List<ClusterWrite> writes = entry.getWritesList();
-        int next = 0;
         long head = store.headPosition();
         stamp = Math.max(stamp, entry.getTimestampMicros());
-        while (next < writes.size() && cursor < head) {
-            ClusterWrite w = writes.get(next++);
-            result.addOutcomes(w.getWriteCase() == ClusterWrite.WriteCase.GROUP ? applyGroup(w, cursor, sequence(index, next - 1)) : replayed(w, head));
-        }
-        if (next == writes.size()) {
-            return result.build();
-        }
         if (cursor > head) {
             throw new ReelException(ErrorCode.CORRUPTED, "the store's head " + head + " is behind the position " + cursor
                 + " the applied entries reached: its log lost records that Raft no longer holds; wipe this node's data"
                 + " directory and let it rejoin from the others");
+        }
+        int next = cursor < head ? replay(writes, index, head, result) : 0;
+        if (next == writes.size()) {
+            return result.build();
         }
         List<CompletableFuture<AppendResult>> pending = new ArrayList<>(writes.size() - next);
         clock.hold(stamp);
@@ -113,6 +114,7 @@ final class EntryApplier {
                     pending.clear();
                     result.addOutcomes(applyGroup(w, store.headPosition(), sequence(index, i)));
                 } else {
+                    clock.submitting(new EntryOrigin(term, index, i));
                     pending.add(submit(w).toFuture());
                 }
             }
@@ -124,6 +126,72 @@ final class EntryApplier {
         }
         cursor = store.headPosition();
         return result.build();
+    }
+
+    /**
+     * Reads back an entry the store may hold already (see the class comment): answers its writes from the
+     * frames at the cursor whose origin is {@code index} and moves the cursor past them. Returns how many of the
+     * writes were decided the first time; the others are to be applied.
+     */
+    private int replay(List<ClusterWrite> writes, long index, long head, AppendBatchResult.Builder result) {
+        long total = 0;
+        for (ClusterWrite w : writes) {
+            total += records(w);
+        }
+        List<RecordedEvent> there = store.readAll(cursor, Math.min(total + 1, head - cursor), Direction.FORWARDS, EventFilter.none())
+            .collectList().block(WRITE_TIMEOUT);
+        // the frames of this entry, by the write that wrote them: each a run of records with the same origin
+        java.util.Map<Integer, List<RecordedEvent>> written = new java.util.HashMap<>();
+        int lastWritten = -1;
+        boolean followed = false;
+        for (RecordedEvent r : there == null ? List.<RecordedEvent>of() : there) {
+            EntryOrigin origin = r.origin();
+            if (origin != null && origin.index() > index) {
+                followed = true;
+                break;
+            }
+            if (origin == null || origin.index() < index || origin.write() >= writes.size() || origin.write() < lastWritten) {
+                throw new ReelException(ErrorCode.CORRUPTED, "the record at position " + r.position() + " was not written by entry " + index
+                    + " or a later one (its origin: " + origin + "): this node's log is not the cluster's; wipe its data directory and let"
+                    + " it rejoin from the others");
+            }
+            written.computeIfAbsent(origin.write(), w -> new ArrayList<>()).add(r);
+            lastWritten = origin.write();
+        }
+        long position = cursor;
+        for (int i = 0; i < writes.size(); i++) {
+            ClusterWrite w = writes.get(i);
+            List<RecordedEvent> frame = written.get(i);
+            if (w.getWriteCase() == ClusterWrite.WriteCase.GROUP) {
+                if (i > lastWritten && !followed && position == head) {
+                    cursor = position;
+                    return i;
+                }
+                result.addOutcomes(applyGroup(w, position, sequence(index, i)));
+            } else if (frame != null) {
+                RecordedEvent last = frame.get(frame.size() - 1);
+                long end = Math.max(position + records(w), last.position() + 1);
+                result.addOutcomes(Writes.outcome(new AppendResult(end - records(w), end - 1, last.revision())));
+                position = end;
+            } else if (i > lastWritten && !followed && position == head) {
+                // the entry's frames end at the head: this write and the ones after it may never have been decided
+                cursor = position;
+                return i;
+            } else {
+                result.addOutcomes(notRepeated());
+            }
+        }
+        cursor = position;
+        return writes.size();
+    }
+
+    /** The records a write makes when it is written. */
+    private static long records(ClusterWrite w) {
+        return switch (w.getWriteCase()) {
+            case APPEND -> w.getAppend().getEventsCount();
+            case SET_METADATA, DELETE -> 1;
+            case GROUP, WRITE_NOT_SET -> 0;
+        };
     }
 
     /**
@@ -199,42 +267,6 @@ final class EntryApplier {
             case WRONG_EXPECTED_VERSION, STREAM_DELETED, INVALID_ARGUMENT, TOO_LARGE -> true;
             default -> false;
         };
-    }
-
-    /** A write the store may already hold (see the class comment): skips over its records, or over nothing. */
-    private AppendOutcome replayed(ClusterWrite w, long head) {
-        int count = switch (w.getWriteCase()) {
-            case APPEND -> w.getAppend().getEventsCount();
-            case SET_METADATA, DELETE -> 1;
-            case GROUP, WRITE_NOT_SET -> 0;
-        };
-        if (count == 0 || cursor + count > head) {
-            return notRepeated();
-        }
-        List<RecordedEvent> there = store.readAll(cursor, count, Direction.FORWARDS, EventFilter.none()).collectList()
-            .block(WRITE_TIMEOUT);
-        if (there == null || there.size() != count || !matches(w, there)) {
-            return notRepeated();
-        }
-        RecordedEvent last = there.get(count - 1);
-        AppendResult r = new AppendResult(cursor, last.position(), last.revision());
-        cursor += count;
-        return Writes.outcome(r);
-    }
-
-    private static boolean matches(ClusterWrite w, List<RecordedEvent> there) {
-        if (w.getWriteCase() == ClusterWrite.WriteCase.APPEND) {
-            AppendRequest r = w.getAppend();
-            for (int i = 0; i < there.size(); i++) {
-                RecordedEvent e = there.get(i);
-                if (!e.stream().equals(r.getStream()) || !e.eventId().toString().equals(r.getEvents(i).getEventId())) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        String stream = w.getWriteCase() == ClusterWrite.WriteCase.DELETE ? w.getDelete().getStream() : w.getSetMetadata().getStream();
-        return there.get(0).stream().equals("$$" + stream);
     }
 
     private static AppendOutcome notRepeated() {

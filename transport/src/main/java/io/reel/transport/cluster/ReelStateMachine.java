@@ -194,7 +194,7 @@ final class ReelStateMachine extends BaseStateMachine {
         long waitMillis = 100;
         while (true) {
             try {
-                return applier.apply(entry, termIndex.getIndex());
+                return applier.apply(entry, termIndex.getTerm(), termIndex.getIndex());
             } catch (ReelException e) {
                 if (e.code() == ErrorCode.CLOSED || e.code() == ErrorCode.CORRUPTED) {
                     throw e;

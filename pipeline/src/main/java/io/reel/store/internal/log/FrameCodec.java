@@ -1,5 +1,6 @@
 package io.reel.store.internal.log;
 
+import io.reel.store.EntryOrigin;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
 import io.reel.store.RecordedEvent;
@@ -30,8 +31,8 @@ import java.util.UUID;
  *  | u8    | u64            | u64            | i64              | u32     | length        | UTF-8       |
  *  +-------+----------------+----------------+------------------+---------+---------------+-------------+
  *  attrs bits 0-2: compression of the records (0 none, 1 LZ4 block: then u32 uncompressed length, then
- *  the compressed records); bit 3: a cluster frame, u64 raft_term and u64 raft_index follow the stream
- *  (reserved: not written yet); bits 4-7: 0.
+ *  the compressed records); bit 3: a cluster frame, whose origin follows the stream: u64 raft_term, u64
+ *  raft_index and a varint write (the place of the write in its Raft entry, see {@link EntryOrigin}); bits 4-7: 0.
  *
  * Record:
  *  +--------------+---------------+--------------+------+--------------+-----------------+------+----------+
@@ -55,6 +56,8 @@ public final class FrameCodec {
     static final int COMPRESSION_NONE = 0;
     public static final int COMPRESSION_LZ4 = 1;
     static final int UUID_BYTES = 16;
+    /** The most bytes a frame's origin takes: term, index and the write's place (a varint of an int). */
+    public static final int ORIGIN_BYTES_MAX = 8 + 8 + 5;
 
     static final int CT_NONE = 0;
     static final int CT_PROTOBUF = 1;
@@ -81,8 +84,8 @@ public final class FrameCodec {
     }
 
     /** The bytes of the header after the 8-byte length and CRC words. */
-    public static int headerSize(byte[] stream) {
-        return FIXED_HEADER + varintSize(stream.length) + stream.length;
+    public static int headerSize(byte[] stream, EntryOrigin origin) {
+        return FIXED_HEADER + varintSize(stream.length) + stream.length + (origin == null ? 0 : 16 + varintSize(origin.write()));
     }
 
     /** The bytes of one record at {@code delta}. */
@@ -99,8 +102,8 @@ public final class FrameCodec {
     }
 
     /** The bytes of a fresh frame of {@code events}, the length and CRC words included. */
-    public static int frameSize(byte[] stream, List<EventData> events) {
-        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream);
+    public static int frameSize(byte[] stream, EntryOrigin origin, List<EventData> events) {
+        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream, origin);
         for (int i = 0; i < events.size(); i++) {
             size += recordSize(i, events.get(i));
         }
@@ -113,9 +116,9 @@ public final class FrameCodec {
      * {@link #frameSize}.
      */
     public static int encode(byte[] dst, int p, long firstPosition, long firstRevision, long timestampMicros, byte[] stream,
-                      List<EventData> events) {
+                             EntryOrigin origin, List<EventData> events) {
         int start = p;
-        p = putHeader(dst, p + LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, timestampMicros, events.size(), stream);
+        p = putHeader(dst, p + LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, timestampMicros, events.size(), stream, origin);
         for (int i = 0; i < events.size(); i++) {
             EventData e = events.get(i);
             p = putVarint(dst, p, i);
@@ -140,14 +143,15 @@ public final class FrameCodec {
     /**
      * Writes a frame holding some records of one append, as scavenge and repair keep them: {@code records}
      * belong to one stream, in position order, with revisions that step with their positions; each keeps its
-     * position and revision (the first one's are the header's, the others' are deltas from it).
+     * position and revision (the first one's are the header's, the others' are deltas from it), and the frame
+     * keeps the first one's origin.
      */
     public static byte[] encodeRecords(List<RecordedEvent> records) {
         RecordedEvent first = records.get(0);
         byte[] stream = first.stream().getBytes(StandardCharsets.UTF_8);
         long firstPosition = first.position();
         long firstRevision = first.revision();
-        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream);
+        int size = LogFormat.FRAME_HEADER_SIZE + headerSize(stream, first.origin());
         for (RecordedEvent r : records) {
             long delta = r.position() - firstPosition;
             if (delta < 0 || r.revision() - firstRevision != delta || !r.stream().equals(first.stream())) {
@@ -164,7 +168,8 @@ public final class FrameCodec {
             size += varintSize(data) + data + varintSize(metadata) + metadata;
         }
         byte[] dst = new byte[size];
-        int p = putHeader(dst, LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, first.timestampMicros(), records.size(), stream);
+        int p = putHeader(dst, LogFormat.FRAME_HEADER_SIZE, firstPosition, firstRevision, first.timestampMicros(), records.size(), stream,
+            first.origin());
         for (RecordedEvent r : records) {
             p = putVarint(dst, p, r.position() - firstPosition);
             p = putUuid(dst, p, r.eventId());
@@ -189,13 +194,19 @@ public final class FrameCodec {
     }
 
     private static int putHeader(byte[] dst, int p, long firstPosition, long firstRevision, long timestampMicros, int count,
-                                 byte[] stream) {
-        dst[p++] = 0;
+                                 byte[] stream, EntryOrigin origin) {
+        dst[p++] = (byte) (origin == null ? 0 : ATTR_CLUSTER);
         Bytes.putLong(dst, p, firstPosition);
         Bytes.putLong(dst, p + 8, firstRevision);
         Bytes.putLong(dst, p + 16, timestampMicros);
         Bytes.putInt(dst, p + 24, count);
-        return putBytes(dst, p + 28, stream, 0, stream.length);
+        p = putBytes(dst, p + 28, stream, 0, stream.length);
+        if (origin == null) {
+            return p;
+        }
+        Bytes.putLong(dst, p, origin.term());
+        Bytes.putLong(dst, p + 8, origin.index());
+        return putVarint(dst, p + 16, origin.write());
     }
 
     /** Fills in the length and CRC words of the frame at {@code start} that ends at {@code end}. */
@@ -217,6 +228,7 @@ public final class FrameCodec {
         int[] cursor = {headerEnd};
         int streamLength = checkedLength(buf, cursor, bodyOffset + bodyLength);
         cursor[0] += streamLength;
+        origin(buf, bodyOffset, cursor, bodyOffset + bodyLength);
         if ((buf[bodyOffset] & ATTR_COMPRESSION_MASK) != COMPRESSION_NONE) {
             byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, cursor[0] - bodyOffset);
             return firstPositionOf(body, 0, body.length);
@@ -236,15 +248,17 @@ public final class FrameCodec {
             throw malformed("a frame shorter than its header");
         }
         int attributes = buf[bodyOffset] & 0xFF;
-        if (attributes == COMPRESSION_LZ4) {
-            int[] at = {bodyOffset + FIXED_HEADER};
-            int streamLength = checkedLength(buf, at, end);
-            int header = at[0] + streamLength - bodyOffset;
-            byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, header);
-            return decode(body, 0, body.length);
-        }
-        if (attributes != 0) {
+        if ((attributes & ~(ATTR_COMPRESSION_MASK | ATTR_CLUSTER)) != 0 || (attributes & ATTR_COMPRESSION_MASK) > COMPRESSION_LZ4) {
             throw malformed("unknown frame attributes " + attributes);
+        }
+        int[] cur = {bodyOffset + FIXED_HEADER};
+        int streamLength = checkedLength(buf, cur, end);
+        int streamOffset = cur[0];
+        cur[0] += streamLength;
+        EntryOrigin origin = origin(buf, bodyOffset, cur, end);
+        if ((attributes & ATTR_COMPRESSION_MASK) == COMPRESSION_LZ4) {
+            byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, cur[0] - bodyOffset);
+            return decode(body, 0, body.length);
         }
         long firstPosition = Bytes.getLong(buf, bodyOffset + 1);
         long firstRevision = Bytes.getLong(buf, bodyOffset + 9);
@@ -253,10 +267,6 @@ public final class FrameCodec {
         if (firstPosition < 0 || firstRevision < 0 || count <= 0 || count > bodyLength) {
             throw malformed("header: first position " + firstPosition + ", first revision " + firstRevision + ", count " + count);
         }
-        int[] cur = {bodyOffset + FIXED_HEADER};
-        int streamLength = checkedLength(buf, cur, end);
-        int streamOffset = cur[0];
-        cur[0] += streamLength;
         int[] fields = new int[count * FIELDS];
         long[] positions = new long[count];
         long previousDelta = -1;
@@ -300,7 +310,28 @@ public final class FrameCodec {
         if (cur[0] != end) {
             throw malformed((end - cur[0]) + " bytes after the last record");
         }
-        return new Decoded(buf, streamOffset, streamLength, firstPosition, firstRevision, timestamp, positions, fields);
+        return new Decoded(buf, streamOffset, streamLength, firstPosition, firstRevision, timestamp, origin, positions, fields);
+    }
+
+    /**
+     * A cluster frame's origin, read at {@code cursor} (just after the stream name), which it moves past it;
+     * null, without moving, for a frame of a standalone store.
+     */
+    private static EntryOrigin origin(byte[] buf, int bodyOffset, int[] cursor, int end) {
+        if ((buf[bodyOffset] & ATTR_CLUSTER) == 0) {
+            return null;
+        }
+        if (end - cursor[0] < 16) {
+            throw malformed("a cluster frame ends in its origin");
+        }
+        long term = Bytes.getLong(buf, cursor[0]);
+        long index = Bytes.getLong(buf, cursor[0] + 8);
+        cursor[0] += 16;
+        long write = getVarint(buf, cursor, end);
+        if (term < 0 || index < 0 || write < 0 || write > Integer.MAX_VALUE) {
+            throw malformed("origin: term " + term + ", index " + index + ", write " + write);
+        }
+        return new EntryOrigin(term, index, (int) write);
     }
 
     private static final int FIELDS = 10;
@@ -338,9 +369,11 @@ public final class FrameCodec {
         private final long firstPosition;
         private final long firstRevision;
         private final int[] fields;
+        private final EntryOrigin origin;
 
         Decoded(byte[] source, int streamOffset, int streamLength, long firstPosition, long firstRevision, long timestampMicros,
-                long[] positions, int[] fields) {
+                EntryOrigin origin, long[] positions, int[] fields) {
+            this.origin = origin;
             this.source = source;
             this.streamOffset = streamOffset;
             this.streamLength = streamLength;
@@ -380,7 +413,7 @@ public final class FrameCodec {
             return FrameRecords.factory().record(source, position, firstRevision + (position - firstPosition), timestampMicros,
                 streamOffset, streamLength, fields[f + ID], fields[f + TYPE], fields[f + TYPE_LENGTH], ct,
                 code == CT_OTHER ? fields[f + CT] : 0, fields[f + CT_LENGTH], fields[f + DATA], fields[f + DATA_LENGTH],
-                fields[f + META], fields[f + META_LENGTH], i == positions.length - 1);
+                fields[f + META], fields[f + META_LENGTH], i == positions.length - 1, origin);
         }
     }
 

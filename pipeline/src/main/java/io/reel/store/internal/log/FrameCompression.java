@@ -1,5 +1,6 @@
 package io.reel.store.internal.log;
 
+import io.reel.store.EntryOrigin;
 import io.reel.store.EventData;
 import java.util.List;
 import net.jpountz.lz4.LZ4Compressor;
@@ -23,9 +24,9 @@ public final class FrameCompression {
     private byte[] scratch = new byte[0];
 
     /** The most bytes the frame of these events can take, compressed or not (it usually takes fewer). */
-    public static int frameBound(byte[] stream, List<EventData> events) {
-        int raw = FrameCodec.frameSize(stream, events);
-        int headerEnd = LogFormat.FRAME_HEADER_SIZE + FrameCodec.headerSize(stream);
+    public static int frameBound(byte[] stream, EntryOrigin origin, List<EventData> events) {
+        int raw = FrameCodec.frameSize(stream, origin, events);
+        int headerEnd = LogFormat.FRAME_HEADER_SIZE + FrameCodec.headerSize(stream, origin);
         int records = raw - headerEnd;
         return Math.max(raw, headerEnd + 4 + records + records / 255 + 16);
     }
@@ -35,13 +36,13 @@ public final class FrameCompression {
      * LZ4-compressed when that makes the frame smaller; returns the offset after it.
      */
     public int encode(byte[] dst, int p, long firstPosition, long firstRevision, long timestampMicros, byte[] stream,
-                      List<EventData> events) {
-        int raw = FrameCodec.frameSize(stream, events);
+                      EntryOrigin origin, List<EventData> events) {
+        int raw = FrameCodec.frameSize(stream, origin, events);
         if (scratch.length < raw) {
             scratch = new byte[Math.max(raw, scratch.length * 2)];
         }
-        FrameCodec.encode(scratch, 0, firstPosition, firstRevision, timestampMicros, stream, events);
-        int headerEnd = LogFormat.FRAME_HEADER_SIZE + FrameCodec.headerSize(stream);
+        FrameCodec.encode(scratch, 0, firstPosition, firstRevision, timestampMicros, stream, origin, events);
+        int headerEnd = LogFormat.FRAME_HEADER_SIZE + FrameCodec.headerSize(stream, origin);
         int records = raw - headerEnd;
         int out = p + headerEnd + 4;
         int compressed = compressor.compress(scratch, headerEnd, records, dst, out, compressor.maxCompressedLength(records));
@@ -50,7 +51,7 @@ public final class FrameCompression {
             return p + raw;
         }
         System.arraycopy(scratch, 0, dst, p, headerEnd);
-        dst[p + LogFormat.FRAME_HEADER_SIZE] = (byte) FrameCodec.COMPRESSION_LZ4;
+        dst[p + LogFormat.FRAME_HEADER_SIZE] |= (byte) FrameCodec.COMPRESSION_LZ4;
         Bytes.putInt(dst, p + headerEnd, records);
         FrameCodec.seal(dst, p, out + compressed);
         return out + compressed;
@@ -58,7 +59,7 @@ public final class FrameCompression {
 
     /**
      * The body of a compressed frame (everything after the length and CRC words) as it would be uncompressed:
-     * the header with attributes 0, then the records. Throws {@code CORRUPTED} when it does not decompress.
+     * the header without its compression bits, then the records. Throws {@code CORRUPTED} when it does not decompress.
      */
     static byte[] decompress(byte[] buf, int bodyOffset, int bodyLength, int headerLength) {
         if (headerLength + 4 > bodyLength) {
@@ -70,7 +71,7 @@ public final class FrameCompression {
         }
         byte[] body = new byte[headerLength + records];
         System.arraycopy(buf, bodyOffset, body, 0, headerLength);
-        body[0] = 0;
+        body[0] &= (byte) ~FrameCodec.ATTR_COMPRESSION_MASK;
         int from = bodyOffset + headerLength + 4;
         try {
             int n = DECOMPRESSOR.decompress(buf, from, bodyOffset + bodyLength - from, body, headerLength, records);

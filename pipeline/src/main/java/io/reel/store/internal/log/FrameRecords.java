@@ -14,7 +14,7 @@ public final class FrameRecords {
         RecordedEvent record(byte[] frame, long position, long revision, long timestampMicros, int streamOffset, int streamLength,
                              int idOffset, int typeOffset, int typeLength, byte[] contentTypeBuf, int contentTypeOffset,
                              int contentTypeLength, int dataOffset, int dataLength, int metadataOffset, int metadataLength,
-                             boolean lastOfAppend);
+                             boolean lastOfAppend, io.reel.store.EntryOrigin origin);
     }
 
     private static volatile Factory factory;

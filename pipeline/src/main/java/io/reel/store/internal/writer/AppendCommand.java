@@ -1,9 +1,11 @@
 package io.reel.store.internal.writer;
 
 import io.reel.store.AppendResult;
+import io.reel.store.EntryOrigin;
 import io.reel.store.EventData;
 import io.reel.store.ExpectedRevision;
 import io.reel.store.StreamMetadata;
+import io.reel.store.internal.log.FrameCodec;
 import io.reel.store.internal.log.LogFormat;
 import io.reel.store.internal.log.RecordCodec;
 import java.nio.charset.StandardCharsets;
@@ -28,9 +30,11 @@ public final class AppendCommand {
     final List<EventData> events;
     final StreamMetadata metadata;
     final long dataBytes;
-    final long frameBytesBound;
+    long frameBytesBound;
     final long submittedNanos;
     MonoSink<AppendResult> sink;
+    /** The cluster entry this write belongs to, which its frame records; null outside a cluster. */
+    EntryOrigin origin;
 
     /* Decided by the writer. */
     String writtenStream;
@@ -109,6 +113,15 @@ public final class AppendCommand {
 
     public static AppendCommand delete(String stream, ExpectedRevision expected, boolean hard) {
         return new AppendCommand(hard ? Kind.HARD_DELETE : Kind.SOFT_DELETE, stream, expected, List.of(), null);
+    }
+
+    /** Marks this write as one of the cluster entry {@code origin} (null: none), which its frame then records. */
+    public AppendCommand from(EntryOrigin origin) {
+        if (origin != null && kind != Kind.IMPORT) {
+            this.origin = origin;
+            this.frameBytesBound += FrameCodec.ORIGIN_BYTES_MAX;
+        }
+        return this;
     }
 
     int eventCount() {

@@ -677,8 +677,8 @@ public final class WriterStage {
         c.firstRevision = head.pendingRevision + 1;
         head.pendingRevision += events.size();
         heads.touch(head);
-        c.frameBytes = compression == null ? FrameCodec.frameSize(c.writtenStreamUtf8, events)
-            : FrameCompression.frameBound(c.writtenStreamUtf8, events);
+        c.frameBytes = compression == null ? FrameCodec.frameSize(c.writtenStreamUtf8, c.origin, events)
+            : FrameCompression.frameBound(c.writtenStreamUtf8, c.origin, events);
         c.result = new AppendResult(c.firstPosition, c.firstPosition + events.size() - 1, c.firstRevision + events.size() - 1);
     }
 
@@ -705,8 +705,8 @@ public final class WriterStage {
             frameOffsets[frame] = p;
             frameStarts[frame] = relative;
             p = compression == null
-                ? FrameCodec.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events)
-                : compression.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, events);
+                ? FrameCodec.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, c.origin, events)
+                : compression.encode(buffer, p, c.firstPosition, c.firstRevision, timestampMicros, c.writtenStreamUtf8, c.origin, events);
             relative += events.size();
             frame++;
         }

@@ -1,5 +1,6 @@
 package io.reel.store.internal.log;
 
+import io.reel.store.EntryOrigin;
 import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
 import io.reel.store.RecordedEvent;
@@ -26,7 +27,11 @@ import net.jqwik.api.constraints.LongRange;
 
 /** Format-2 frames: what the writer encodes decodes to the same events, as the protobuf records the wire carries. */
 class FrameCodecTest {
-    record Append(String stream, long firstPosition, long firstRevision, long timestamp, List<EventData> events) {
+    /** One append as the writer frames it; {@code origin} null outside a cluster. */
+    record Append(String stream, long firstPosition, long firstRevision, long timestamp, EntryOrigin origin, List<EventData> events) {
+        Append(String stream, long firstPosition, long firstRevision, long timestamp, List<EventData> events) {
+            this(stream, firstPosition, firstRevision, timestamp, null, events);
+        }
     }
 
     @Provide
@@ -45,15 +50,18 @@ class FrameCodecTest {
                 Arbitraries.oneOf(Arbitraries.longs().between(0, 1000), Arbitraries.longs().between(0, Long.MAX_VALUE / 4)),
                 Arbitraries.oneOf(Arbitraries.longs().between(0, 1000), Arbitraries.longs().between(0, Long.MAX_VALUE / 4)),
                 Arbitraries.longs().between(0, 4_000_000_000_000_000L),
+                Combinators.combine(Arbitraries.longs().greaterOrEqual(0), Arbitraries.longs().greaterOrEqual(0),
+                    Arbitraries.oneOf(Arbitraries.integers().between(0, 1023), Arbitraries.integers().greaterOrEqual(0)))
+                    .as(EntryOrigin::new).injectNull(0.5),
                 events.list().ofMinSize(1).ofMaxSize(200))
             .as(Append::new);
     }
 
     static byte[] encode(Append a) {
         byte[] stream = a.stream().getBytes(StandardCharsets.UTF_8);
-        int size = FrameCodec.frameSize(stream, a.events());
+        int size = FrameCodec.frameSize(stream, a.origin(), a.events());
         byte[] out = new byte[size + 5];
-        int end = FrameCodec.encode(out, 5, a.firstPosition(), a.firstRevision(), a.timestamp(), stream, a.events());
+        int end = FrameCodec.encode(out, 5, a.firstPosition(), a.firstRevision(), a.timestamp(), stream, a.origin(), a.events());
         assertThat(end - 5).isEqualTo(size);
         byte[] frame = new byte[size];
         System.arraycopy(out, 5, frame, 0, size);
@@ -87,6 +95,7 @@ class FrameCodecTest {
             assertThat(r.data()).isEqualTo(e.data());
             assertThat(r.metadata()).isEqualTo(e.metadata());
             assertThat(r.timestampMicros()).isEqualTo(a.timestamp());
+            assertThat(r.origin()).isEqualTo(a.origin());
             assertThat(r.endsAppend()).isEqualTo(i == d.count() - 1);
             byte[] wire = new byte[r.encodedLength()];
             r.encoded().get(wire);
@@ -118,6 +127,7 @@ class FrameCodecTest {
             assertThat(after.position()).isEqualTo(before.position());
             assertThat(after.revision()).isEqualTo(before.revision());
             assertThat(after.encoded()).isEqualTo(before.encoded());
+            assertThat(after.origin()).isEqualTo(a.origin());
             assertThat(again.indexOf(before.position())).isEqualTo(i);
         }
         for (int i = 0; i < d.count(); i++) {
@@ -151,16 +161,17 @@ class FrameCodecTest {
             events.add(repetitive ? EventData.of(e.eventId(), e.type(), e.contentType(), ("{\"field\": \"value\", \"n\": 1}").repeat(4)
                 .getBytes(StandardCharsets.UTF_8), e.metadata()) : e);
         }
-        Append same = new Append(a.stream(), a.firstPosition(), a.firstRevision(), a.timestamp(), events);
+        Append same = new Append(a.stream(), a.firstPosition(), a.firstRevision(), a.timestamp(), a.origin(), events);
         byte[] stream = same.stream().getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[FrameCompression.frameBound(stream, events) + 3];
-        int end = new FrameCompression().encode(out, 3, same.firstPosition(), same.firstRevision(), same.timestamp(), stream, events);
+        byte[] out = new byte[FrameCompression.frameBound(stream, same.origin(), events) + 3];
+        int end = new FrameCompression().encode(out, 3, same.firstPosition(), same.firstRevision(), same.timestamp(), stream,
+            same.origin(), events);
         byte[] frame = java.util.Arrays.copyOfRange(out, 3, end);
         byte[] plain = encode(same);
         assertThat(frame.length).isLessThanOrEqualTo(plain.length);
         if (repetitive && events.size() > 1) {
             assertThat(frame.length).as("repetitive records shrink").isLessThan(plain.length);
-            assertThat(frame[LogFormat.FRAME_HEADER_SIZE]).isEqualTo((byte) FrameCodec.COMPRESSION_LZ4);
+            assertThat(frame[LogFormat.FRAME_HEADER_SIZE] & FrameCodec.ATTR_COMPRESSION_MASK).isEqualTo(FrameCodec.COMPRESSION_LZ4);
         }
         FrameCodec.Decoded compressed = decode(frame);
         FrameCodec.Decoded expected = decode(plain);
@@ -169,6 +180,7 @@ class FrameCodecTest {
             .isEqualTo(same.firstPosition());
         for (int i = 0; i < expected.count(); i++) {
             assertThat(compressed.record(i).encoded()).isEqualTo(expected.record(i).encoded());
+            assertThat(compressed.record(i).origin()).isEqualTo(same.origin());
         }
         Random random = new Random(end);
         frame[LogFormat.FRAME_HEADER_SIZE + random.nextInt(frame.length - LogFormat.FRAME_HEADER_SIZE)] ^= (byte) (1 + random.nextInt(255));
@@ -186,7 +198,7 @@ class FrameCodecTest {
         for (int i = 0; i < count; i++) {
             events.add(EventData.of("BenchEvent", new byte[100]));
         }
-        int size = FrameCodec.frameSize("bench-0".getBytes(StandardCharsets.UTF_8), events);
+        int size = FrameCodec.frameSize("bench-0".getBytes(StandardCharsets.UTF_8), null, events);
         assertThat((double) size / count).isLessThanOrEqualTo(140.0);
     }
 
@@ -196,7 +208,7 @@ class FrameCodecTest {
         List<RecordedEvent> mixed = new ArrayList<>();
         mixed.add(d.record(0));
         mixed.add(FrameCodec.decode(encode(new Append(a.stream() + "x", a.firstPosition() + 1000, 0, 0, a.events())),
-            LogFormat.FRAME_HEADER_SIZE, FrameCodec.frameSize((a.stream() + "x").getBytes(StandardCharsets.UTF_8), a.events())
+            LogFormat.FRAME_HEADER_SIZE, FrameCodec.frameSize((a.stream() + "x").getBytes(StandardCharsets.UTF_8), null, a.events())
                 - LogFormat.FRAME_HEADER_SIZE).record(0));
         assertThatThrownBy(() -> FrameCodec.encodeRecords(mixed)).isInstanceOf(IllegalArgumentException.class);
     }
