@@ -234,6 +234,16 @@ public final class EventStore implements EventSource, AutoCloseable {
         return writer.submit(origin == null ? command : command.from(origin.get()));
     }
 
+    /**
+     * Runs {@code submissions}, which subscribe to appends on this thread, so that the writer takes them
+     * together: a group commit does not start with the first of them while the others are still being submitted
+     * (and then wait for the next force). For a server that receives many appends in one request, as
+     * {@code append.batch} does; each append keeps its own outcome, exactly as when subscribed one by one.
+     */
+    public void together(Runnable submissions) {
+        writer.together(submissions);
+    }
+
     /** Sets a stream's metadata (replacing what it had); reads honour it at once. */
     public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
         try {

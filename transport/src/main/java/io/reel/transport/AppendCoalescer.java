@@ -63,16 +63,15 @@ final class AppendCoalescer {
     private final AtomicInteger queuedCount = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
-    /** The streams of each batch on its way; added to only inside {@link #drain()}, removed from by the batch's answer. */
-    private final java.util.Set<Flight> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Batches answered since the last {@link #drain()}, which takes their streams out of {@link #flying}. */
+    private final ConcurrentLinkedQueue<List<Pending>> landed = new ConcurrentLinkedQueue<>();
+    /** Drain only: each stream a batch on its way holds, and that batch. */
+    private final java.util.Map<String, List<Pending>> flying = new java.util.HashMap<>();
+    /** Drain only: the batches on their way. */
+    private int flights;
     private volatile boolean batchRoute = true;
     /** Taken from the queue but left for the next batch (it did not fit); drain only. */
     private Pending carry;
-
-    /** A batch on its way: the streams it holds (identity, not content, tells two apart). */
-    private static final class Flight {
-        final java.util.Set<String> streams = new java.util.HashSet<>();
-    }
 
     /** One append waiting for its outcome: encoded (protobuf), or as a message (JSON). */
     private static final class Pending {
@@ -129,28 +128,29 @@ final class AppendCoalescer {
         }
         int missed = 1;
         do {
-            while (inFlight.size() < MAX_IN_FLIGHT) {
-                java.util.Set<String> flying = new java.util.HashSet<>();
-                for (Flight f : inFlight) {
-                    flying.addAll(f.streams);
+            for (List<Pending> batch = landed.poll(); batch != null; batch = landed.poll()) {
+                for (Pending p : batch) {
+                    flying.remove(p.stream, batch);
                 }
-                Flight flight = new Flight();
-                List<Pending> batch = take(flying, flight.streams);
+                flights--;
+            }
+            while (flights < MAX_IN_FLIGHT) {
+                List<Pending> batch = take();
                 if (batch.isEmpty()) {
                     break;
                 }
-                inFlight.add(flight);
-                send(batch, flight);
+                flights++;
+                send(batch);
             }
             missed = wip.addAndGet(-missed);
         } while (missed != 0);
     }
 
     /**
-     * The next batch: the appends queued now, within the bounds, up to the first one to a stream in
-     * {@code flying}; cancelled ones are dropped. Adds the batch's streams to {@code streams}.
+     * The next batch: the appends queued now, within the bounds, up to the first one to a stream that another
+     * batch on its way holds; cancelled ones are dropped. The batch's streams are {@link #flying} from now on.
      */
-    private List<Pending> take(java.util.Set<String> flying, java.util.Set<String> streams) {
+    private List<Pending> take() {
         List<Pending> batch = new ArrayList<>(Math.min(maxAppends, Math.max(1, queuedCount.get())));
         long bytes = 0;
         long now = System.nanoTime();
@@ -170,13 +170,14 @@ final class AppendCoalescer {
                 p.sink.error(client.timedOut(Route.APPEND));
                 continue;
             }
-            if ((!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) || flying.contains(p.stream)) {
+            List<Pending> holder = flying.get(p.stream);
+            if ((!batch.isEmpty() && bytes + p.bytes > maxBatchBytes) || (holder != null && holder != batch)) {
                 carry = p;
                 break;
             }
             dequeued(p);
             batch.add(p);
-            streams.add(p.stream);
+            flying.put(p.stream, batch);
             bytes += p.bytes;
         }
         return batch;
@@ -187,12 +188,12 @@ final class AppendCoalescer {
         queuedBytes.addAndGet(-p.bytes);
     }
 
-    private void send(List<Pending> batch, Flight flight) {
+    private void send(List<Pending> batch) {
         if (!batchRoute) {
             for (Pending p : batch) {
                 client.plainAppend(p.encoded, p.request).subscribe(p.sink::success, p.sink::error);
             }
-            answered(flight);
+            answered(batch);
             return;
         }
         Mono<Object[]> answer;
@@ -209,7 +210,7 @@ final class AppendCoalescer {
             }
             answer = client.call(Route.APPEND_BATCH, message.build(), AppendBatchResult.getDefaultInstance()).map(AppendCoalescer::outcomes);
         }
-        answer.subscribe(outcomes -> complete(batch, flight, outcomes), error -> failed(batch, flight, error));
+        answer.subscribe(outcomes -> complete(batch, outcomes), error -> failed(batch, error));
     }
 
     private static Object[] outcomes(io.netty.buffer.ByteBuf data) {
@@ -230,31 +231,40 @@ final class AppendCoalescer {
         return outcomes;
     }
 
-    private void complete(List<Pending> batch, Flight flight, Object[] outcomes) {
-        answered(flight);
+    /**
+     * Completes each append of an answered batch, then sends what queued meanwhile: callers that append again as
+     * soon as they are answered (most do) then share the next batch, instead of the first of them going alone
+     * while the others wait for the next answer.
+     */
+    private void complete(List<Pending> batch, Object[] outcomes) {
         if (outcomes.length != batch.size()) {
+            answered(batch);
             fail(batch, new ReelException(ErrorCode.INTERNAL, "the server answered an append.batch of " + batch.size() + " appends with "
                 + outcomes.length + " outcomes"));
             return;
         }
-        for (int i = 0; i < batch.size(); i++) {
-            MonoSink<AppendResult> sink = batch.get(i).sink;
-            if (outcomes[i] instanceof AppendResult r) {
-                sink.success(r);
-            } else {
-                sink.error((Throwable) outcomes[i]);
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                MonoSink<AppendResult> sink = batch.get(i).sink;
+                if (outcomes[i] instanceof AppendResult r) {
+                    sink.success(r);
+                } else {
+                    sink.error((Throwable) outcomes[i]);
+                }
             }
+        } finally {
+            answered(batch);
         }
     }
 
-    private void failed(List<Pending> batch, Flight flight, Throwable error) {
+    private void failed(List<Pending> batch, Throwable error) {
         if (error instanceof ReelException e && e.code() == ErrorCode.NOT_FOUND && e.getMessage().contains("'" + Route.APPEND_BATCH.routeName + "'")) {
             // a server from before append.batch: send these and every later append on the plain route
             batchRoute = false;
-            send(batch, flight);
+            send(batch);
             return;
         }
-        answered(flight);
+        answered(batch);
         fail(batch, error);
     }
 
@@ -265,8 +275,8 @@ final class AppendCoalescer {
     }
 
     /** A batch on its way is answered: send what queued up meanwhile. */
-    private void answered(Flight flight) {
-        inFlight.remove(flight);
+    private void answered(List<Pending> batch) {
+        landed.offer(batch);
         drain();
     }
 }

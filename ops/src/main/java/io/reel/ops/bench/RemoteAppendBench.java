@@ -53,6 +53,8 @@ final class RemoteAppendBench {
         double warmupSeconds;
         double infoRate;
         double appendsPerBatch;
+        double eventsPerCommit;
+        double forceMeanMicros;
         try (EventStore store = EventStore.open(dir, settings);
              ReelServer server = ReelServer.start(store, ServerSettings.builder().tcpPort(0).webSocketPort(0).build());
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(server.tcpAddress().getPort())
@@ -63,6 +65,13 @@ final class RemoteAppendBench {
             DistributionSummary batches = meters.find("reel.transport.append.batch").summary();
             long batchesBefore = batches == null ? 0 : batches.count();
             double appendsBefore = batches == null ? 0 : batches.totalAmount();
+            // what the writer saw while measured: events per group commit and the mean force
+            DistributionSummary commits = meters.get("reel.batch.size").summary();
+            io.micrometer.core.instrument.Timer forces = meters.get("reel.fsync.latency").timer();
+            long commitsBefore = commits.count();
+            double committedBefore = commits.totalAmount();
+            long forcesBefore = forces.count();
+            double forcedBefore = forces.totalTime(java.util.concurrent.TimeUnit.MICROSECONDS);
             long t0 = System.nanoTime();
             ClosedLoops.Outcome measured = closedLoop(client, producers, appends / producers, "bench-");
             latency = measured.latencies();
@@ -71,6 +80,8 @@ final class RemoteAppendBench {
             events = done * batch;
             long batchCount = batches == null ? 0 : batches.count() - batchesBefore;
             appendsPerBatch = batchCount == 0 ? 0 : (batches.totalAmount() - appendsBefore) / batchCount;
+            eventsPerCommit = (commits.totalAmount() - committedBefore) / Math.max(1, commits.count() - commitsBefore);
+            forceMeanMicros = (forces.totalTime(java.util.concurrent.TimeUnit.MICROSECONDS) - forcedBefore) / Math.max(1, forces.count() - forcesBefore);
             infoRate = options.coalesce() ? 0 : infoRate(client, producers, Math.min(200_000, Math.max(2_000, appends / 2)));
         }
         double rate = events / seconds;
@@ -83,6 +94,8 @@ final class RemoteAppendBench {
         details.put("embedded_events_per_sec", Math.round(embedded.eventsPerSec()));
         details.put("embedded_p50_us", embedded.p50Us());
         details.put("embedded_p99_us", embedded.p99Us());
+        details.put("embedded_events_per_commit", embedded.details().get("events_per_commit"));
+        details.put("embedded_force_mean_us", embedded.details().get("force_mean_us"));
         details.put("ratio_to_embedded", rate / embedded.eventsPerSec());
         if (options.coalesce()) {
             details.put("appends_per_request", appendsPerBatch);
@@ -90,6 +103,8 @@ final class RemoteAppendBench {
             details.put("info_per_sec", Math.round(infoRate));
             details.put("ratio_to_info", (events / (double) batch / seconds) / infoRate);
         }
+        details.put("events_per_commit", Math.round(eventsPerCommit * 10) / 10.0);
+        details.put("force_mean_us", Math.round(forceMeanMicros));
         details.put("warmup_seconds", Math.round(warmupSeconds * 10) / 10.0);
         details.put("floor_events_per_sec", embedded.floorEventsPerSec());
         return new BenchResult("append-remote", events, seconds, rate, rate * options.payload() / 1e6, micros(latency, 50),

@@ -61,7 +61,10 @@ final class BatchAppends {
         if (n == 0) {
             return Mono.just(new Object[0]);
         }
-        return Mono.create(sink -> new Outcomes(server, n, sink).submitAll(appends));
+        return Mono.create(sink -> {
+            Outcomes outcomes = new Outcomes(server, n, sink);
+            server.store().together(() -> outcomes.submitAll(appends));
+        });
     }
 
     /** The {@code AppendBatchResult} message of {@code outcomes} (for JSON; protobuf is written by {@link AppendEncoding#encodeOutcomes}). */

@@ -66,6 +66,30 @@ class AppendEncodingPropertyTest {
         }
     }
 
+    @net.jqwik.api.Example
+    void aStringThatIsNotUtf8IsRefusedAsTheGeneratedParserRefusesIt() throws Exception {
+        byte[] invalid = {'T', (byte) 0xC3, '('};
+        for (int field : new int[] {io.reel.proto.EventData.TYPE_FIELD_NUMBER, io.reel.proto.EventData.CONTENT_TYPE_FIELD_NUMBER}) {
+            java.io.ByteArrayOutputStream event = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream e = com.google.protobuf.CodedOutputStream.newInstance(event);
+            e.writeByteArray(field, invalid);
+            e.flush();
+            java.io.ByteArrayOutputStream append = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream a = com.google.protobuf.CodedOutputStream.newInstance(append);
+            a.writeString(AppendRequest.STREAM_FIELD_NUMBER, "s");
+            a.writeByteArray(AppendRequest.EVENTS_FIELD_NUMBER, event.toByteArray());
+            a.flush();
+            java.io.ByteArrayOutputStream whole = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream w = com.google.protobuf.CodedOutputStream.newInstance(whole);
+            w.writeByteArray(io.reel.proto.AppendBatch.APPENDS_FIELD_NUMBER, append.toByteArray());
+            w.flush();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendBatch.parseFrom(whole.toByteArray()))
+                .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(whole.toByteArray())))
+                .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class).hasMessage("Protocol message had invalid UTF-8.");
+        }
+    }
+
     @Property(tries = 100)
     void bytesThatAreNoAppendBatchAreRefusedAsTheGeneratedParserRefusesThem(@ForAll byte[] garbage) {
         boolean generatedRefuses;
@@ -113,8 +137,10 @@ class AppendEncodingPropertyTest {
         Arbitrary<String> ids = Arbitraries.oneOf(Combinators.combine(Arbitraries.longs(), Arbitraries.longs()).as((a, b) -> new UUID(a, b).toString()),
             Combinators.combine(Arbitraries.longs(), Arbitraries.longs()).as((a, b) -> new UUID(a, b).toString().toUpperCase()),
             Arbitraries.of("1-2-3-4-5", "not-a-uuid", "0123456789abcdef0123456789abcdef0123", "g0000000-0000-0000-0000-000000000000"));
+        Arbitrary<String> contentTypes = Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(12),
+            Arbitraries.of(io.reel.store.EventData.JSON, io.reel.store.EventData.PROTOBUF, io.reel.store.EventData.OCTET_STREAM, "application/jso"));
         Arbitrary<io.reel.proto.EventData> events = Combinators.combine(ids, Arbitraries.strings().ofMaxLength(12),
-                Arbitraries.strings().ofMaxLength(12), Arbitraries.bytes().array(byte[].class).ofMaxSize(20))
+                contentTypes, Arbitraries.bytes().array(byte[].class).ofMaxSize(20))
             .as((id, type, contentType, data) -> io.reel.proto.EventData.newBuilder().setEventId(id).setType(type).setContentType(contentType)
                 .setData(ByteString.copyFrom(data)).setMetadata(ByteString.copyFrom(data)).build());
         Arbitrary<AppendRequest.Builder> heads = Arbitraries.oneOf(

@@ -62,6 +62,8 @@ import reactor.core.scheduler.NonBlocking;
 public final class WriterStage {
     private static final Logger LOG = LoggerFactory.getLogger(WriterStage.class);
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(40);
+    /** The longest a batch waits for the rest of appends submitted {@link #together}. */
+    private static final long TOGETHER_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     /** The longest the acknowledging thread spins for a batch being forced; longer forces wake it. */
     private static final long MAX_ACK_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long DURABLE_POINT_INTERVAL_MILLIS = 10;
@@ -82,6 +84,8 @@ public final class WriterStage {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final Thread thread;
     private volatile boolean parked;
+    /** Threads inside {@link #together} now. */
+    private final java.util.concurrent.atomic.AtomicInteger submittingTogether = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closing;
     private volatile boolean stopped;
     private volatile String state = "ok";
@@ -174,6 +178,38 @@ public final class WriterStage {
         });
     }
 
+    /**
+     * Runs {@code submissions}, which submit appends on this thread, so that they reach a batch together: the
+     * writer is woken once they are all queued, and a batch that has taken the queue empty while they are still
+     * being submitted waits for them (at most {@link #TOGETHER_WAIT_NANOS}) instead of being written and forced
+     * with the first few while the others wait for the next force.
+     */
+    public void together(Runnable submissions) {
+        submittingTogether.incrementAndGet();
+        try {
+            submissions.run();
+        } finally {
+            submittingTogether.decrementAndGet();
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+    }
+
+    /** The next queued command; when there is none yet but appends are being submitted together, waits a little for them. */
+    private AppendCommand pollTogether() {
+        AppendCommand c = poll();
+        if (c != null || submittingTogether.get() == 0) {
+            return c;
+        }
+        long until = System.nanoTime() + TOGETHER_WAIT_NANOS;
+        do {
+            Thread.onSpinWait();
+            c = poll();
+        } while (c == null && submittingTogether.get() > 0 && System.nanoTime() - until < 0);
+        return c != null ? c : poll();
+    }
+
     private void offer(AppendCommand command) {
         if (closing) {
             fail(command, new ReelException(ErrorCode.CLOSED, "the store is closed; no more appends are taken"));
@@ -189,7 +225,7 @@ public final class WriterStage {
             return;
         }
         queue.offer(command);
-        if (parked) {
+        if (parked && submittingTogether.get() == 0) {
             LockSupport.unpark(thread);
         }
         if (stopped) {
@@ -374,7 +410,7 @@ public final class WriterStage {
                     break;
                 }
             }
-            command = poll();
+            command = pollTogether();
         }
         if (batch.isEmpty()) {
             return;
