@@ -9,6 +9,10 @@ import java.lang.management.ManagementFactory;
  * space to survivor space at every young collection until they tenure (measured: close to a second of G1
  * pauses per 3M appended events). An arena is at least one G1 region, which makes it a humongous object:
  * allocated straight in the old generation, never copied, and reclaimed eagerly once nothing refers to it.
+ * At least 32 MiB: G1 may start a concurrent marking cycle at each humongous allocation, and 4 MiB arenas at
+ * 60 MB/s of appends started one every ~115 ms (208 in 24 s; G1's marking threads then took ~40% of a core and
+ * its pause workers 15% on a 2-core machine); 32 MiB arenas start a quarter as many, and durable 1000-event
+ * appends went 13–25% faster (BENCHMARKS.md). The cost is up to one arena held beyond the recent-records budget.
  * Writer thread only.
  */
 final class BatchArena {
@@ -44,7 +48,7 @@ final class BatchArena {
     }
 
     private static int arenaBytes() {
-        int floor = 4 << 20;
+        int floor = 32 << 20;
         try {
             HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             long region = Long.parseLong(hotspot.getVMOption("G1HeapRegionSize").getValue());
