@@ -30,22 +30,29 @@ public final class RecentRecords {
         }
         long next = published;
         long first = oldest;
-        bytes += batch.length;
-        while (first < next && (next - first >= ring.length || bytes > byteBudget)) {
-            bytes -= ring[(int) (first & mask)].length;
-            first++;
-        }
-        oldest = first;
         CommittedBatch previous = ring[(int) ((next - 1) & mask)];
         if (previous != null) {
             previous.forget();
         }
+        bytes += batch.length;
+        while (first < next && (next - first >= ring.length || bytes > byteBudget)) {
+            int slot = (int) (first & mask);
+            bytes -= ring[slot].length;
+            // let go of it: a batch holds its arena, and 8192 slots of batches beyond the budget kept whole arenas
+            // alive (1.2 GB live after 8M events of 1000-event appends against a 64 MiB budget)
+            ring[slot] = null;
+            first++;
+        }
+        oldest = first;
         ring[(int) (next & mask)] = batch;
         published = next + 1;
     }
 
     /** Forgets everything, e.g. after a failed write. Writer thread only. */
     void clear() {
+        for (long p = oldest; p < published; p++) {
+            ring[(int) (p & mask)] = null;
+        }
         oldest = published;
         bytes = 0;
     }
