@@ -63,7 +63,13 @@ final class BatchAppends {
         }
         return Mono.create(sink -> {
             Outcomes outcomes = new Outcomes(server, n, sink);
-            server.store().together(() -> outcomes.submitAll(appends));
+            if (server.settings().replication() != null) {
+                // a cluster node forwards them to the cluster: its writer takes them as entries are applied
+                outcomes.submitAll(appends);
+            } else {
+                // one commit for the request's appends, not the first few alone (EventStore.together)
+                server.store().together(() -> outcomes.submitAll(appends));
+            }
         });
     }
 
