@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  *   <li>{@code $all} returns every record still in the log, {@code $$} metadata records included;</li>
  *   <li>scavenge removes from sealed segments exactly the records a stream read can no longer return, and
  *       of each {@code $$} stream every record but the latest, except a stream's last event, which it keeps
- *       (hidden) unless the stream is hard-deleted or soft-deleted at that revision.</li>
+ *       (hidden) unless the stream is hard-deleted.</li>
  * </ul>
  */
 final class StoreModel {
@@ -334,12 +334,12 @@ final class StoreModel {
 
     /**
      * A stream's last event survives scavenge even when reads hide it (as in EventStoreDB), unless the stream
-     * is hard-deleted or soft-deleted at that revision: the log must still tell the stream's revision.
+     * is hard-deleted: the log must still tell the stream's revision (a soft delete's metadata record tells it
+     * too, but a later metadata change supersedes it).
      */
     private boolean holdsRevision(Rec r) {
         StreamState s = streams.get(r.stream);
-        StreamMetadata m = s.metadata;
-        return r.revision == s.revision && !m.hardDeleted() && !(m.softDeleted() && m.truncateBefore() >= s.revision + 1);
+        return r.revision == s.revision && !s.metadata.hardDeleted();
     }
 
     // ----------------------------------------------------------------------------------------- compare

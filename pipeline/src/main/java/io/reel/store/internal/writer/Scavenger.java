@@ -41,9 +41,11 @@ import org.slf4j.LoggerFactory;
  * {@code truncateBefore} (which a soft delete sets), or outside {@code maxCount}, or older than
  * {@code maxAge}; of a metadata stream ({@code $$<stream>}) only the latest record, the one in force, is kept.
  * One unreadable record is kept all the same, as EventStoreDB does: a stream's last event, unless the stream is
- * hard-deleted or soft-deleted at that revision. The stream's revision is known from the log only through it
- * (the stream index is rebuilt from the log), and losing it would let the next append reuse revision 0 and
- * vanish behind the stream's own {@code truncateBefore}; reads still hide it.
+ * hard-deleted. The stream's revision is known from the log only through it (the stream index is rebuilt from
+ * the log), and losing it would let the next append reuse revision 0 and vanish behind the stream's own
+ * {@code truncateBefore}; reads still hide it. Soft-deleted streams keep it too: the delete's metadata record
+ * also tells the revision, but a later metadata change supersedes it and scavenge then drops it (a model-based
+ * property found a stream that restarted at revision 0 that way).
  * Retention then drops whole sealed segments, oldest first: those whose newest record is older than
  * {@link StoreSettings#retainAge()}, and while the log is larger than {@link StoreSettings#retainBytes()}.
  */
@@ -210,7 +212,7 @@ public final class Scavenger {
             return false;
         }
         long revision = record.revision();
-        if (entry != null && revision == entry.endRevision() - 1 && !(m.softDeleted() && m.truncateBefore() >= entry.endRevision())) {
+        if (entry != null && revision == entry.endRevision() - 1) {
             return true;
         }
         if (revision < m.truncateBefore()) {
