@@ -140,8 +140,8 @@ final class EntryApplier {
         }
         List<RecordedEvent> there = store.readAll(cursor, Math.min(total + 1, head - cursor), Direction.FORWARDS, EventFilter.none())
             .collectList().block(WRITE_TIMEOUT);
-        // the frames of this entry, by the write that wrote them: each a run of records with the same origin
-        java.util.Map<Integer, List<RecordedEvent>> written = new java.util.HashMap<>();
+        // the last record of each write of this entry that has a frame (a frame is a run of records with one origin)
+        java.util.Map<Integer, RecordedEvent> written = new java.util.HashMap<>();
         int lastWritten = -1;
         boolean followed = false;
         for (RecordedEvent r : there == null ? List.<RecordedEvent>of() : there) {
@@ -155,28 +155,24 @@ final class EntryApplier {
                     + " or a later one (its origin: " + origin + "): this node's log is not the cluster's; wipe its data directory and let"
                     + " it rejoin from the others");
             }
-            written.computeIfAbsent(origin.write(), w -> new ArrayList<>()).add(r);
+            written.put(origin.write(), r);
             lastWritten = origin.write();
         }
         long position = cursor;
         for (int i = 0; i < writes.size(); i++) {
             ClusterWrite w = writes.get(i);
-            List<RecordedEvent> frame = written.get(i);
-            if (w.getWriteCase() == ClusterWrite.WriteCase.GROUP) {
-                if (i > lastWritten && !followed && position == head) {
-                    cursor = position;
-                    return i;
-                }
-                result.addOutcomes(applyGroup(w, position, sequence(index, i)));
-            } else if (frame != null) {
-                RecordedEvent last = frame.get(frame.size() - 1);
-                long end = Math.max(position + records(w), last.position() + 1);
-                result.addOutcomes(Writes.outcome(new AppendResult(end - records(w), end - 1, last.revision())));
-                position = end;
-            } else if (i > lastWritten && !followed && position == head) {
+            RecordedEvent last = written.get(i);
+            if (last == null && i > lastWritten && !followed && position == head) {
                 // the entry's frames end at the head: this write and the ones after it may never have been decided
                 cursor = position;
                 return i;
+            }
+            if (w.getWriteCase() == ClusterWrite.WriteCase.GROUP) {
+                result.addOutcomes(applyGroup(w, position, sequence(index, i)));
+            } else if (last != null) {
+                long end = Math.max(position + records(w), last.position() + 1);
+                result.addOutcomes(Writes.outcome(new AppendResult(end - records(w), end - 1, last.revision())));
+                position = end;
             } else {
                 result.addOutcomes(notRepeated());
             }

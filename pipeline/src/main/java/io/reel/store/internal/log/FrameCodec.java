@@ -228,7 +228,7 @@ public final class FrameCodec {
         int[] cursor = {headerEnd};
         int streamLength = checkedLength(buf, cursor, bodyOffset + bodyLength);
         cursor[0] += streamLength;
-        origin(buf, bodyOffset, cursor, bodyOffset + bodyLength);
+        skipOrigin(buf, bodyOffset, cursor, bodyOffset + bodyLength);
         if ((buf[bodyOffset] & ATTR_COMPRESSION_MASK) != COMPRESSION_NONE) {
             byte[] body = FrameCompression.decompress(buf, bodyOffset, bodyLength, cursor[0] - bodyOffset);
             return firstPositionOf(body, 0, body.length);
@@ -318,8 +318,20 @@ public final class FrameCodec {
      * null, without moving, for a frame of a standalone store.
      */
     private static EntryOrigin origin(byte[] buf, int bodyOffset, int[] cursor, int end) {
-        if ((buf[bodyOffset] & ATTR_CLUSTER) == 0) {
+        int at = cursor[0];
+        if (!skipOrigin(buf, bodyOffset, cursor, end)) {
             return null;
+        }
+        long term = Bytes.getLong(buf, at);
+        long index = Bytes.getLong(buf, at + 8);
+        int[] write = {at + 16};
+        return new EntryOrigin(term, index, (int) getVarint(buf, write, end));
+    }
+
+    /** Moves {@code cursor} past a cluster frame's origin, checked, without building it; false for a standalone frame. */
+    private static boolean skipOrigin(byte[] buf, int bodyOffset, int[] cursor, int end) {
+        if ((buf[bodyOffset] & ATTR_CLUSTER) == 0) {
+            return false;
         }
         if (end - cursor[0] < 16) {
             throw malformed("a cluster frame ends in its origin");
@@ -331,7 +343,7 @@ public final class FrameCodec {
         if (term < 0 || index < 0 || write < 0 || write > Integer.MAX_VALUE) {
             throw malformed("origin: term " + term + ", index " + index + ", write " + write);
         }
-        return new EntryOrigin(term, index, (int) write);
+        return true;
     }
 
     private static final int FIELDS = 10;
