@@ -37,6 +37,12 @@ import reactor.core.publisher.Flux;
 final class ClusterBench {
     private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final Duration READY = Duration.ofMinutes(3);
+    private static final Duration MIN_WARMUP = Duration.ofSeconds(10);
+    private static final Duration MAX_WARMUP = Duration.ofMinutes(8);
+    private static final Duration WARMUP_ROUND = Duration.ofSeconds(5);
+    /** Runs measuring fewer events than this (a smoke test) warm up for one round. */
+    private static final long SHORT_RUN_EVENTS = 100_000;
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
 
     private ClusterBench() {
     }
@@ -59,11 +65,11 @@ final class ClusterBench {
                     outs.add(out);
                     nodes.add(start(dir.resolve("node-" + id), out, "--node-id", id, "--peers", peers.toString()));
                 }
-                StringJoiner servers = new StringJoiner(",");
+                List<Started> started = new ArrayList<>();
                 for (int i = 0; i < ids.size(); i++) {
-                    servers.add(awaitReady(nodes.get(i), outs.get(i)));
+                    started.add(awaitReady(nodes.get(i), outs.get(i)));
                 }
-                cluster = load(servers.toString(), options, progress, "cluster", true);
+                cluster = load(started, options, progress, "cluster", true);
             } finally {
                 nodes.forEach(ClusterBench::stop);
             }
@@ -71,7 +77,7 @@ final class ClusterBench {
             Figures standalone;
             Process single = start(dir.resolve("standalone"), dir.resolve("standalone.out"));
             try {
-                standalone = load(awaitReady(single, dir.resolve("standalone.out")), options, progress, "standalone", false);
+                standalone = load(List.of(awaitReady(single, dir.resolve("standalone.out"))), options, progress, "standalone", false);
             } finally {
                 stop(single);
             }
@@ -102,11 +108,13 @@ final class ClusterBench {
     private record Deliveries(Map<Long, Long> acked, Map<Long, Long> received) {
     }
 
-    private static Figures load(String servers, Bench.Options options, PrintStream progress, String name, boolean follower) {
-        ClientSettings settings = ClientSettings.builder().servers(servers).requestTimeout(Duration.ofSeconds(60)).build();
+    private static Figures load(List<Started> started, Bench.Options options, PrintStream progress, String name, boolean follower) {
+        StringJoiner servers = new StringJoiner(",");
+        started.forEach(s -> servers.add(s.rsocket()));
+        ClientSettings settings = ClientSettings.builder().servers(servers.toString()).requestTimeout(Duration.ofSeconds(60)).build();
         try (ReelClient client = ReelClient.connect(settings).block(Duration.ofMinutes(2))) {
             // the first appends wait for an election (cluster) and warm every JVM up
-            closedLoop(client, options, Math.max(options.producers(), options.events() / options.batch() / 5), "warmup-", null, null);
+            warmUp(client, options, started, progress, name);
             Histogram latency = new ConcurrentHistogram(MAX_LATENCY_NANOS, 3);
             Deliveries deliveries = new Deliveries(new java.util.concurrent.ConcurrentHashMap<>(), new java.util.concurrent.ConcurrentHashMap<>());
             ReelClient subscriber = follower ? ReelClient.connect(ClientSettings.builder().servers(followerOf(client))
@@ -115,7 +123,7 @@ final class ClusterBench {
             try {
                 long t0 = System.nanoTime();
                 long appends = closedLoop(client, options, Math.max(options.producers(), options.events() / options.batch()), "bench-",
-                    latency, subscriber == null ? null : deliveries);
+                    latency, subscriber == null ? null : deliveries, Long.MAX_VALUE);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long events = appends * options.batch();
                 progress.printf("%s: %d events in %.2f s%n", name, events, seconds);
@@ -180,12 +188,62 @@ final class ClusterBench {
         return d;
     }
 
+    /**
+     * Appends, unmeasured, until every server's JIT has settled: at least {@link #MIN_WARMUP}, then round by round
+     * until no server's compilers used more than 5% of a core in the last round (read from its {@code /metrics}),
+     * at most {@link #MAX_WARMUP}. Four JVMs on two cores keep C2 busy for minutes: on the reference machine a
+     * cluster went from 1.7 k to 6.5 k events/s only after 4½ minutes of load, so a fixed warm-up measured the JIT.
+     */
+    private static void warmUp(ReelClient client, Bench.Options options, List<Started> started, PrintStream progress, String name) {
+        long start = System.nanoTime();
+        double[] compiled = compilationMillis(started);
+        while (true) {
+            long roundStart = System.nanoTime();
+            long appends = closedLoop(client, options, Long.MAX_VALUE / 2, "warmup-", null, null, roundStart + WARMUP_ROUND.toNanos());
+            double roundMillis = (System.nanoTime() - roundStart) / 1e6;
+            double[] now = compilationMillis(started);
+            double busiest = 0;
+            for (int i = 0; i < now.length; i++) {
+                busiest = Math.max(busiest, (now[i] - compiled[i]) / roundMillis);
+            }
+            compiled = now;
+            long elapsed = System.nanoTime() - start;
+            progress.printf("%s warm-up: %d s, %,.0f events/s, busiest JIT %.2f cores%n", name, TimeUnit.NANOSECONDS.toSeconds(elapsed),
+                appends * options.batch() / (roundMillis / 1e3), busiest);
+            if ((elapsed >= MIN_WARMUP.toNanos() && busiest < 0.05) || elapsed >= MAX_WARMUP.toNanos()
+                || options.events() < SHORT_RUN_EVENTS) {
+                return;
+            }
+        }
+    }
+
+    /** Each server's JIT compilation time so far ({@code jvm_compilation_time_ms_total}), in milliseconds; 0 where unknown. */
+    private static double[] compilationMillis(List<Started> started) {
+        double[] millis = new double[started.size()];
+        for (int i = 0; i < millis.length; i++) {
+            try {
+                java.net.http.HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + started.get(i).http() + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofLines());
+                millis[i] = r.body().filter(l -> l.startsWith("jvm_compilation_time_ms_total"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            } catch (IOException | RuntimeException e) {
+                millis[i] = 0;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ReelException(ErrorCode.CLOSED, "interrupted", e);
+            }
+        }
+        return millis;
+    }
+
     private static long closedLoop(ReelClient client, Bench.Options options, long total, String prefix, Histogram latency,
-                                   Deliveries deliveries) {
+                                   Deliveries deliveries, long deadlineNanos) {
         byte[] payload = new byte[options.payload()];
         long perProducer = Math.max(1, total / options.producers());
         AtomicLong done = new AtomicLong();
-        Flux.range(0, options.producers()).flatMap(p -> Flux.range(0, (int) perProducer).concatMap(i -> {
+        Flux.range(0, options.producers()).flatMap(p -> Flux.fromStream(java.util.stream.LongStream.range(0, perProducer).boxed())
+            .takeWhile(i -> System.nanoTime() - deadlineNanos < 0).concatMap(i -> {
             List<EventData> events = new ArrayList<>(options.batch());
             for (int e = 0; e < options.batch(); e++) {
                 events.add(EventData.of("Bench", payload));
@@ -220,13 +278,17 @@ final class ClusterBench {
         return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    /** Waits for the child's {@code ready} line and returns its RSocket TCP address. */
-    private static String awaitReady(Process process, Path out) throws IOException {
+    /** A started server's RSocket TCP and HTTP addresses. */
+    private record Started(String rsocket, String http) {
+    }
+
+    /** Waits for the child's {@code ready} line and returns its addresses. */
+    private static Started awaitReady(Process process, Path out) throws IOException {
         long deadline = System.nanoTime() + READY.toNanos();
         while (System.nanoTime() < deadline) {
             List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
             if (lines.contains("ready")) {
-                return lines.stream().filter(l -> l.startsWith("rsocket-tcp ")).findFirst().orElseThrow().substring("rsocket-tcp ".length());
+                return new Started(address(lines, "rsocket-tcp "), address(lines, "http "));
             }
             if (!process.isAlive()) {
                 throw new ReelException(ErrorCode.IO_ERROR, "a bench server exited with " + process.exitValue() + " before it was ready");
@@ -239,6 +301,10 @@ final class ClusterBench {
             }
         }
         throw new ReelException(ErrorCode.IO_ERROR, "a bench server was not ready within " + READY.toSeconds() + " s");
+    }
+
+    private static String address(List<String> lines, String prefix) {
+        return lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow().substring(prefix.length());
     }
 
     private static void stop(Process process) {

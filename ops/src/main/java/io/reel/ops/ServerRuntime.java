@@ -167,6 +167,7 @@ final class ServerRuntime implements AutoCloseable {
         config.serverSettings(ProjectionDirectory.NONE); // reads the tokens file and checks TLS files before anything opens
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         JvmGcMetrics gc = new JvmGcMetrics();

@@ -1,0 +1,36 @@
+package io.reel.store.internal.writer;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * How the writer's threads wait a few microseconds for work before they park (the middle of Aeron's
+ * {@code BackoffIdleStrategy}: spin, then yield, then park). Work that comes back within microseconds (a
+ * producer awaiting each acknowledgement) is caught without the futex wake-up that unparking costs; after
+ * the first spins the thread yields instead of spinning on, so that on a machine with fewer cores than busy
+ * threads (a cluster node beside its Raft threads, several nodes on one host) the wait hands the core to
+ * threads that have work, and burns it only when nobody else wants it.
+ */
+final class BriefWait {
+    /** Busy spins before yielding: a few microseconds, what a producer on an idle core needs to come back. */
+    private static final int SPINS = 100;
+
+    private BriefWait() {
+    }
+
+    /** Waits until {@code ready} holds or {@code deadlineNanos} (a {@link System#nanoTime()} value) passes; true if it held. */
+    static boolean until(long deadlineNanos, BooleanSupplier ready) {
+        for (int i = 0; ; i++) {
+            if (ready.getAsBoolean()) {
+                return true;
+            }
+            if (System.nanoTime() - deadlineNanos >= 0) {
+                return false;
+            }
+            if (i < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+}
