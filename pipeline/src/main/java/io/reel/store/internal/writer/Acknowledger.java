@@ -31,7 +31,6 @@ final class Acknowledger {
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
     private final ConcurrentLinkedQueue<Handed> handedOver = new ConcurrentLinkedQueue<>();
-    private final java.util.function.BooleanSupplier handOverArrived = () -> !handedOver.isEmpty() || this.closing;
     /** Told the submit-to-acknowledgement nanos of every acknowledged append, on this class's thread. */
     private final java.util.function.LongConsumer latency;
     private final AtomicInteger pending = new AtomicInteger();
@@ -142,7 +141,10 @@ final class Acknowledger {
                 return;
             }
             long until = System.nanoTime() + SPIN_NANOS;
-            if (BriefWait.until(Math.max(until, expectedUntil), handOverArrived)) {
+            while (handedOver.isEmpty() && !closing && System.nanoTime() - Math.max(until, expectedUntil) < 0) {
+                Thread.onSpinWait();
+            }
+            if (!handedOver.isEmpty() || closing) {
                 continue;
             }
             parked = true;
