@@ -93,6 +93,8 @@ final class ClusterBench {
             details.put("follower_delivery_p50_us", cluster.followerP50());
             details.put("follower_delivery_p99_us", cluster.followerP99());
             details.put("follower_delivered_before_ack", cluster.deliveredFirst());
+            details.put("warmup_seconds", Math.round(cluster.warmupSeconds()));
+            details.put("standalone_warmup_seconds", Math.round(standalone.warmupSeconds()));
             return new BenchResult("cluster", cluster.events(), cluster.seconds(), cluster.rate(), cluster.rate() * options.payload() / 1e6,
                 cluster.p50(), cluster.p99(), cluster.p999(), null, null, details);
         } catch (IOException e) {
@@ -101,7 +103,7 @@ final class ClusterBench {
     }
 
     private record Figures(long events, double seconds, double rate, Double p50, Double p99, Double p999, Double followerP50,
-                           Double followerP99, Double deliveredFirst) {
+                           Double followerP99, Double deliveredFirst, double warmupSeconds) {
     }
 
     /** Acknowledgement and delivery instants by position, for the follower's subscriber. */
@@ -111,10 +113,11 @@ final class ClusterBench {
     private static Figures load(List<Started> started, Bench.Options options, PrintStream progress, String name, boolean follower) {
         StringJoiner servers = new StringJoiner(",");
         started.forEach(s -> servers.add(s.rsocket()));
-        ClientSettings settings = ClientSettings.builder().servers(servers.toString()).requestTimeout(Duration.ofSeconds(60)).build();
+        String list = follower ? leaderFirst(servers.toString()) : servers.toString();
+        ClientSettings settings = ClientSettings.builder().servers(list).requestTimeout(Duration.ofSeconds(60)).build();
         try (ReelClient client = ReelClient.connect(settings).block(Duration.ofMinutes(2))) {
             // the first appends wait for an election (cluster) and warm every JVM up
-            warmUp(client, options, started, progress, name);
+            double warmupSeconds = warmUp(client, options, started, progress, name);
             Histogram latency = new ConcurrentHistogram(MAX_LATENCY_NANOS, 3);
             Deliveries deliveries = new Deliveries(new java.util.concurrent.ConcurrentHashMap<>(), new java.util.concurrent.ConcurrentHashMap<>());
             ReelClient subscriber = follower ? ReelClient.connect(ClientSettings.builder().servers(followerOf(client))
@@ -145,7 +148,7 @@ final class ClusterBench {
                 }
                 return new Figures(events, seconds, events / seconds, micros(latency, 50), micros(latency, 99), micros(latency, 99.9),
                     micros(delivery, 50), micros(delivery, 99),
-                    delivery.getTotalCount() == 0 ? null : (double) deliveredFirst / delivery.getTotalCount());
+                    delivery.getTotalCount() == 0 ? null : (double) deliveredFirst / delivery.getTotalCount(), warmupSeconds);
             } finally {
                 if (subscription != null) {
                     subscription.dispose();
@@ -154,6 +157,30 @@ final class ClusterBench {
                     subscriber.close();
                 }
             }
+        }
+    }
+
+    /**
+     * The servers with the leader's first, once one is elected: the producers' client connects to the leader, as
+     * EventStoreDB's clients do by default (a follower forwards writes to it, one more hop per entry), so that the
+     * figure does not depend on which node the election picked.
+     */
+    private static String leaderFirst(String servers) {
+        try (ReelClient probe = ReelClient.connect(ClientSettings.builder().servers(servers).requestTimeout(Duration.ofSeconds(60)).build())
+            .block(Duration.ofMinutes(2))) {
+            long deadline = System.nanoTime() + READY.toNanos();
+            while (System.nanoTime() < deadline) {
+                io.reel.proto.ClusterInfo info = probe.clusterInfo().block(Duration.ofMinutes(1));
+                java.util.Optional<String> leader = info.getMembersList().stream().filter(m -> m.getId().equals(info.getLeaderId())
+                    && !m.getRsocket().isEmpty()).map(io.reel.proto.ClusterMember::getRsocket).findFirst();
+                if (leader.isPresent()) {
+                    StringJoiner ordered = new StringJoiner(",").add(leader.get());
+                    java.util.Arrays.stream(servers.split(",")).filter(s -> !s.equals(leader.get())).forEach(ordered::add);
+                    return ordered.toString();
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
+            throw new ReelException(ErrorCode.UNAVAILABLE, "the cluster elected no leader within " + READY.toSeconds() + " s");
         }
     }
 
@@ -193,8 +220,9 @@ final class ClusterBench {
      * until no server's compilers used more than 5% of a core in the last round (read from its {@code /metrics}),
      * at most {@link #MAX_WARMUP}. Four JVMs on two cores keep C2 busy for minutes: on the reference machine a
      * cluster went from 1.7 k to 6.5 k events/s only after 4½ minutes of load, so a fixed warm-up measured the JIT.
+     * Returns the seconds it took.
      */
-    private static void warmUp(ReelClient client, Bench.Options options, List<Started> started, PrintStream progress, String name) {
+    private static double warmUp(ReelClient client, Bench.Options options, List<Started> started, PrintStream progress, String name) {
         long start = System.nanoTime();
         double[] compiled = compilationMillis(started);
         while (true) {
@@ -212,7 +240,7 @@ final class ClusterBench {
                 appends * options.batch() / (roundMillis / 1e3), busiest);
             if ((elapsed >= MIN_WARMUP.toNanos() && busiest < 0.05) || elapsed >= MAX_WARMUP.toNanos()
                 || options.events() < SHORT_RUN_EVENTS) {
-                return;
+                return elapsed / 1e9;
             }
         }
     }

@@ -104,18 +104,29 @@ final class EntryApplier {
         List<CompletableFuture<AppendResult>> pending = new ArrayList<>(writes.size() - next);
         clock.hold(stamp);
         try {
-            for (int i = next; i < writes.size(); i++) {
-                ClusterWrite w = writes.get(i);
-                if (w.getWriteCase() == ClusterWrite.WriteCase.GROUP) {
+            int i = next;
+            while (i < writes.size()) {
+                if (writes.get(i).getWriteCase() == ClusterWrite.WriteCase.GROUP) {
                     // a group change sees the writes before it: they are written first (a group created at the end starts after them)
                     for (CompletableFuture<AppendResult> p : pending) {
                         result.addOutcomes(await(p));
                     }
                     pending.clear();
-                    result.addOutcomes(applyGroup(w, store.headPosition(), sequence(index, i)));
+                    result.addOutcomes(applyGroup(writes.get(i), store.headPosition(), sequence(index, i)));
+                    i++;
                 } else {
-                    clock.submitting(new EntryOrigin(term, index, i));
-                    pending.add(submit(w).toFuture());
+                    int from = i;
+                    while (i < writes.size() && writes.get(i).getWriteCase() != ClusterWrite.WriteCase.GROUP) {
+                        i++;
+                    }
+                    int to = i;
+                    // one group commit for the run, not its first few writes alone (the applied entry waits for all of them)
+                    store.together(() -> {
+                        for (int k = from; k < to; k++) {
+                            clock.submitting(new EntryOrigin(term, index, k));
+                            pending.add(submit(writes.get(k)).toFuture());
+                        }
+                    });
                 }
             }
             for (CompletableFuture<AppendResult> p : pending) {
