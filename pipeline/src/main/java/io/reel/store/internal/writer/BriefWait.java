@@ -3,7 +3,7 @@ package io.reel.store.internal.writer;
 import java.util.function.BooleanSupplier;
 
 /**
- * How the writer's threads wait a few microseconds for work before they park (the middle of Aeron's
+ * How the writer thread waits a few microseconds for work before it parks (the middle of Aeron's
  * {@code BackoffIdleStrategy}: spin, then yield, then park). Work that comes back within microseconds (a
  * producer awaiting each acknowledgement) is caught without the futex wake-up that unparking costs; after
  * the first spins the thread yields instead of spinning on, so that on a machine with fewer cores than busy
