@@ -266,7 +266,7 @@ final class ClusterBench {
         double[] compiled = compilationMillis(started);
         while (true) {
             long roundStart = System.nanoTime();
-            long appends = closedLoop(client, options, Long.MAX_VALUE / 2, "warmup-", null, null, roundStart + WARMUP_ROUND.toNanos());
+            long appends = closedLoop(client, options, (long) Integer.MAX_VALUE * options.producers(), "warmup-", null, null, roundStart + WARMUP_ROUND.toNanos());
             double roundMillis = (System.nanoTime() - roundStart) / 1e6;
             double[] now = compilationMillis(started);
             double busiest = 0;
@@ -309,7 +309,7 @@ final class ClusterBench {
         byte[] payload = new byte[options.payload()];
         long perProducer = Math.max(1, total / options.producers());
         AtomicLong done = new AtomicLong();
-        Flux.range(0, options.producers()).flatMap(p -> Flux.fromStream(java.util.stream.LongStream.range(0, perProducer).boxed())
+        Flux.range(0, options.producers()).flatMap(p -> Flux.range(0, (int) Math.min(Integer.MAX_VALUE, perProducer))
             .takeWhile(i -> System.nanoTime() - deadlineNanos < 0).concatMap(i -> {
             List<EventData> events = new ArrayList<>(options.batch());
             for (int e = 0; e < options.batch(); e++) {
