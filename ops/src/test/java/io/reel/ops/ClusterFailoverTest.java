@@ -113,6 +113,7 @@ class ClusterFailoverTest {
             Map<Long, UUID> allAcks = new java.util.HashMap<>(acknowledged);
             allAcks.putAll(roamingAcks);
             ClusterRecoveryTest.assertOneLog(cluster, head, allAcks);
+            assertProjectionsCountEachEventOnce(cluster, head);
             await().atMost(Duration.ofSeconds(60)).until(() -> seen.size() >= head);
             subscription.dispose();
             List<Long> delivered = new ArrayList<>(seen);
@@ -159,6 +160,24 @@ class ClusterFailoverTest {
                     assertThat(log.get(i).encoded()).as("node %s position %d, byte for byte", id, i).isEqualTo(after.get(i).encoded());
                 }
             }
+        }
+    }
+
+    /**
+     * The server's {@code event-types} projection runs on every node over its own log: on the killed and restarted
+     * node it went on from its checkpoint, on the others through the leader change, and on each it counts every
+     * event of the log once.
+     */
+    private static void assertProjectionsCountEachEventOnce(TestCluster cluster, long head) {
+        Map<String, Long> expected = new java.util.TreeMap<>();
+        cluster.readAll(cluster.ids().get(0)).forEach(e -> expected.merge(e.type(), 1L, Long::sum));
+        for (String id : cluster.ids()) {
+            ReelClient client = cluster.client(id);
+            await().atMost(Duration.ofSeconds(60)).until(() -> client.projectionState("event-types").block(Duration.ofSeconds(10)).getPosition() >= head);
+            io.reel.proto.ProjectionState state = client.projectionState("event-types").block(Duration.ofSeconds(10));
+            assertThat(state.getPosition()).as("event-types on node %s", id).isEqualTo(head);
+            Object counts = HttpEndpointTest.object(state.getState().toStringUtf8()).get("counts");
+            assertThat(counts).as("events per type counted by node %s's event-types projection", id).isEqualTo(expected);
         }
     }
 }

@@ -295,6 +295,15 @@ public final class ReelClient implements EventSource, AutoCloseable {
         return call(Route.CLUSTER_INFO, Empty.getDefaultInstance(), io.reel.proto.ClusterInfo.getDefaultInstance());
     }
 
+    /**
+     * The state of one of the server's projections ({@code projection.state}): its position (the next one it
+     * applies) and its state, encoded as its content type says. {@code NOT_FOUND} when the server runs none of that name.
+     */
+    public Mono<io.reel.proto.ProjectionState> projectionState(String name) {
+        return call(Route.PROJECTION_STATE, io.reel.proto.ProjectionQuery.newBuilder().setName(name).build(),
+            io.reel.proto.ProjectionState.getDefaultInstance());
+    }
+
     @Override
     public Mono<Long> head() {
         return info().map(StoreInfo::head);
