@@ -36,10 +36,8 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -62,7 +60,7 @@ import reactor.util.retry.Retry;
 /**
  * A Reel cluster node: a Raft server (Apache Ratis, the only place Ratis is used) whose state machine is this
  * node's store, and a Raft client through which the node submits the writes its clients send, so that any
- * node accepts writes (the leader hands its own entries of appends to its Raft server directly). Reads do not pass here: every node serves them from its own store.
+ * node accepts writes. Reads do not pass here: every node serves them from its own store.
  *
  * <p>Use: {@link #create}, open the store with {@link #storeSettings} (the clock that makes replicas
  * byte-identical, and a store that forces on its own schedule: the Raft log is the write-ahead log), then
@@ -93,9 +91,6 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private ReelStateMachine stateMachine;
     private volatile RaftServer server;
     private volatile RaftClient client;
-    /** Whom this node's own Raft server sees the entries it submits directly as leader coming from ({@link #submitHere}). */
-    private final ClientId localClientId = ClientId.randomId();
-    private final java.util.concurrent.atomic.AtomicLong localCalls = new java.util.concurrent.atomic.AtomicLong();
     private EntryGatherer gatherer;
     private volatile ClusterMember self;
     /**
@@ -273,58 +268,14 @@ public final class ClusterNode implements Replication, AutoCloseable {
         if (entry.getWritesCount() > 0) {
             entryWrites.record(entry.getWritesCount());
         }
-        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray()));
-        CompletableFuture<RaftClientReply> reply = onlyAppends(entry) && leadsNow() ? submitHere(message) : viaClient(message);
-        return reply.whenComplete((r, e) -> entryLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS))
-            .thenApply(ClusterNode::decode);
-    }
-
-    /**
-     * On the leader, an entry goes to its own Raft server directly rather than through the Raft client and a gRPC
-     * round trip to itself. If that fails (leadership lost, also after the entry was appended, which a later leader
-     * may still commit), the entry is sent again through the client to whichever node leads: only entries of
-     * appends take this path, and the appends of an entry sent twice are recognised by their event ids, which were
-     * filled in before the entry left (the same as a client's retry).
-     */
-    private CompletableFuture<RaftClientReply> submitHere(Message message) {
-        RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(localClientId).setServerId(server.getId())
-            .setGroupId(GROUP).setCallId(localCalls.incrementAndGet()).setMessage(message)
-            .setType(RaftClientRequest.writeRequestType()).build();
-        CompletableFuture<RaftClientReply> reply;
-        try {
-            reply = server.submitClientRequestAsync(request);
-        } catch (IOException | RuntimeException e) {
-            return viaClient(message);
-        }
-        return reply.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).handle((r, e) -> r)
-            .thenCompose(r -> r != null && r.isSuccess() ? CompletableFuture.completedFuture(r) : viaClient(message));
-    }
-
-    private CompletableFuture<RaftClientReply> viaClient(Message message) {
         RaftClient c = client;
-        return c.async().send(message).whenComplete((r, e) -> {
-            if (e != null) {
-                renewClient(c, e);
-            }
-        });
-    }
-
-    private static boolean onlyAppends(ClusterEntry entry) {
-        for (ClusterWrite w : entry.getWritesList()) {
-            if (w.getWriteCase() != ClusterWrite.WriteCase.APPEND) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean leadsNow() {
-        try {
-            DivisionInfo info = division();
-            return info.isLeader() && info.isLeaderReady();
-        } catch (ReelException e) {
-            return false;
-        }
+        return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteArray())))
+            .whenComplete((r, e) -> {
+                entryLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                if (e != null) {
+                    renewClient(c, e);
+                }
+            }).thenApply(ClusterNode::decode);
     }
 
     /** A Raft client that retries with a pause (the default policy spins while there is no leader). */
