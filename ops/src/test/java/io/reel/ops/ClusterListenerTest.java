@@ -64,7 +64,18 @@ class ClusterListenerTest {
                 assertThat(viaListener).isNotNull();
                 await().atMost(Duration.ofSeconds(60)).until(() -> live.contains(viaListener.firstPosition()));
 
-                long head = viaListener.lastPosition() + 1;
+                // an append above Ratis' default entry limit (4 MB) is one entry of its own: written, and no leader change for it
+                long term = cluster.client(leader).clusterInfo().block(Duration.ofSeconds(30)).getTerm();
+                List<EventData> large = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    large.add(EventData.of(UUID.randomUUID(), "Large", EventData.OCTET_STREAM, new byte[1000 * 1024], null));
+                }
+                AppendResult big = cluster.client(follower).append("large", ExpectedRevision.NO_STREAM, large).block(Duration.ofSeconds(60));
+                assertThat(big.lastPosition() - big.firstPosition()).isEqualTo(5);
+                assertThat(clusterInfo(cluster, leader).getTerm()).as("the term after a 6 MB append").isEqualTo(term);
+                await().atMost(Duration.ofSeconds(60)).until(() -> live.contains(big.lastPosition()));
+
+                long head = big.lastPosition() + 1;
                 cluster.awaitHeads(head, Duration.ofSeconds(60));
                 List<RecordedEvent> onListener = cluster.readAll("r");
                 List<RecordedEvent> onLeader = cluster.readAll(leader);

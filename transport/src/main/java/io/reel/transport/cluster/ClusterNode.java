@@ -74,6 +74,17 @@ public final class ClusterNode implements Replication, AutoCloseable {
     private static final int MAX_WRITES_PER_ENTRY = 512;
     private static final int MAX_ENTRY_BYTES = 4 * 1024 * 1024;
     /**
+     * The largest write a node submits: above an RSocket frame (16 MiB), so that any append a client can send fits.
+     * An entry holds at most {@link #MAX_ENTRY_BYTES} of writes, or one larger write alone.
+     */
+    static final int MAX_WRITE_BYTES = 17 * 1024 * 1024;
+    /**
+     * Ratis' limit on one log entry (its appender buffer, default 4 MB): an entry above it is refused with a
+     * request that the leader step down, so it is set above the largest entry a node makes (one write of
+     * {@link #MAX_WRITE_BYTES} and the entry's own fields). Ratis' log write buffer and gRPC message limit follow it.
+     */
+    private static final int RAFT_ENTRY_LIMIT = MAX_WRITE_BYTES + (1 << 20);
+    /**
      * One entry in flight per node: the writes that arrive meanwhile form the next, so under load entries are as
      * large as the load allows, and a cluster on few cores spends its CPU per entry (Raft, gRPC, an apply on every
      * node) once for many writes. Warm, on two cores (`reel bench cluster`, 64 producers): 7.4 k events/s with
@@ -152,6 +163,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
             // chosen): 10 ms only added latency once no thread was started per async step (see ReelCommand) —
             // `reel bench cluster`, 1 producer: p50 20 ms at 10 ms, 7 ms at 0; 64 producers: the same rate either way
             RaftServerConfigKeys.Log.Appender.setWaitTimeMin(properties, TimeDuration.valueOf(1, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Log.Appender.setBufferByteLimit(properties, SizeInBytes.valueOf(RAFT_ENTRY_LIMIT));
+            RaftServerConfigKeys.Log.setWriteBufferSize(properties, SizeInBytes.valueOf(RAFT_ENTRY_LIMIT + (64 << 10)));
+            GrpcConfigKeys.setMessageSizeMax(properties, SizeInBytes.valueOf(RAFT_ENTRY_LIMIT + (4 << 20)));
             RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
             RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, settings.snapshotEvery());
             // a snapshot holds a copy of the store's segments: the leader sends it to a follower that is further
@@ -461,6 +475,10 @@ public final class ClusterNode implements Replication, AutoCloseable {
         if (settings.isListener()) {
             // a listener has no vote; its client still reaches the leader, so it forwards like any node
             LOG.trace("listener {} forwards a write", settings.nodeId());
+        }
+        if (write.getSerializedSize() > MAX_WRITE_BYTES) {
+            return Mono.error(new ReelException(ErrorCode.TOO_LARGE, "this write is " + write.getSerializedSize() + " bytes; a cluster"
+                + " node replicates writes of at most " + MAX_WRITE_BYTES + " bytes: split it into smaller appends"));
         }
         Duration timeout = settings.requestTimeout();
         return gatherer.submit(write).timeout(timeout, Mono.error(() -> new ReelException(ErrorCode.UNAVAILABLE,
