@@ -154,6 +154,47 @@ class WriterSemanticsTest {
     }
 
     @Test
+    void theIdWindowIsHalfItsSizeInPositionsOnARunningAndOnAReopenedStore() {
+        // 16 ids: an ANY retry is recognised while its first event is among the last 8 positions, whatever else the
+        // table still holds; so a replica that ran on and one that just reopened (its table refilled) answer alike
+        StoreSettings window = SMALL.toBuilder().idempotencyWindow(16).build();
+        List<EventData> old = List.of(event("Old"));
+        List<EventData> recent = List.of(event("Recent"));
+        AppendResult recentFirst;
+        try (EventStore store = EventStore.open(dir, window)) {
+            store.append("s", ExpectedRevision.ANY, old).block();
+            for (int i = 0; i < 8; i++) {
+                store.append("filler", ExpectedRevision.ANY, event("F")).block();
+            }
+            recentFirst = store.append("s", ExpectedRevision.ANY, recent).block();
+            assertThat(recentFirst.firstPosition()).isEqualTo(9);
+            assertThat(store.append("s", ExpectedRevision.ANY, recent).block()).as("1 position back").isEqualTo(recentFirst);
+            assertThat(store.append("s", ExpectedRevision.ANY, old).block().firstPosition())
+                .as("10 positions back, though its id is still in the table: written again").isEqualTo(10);
+        }
+        try (EventStore store = EventStore.open(dir, window)) {
+            assertThat(store.append("s", ExpectedRevision.ANY, recent).block()).as("2 positions back, after a reopen").isEqualTo(recentFirst);
+            for (int i = 0; i < 7; i++) {
+                store.append("filler", ExpectedRevision.ANY, event("F")).block();
+            }
+            assertThat(store.append("s", ExpectedRevision.ANY, recent).block().firstPosition())
+                .as("9 positions back: written again").isEqualTo(18);
+        }
+    }
+
+    @Test
+    void aRetryOfAnAppendWrittenBeforeAHardDeleteGetsItsResult() {
+        try (EventStore store = EventStore.open(dir, SMALL)) {
+            List<EventData> events = List.of(event("A"));
+            AppendResult first = store.append("gone", ExpectedRevision.NO_STREAM, events).block();
+            store.deleteStream("gone", ExpectedRevision.ANY, true).block();
+            assertThat(store.append("gone", ExpectedRevision.NO_STREAM, events).block()).isEqualTo(first);
+            assertThatThrownBy(() -> store.append("gone", ExpectedRevision.ANY, event("B")).block())
+                .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STREAM_DELETED));
+        }
+    }
+
+    @Test
     void concurrentRetriesOfOneAppendWriteItOnce() {
         try (EventStore store = EventStore.open(dir, SMALL)) {
             List<EventData> events = List.of(event("A"), event("B"));

@@ -74,6 +74,12 @@ public final class WriterStage {
     private final Log log;
     private final StreamHeads heads;
     private final RecentEventIds recentIds;
+    /**
+     * How far back, in positions, an append is recognised as a retry by its event ids: the half of the id window
+     * that the table always holds (a node that just opened holds more of the past than one that ran on), so that
+     * whether a retry is recognised depends on the log alone, the same on every replica of a cluster.
+     */
+    private final long windowPositions;
     private final RecentRecords recent;
     private final DurablePoint durablePoint;
     private final Runnable onCommit;
@@ -122,6 +128,7 @@ public final class WriterStage {
         this.committed = new PositionReader(log, recent);
         this.heads = heads;
         this.recentIds = new RecentEventIds(settings.idempotencyWindow());
+        this.windowPositions = settings.idempotencyWindow() / 2;
         this.recent = recent;
         this.durablePoint = durablePoint;
         this.onCommit = onCommit;
@@ -540,22 +547,35 @@ public final class WriterStage {
         switch (c.kind) {
             case APPEND -> {
                 StreamHeads.StreamHead head = heads.get(c.stream);
-                if (head.pendingHardDeleted()) {
-                    fail(c, deleted(c.stream));
+                Boolean retry;
+                try {
+                    retry = checkRetry(c);
+                } catch (ReelException e) {
+                    fail(c, e);
                     return false;
                 }
-                Boolean retry = checkRetry(c);
                 if (retry == null) {
                     return false;
                 }
                 if (retry) {
                     return true;
                 }
+                if (head.pendingHardDeleted()) {
+                    // after the retry check: a retried append that was written before the stream's hard delete gets its result
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
                 if (!AppendRules.expectationHolds(c.expected, head.pendingRevision, head.pendingSoftDeleted())) {
                     if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
                         StreamIndex.StreamEntry entry = streamIndex.get(c.stream);
                         long first = entry == null ? -1 : entry.position(c.expected.revision() + 1);
-                        Boolean earlier = first < 0 ? Boolean.FALSE : matchEarlierAppend(c, first);
+                        Boolean earlier;
+                        try {
+                            earlier = first < 0 ? Boolean.FALSE : matchEarlierAppend(c, first);
+                        } catch (ReelException e) {
+                            fail(c, e);
+                            return false;
+                        }
                         if (earlier != Boolean.FALSE) {
                             return earlier != null;
                         }
@@ -646,8 +666,9 @@ public final class WriterStage {
      */
     private Boolean checkRetry(AppendCommand c) {
         List<EventData> events = c.events;
+        long horizon = nextPosition + batchFrames - windowPositions;
         long first = recentIds.find(events.get(0).eventId());
-        if (first >= 0) {
+        if (first >= 0 && first >= horizon) {
             Boolean earlier = matchEarlierAppend(c, first);
             if (earlier != Boolean.FALSE) {
                 return earlier;
@@ -657,7 +678,7 @@ public final class WriterStage {
         for (int i = 1; i < events.size(); i++) {
             UUID id = events.get(i).eventId();
             long at = recentIds.find(id);
-            Written w = at < 0 ? null : writtenAt(at);
+            Written w = at < 0 || at < horizon ? null : writtenAt(at);
             if (w != null && w.id().equals(id) && w.stream().equals(c.stream)) {
                 fail(c, partialRepeat(c, i, id, at));
                 return null;
@@ -710,8 +731,9 @@ public final class WriterStage {
             RecordedEvent r = committed.read(position, log.head());
             return r == null ? null : new Written(r.eventId(), r.stream(), r.revision(), r.endsAppend(), null);
         } catch (IOException | ReelException e) {
-            LOG.warn("could not read position {} to check a retried append: {}", position, e.toString());
-            return null;
+            // not "no repeat": writing the append again could double it (and, in a cluster, only on this replica)
+            throw new ReelException(ErrorCode.IO_ERROR, "could not read position " + position + " to check whether this append"
+                + " repeats an earlier one (" + e.getMessage() + "); retry it with the same event ids", e);
         }
     }
 
