@@ -246,7 +246,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     public Mono<AppendResult> setStreamMetadata(String stream, StreamMetadata metadata) {
         io.reel.proto.StreamMetadata request = ProtoMapping.toProto(stream, metadata).toBuilder()
             .clearSoftDeleted().clearHardDeleted().build();
-        return call(Route.STREAM_METADATA_SET, request, io.reel.proto.AppendResult.getDefaultInstance())
+        return callUnrepeatable(Route.STREAM_METADATA_SET, request, io.reel.proto.AppendResult.getDefaultInstance())
             .map(ProtoMapping::fromProto);
     }
 
@@ -261,7 +261,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
     public Mono<AppendResult> deleteStream(String stream, ExpectedRevision expected, boolean hard) {
         DeleteStreamRequest.Builder request = DeleteStreamRequest.newBuilder().setStream(stream).setHard(hard);
         expect(expected, request::setRevision, request::setExpectation);
-        return call(Route.STREAM_DELETE, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
+        return callUnrepeatable(Route.STREAM_DELETE, request.build(), io.reel.proto.AppendResult.getDefaultInstance())
             .map(ProtoMapping::fromProto);
     }
 
@@ -513,6 +513,34 @@ public final class ReelClient implements EventSource, AutoCloseable {
             .retryWhen(retry())
             .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
             .onErrorMap(this::toReel);
+    }
+
+    /**
+     * As {@link #call}, for a write that carries nothing to recognise it by when it comes again (a metadata change, a
+     * delete): sent again over a new connection only when it cannot have been applied, that is when the connection
+     * failed before the request went out or the server refused it ({@code CLOSED}, {@code NOT_LEADER}). A connection
+     * lost after it went out fails it with {@code UNAVAILABLE}, as it may or may not have been applied; sent again,
+     * a delete that was applied would answer {@code STREAM_DELETED} or {@code WRONG_EXPECTED_VERSION}.
+     */
+    <T extends Message> Mono<T> callUnrepeatable(Route route, Message request, T prototype) {
+        return Mono.defer(() -> {
+            java.util.concurrent.atomic.AtomicBoolean sent = new java.util.concurrent.atomic.AtomicBoolean();
+            return Mono.defer(() -> {
+                    sent.set(false);
+                    return connection.flatMap(rs -> {
+                        sent.set(true);
+                        return rs.requestResponse(directPayload(route, MessageCodec.encodeDirect(settings.format(), request)));
+                    });
+                })
+                .map(p -> decode(p, answerOf(route, prototype)))
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
+                    .transientErrors(true).filter(e -> retryable(e) && (!sent.get() || WireErrors.fromServer(e) != null)))
+                .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
+                .onErrorMap(e -> sent.get() && !(e instanceof ReelException) && WireErrors.fromServer(e) == null
+                    ? new ReelException(ErrorCode.UNAVAILABLE, "the connection was lost after the " + route.routeName + " request was sent,"
+                        + " so it may or may not have been applied; read the stream's metadata to see, and send it again if it was not", e)
+                    : toReel(e));
+        });
     }
 
     /** A request stream over the current connection (not resumed: the caller decides whether a retry makes sense). */

@@ -255,4 +255,32 @@ class ReelClientTest {
         client.close();
         assertThatThrownBy(() -> client.info().block(TIMEOUT)).isInstanceOf(ReelException.class);
     }
+    @Test
+    void aDeleteWhoseConnectionIsLostAfterItWasSentIsNotSentAgain() {
+        // a server that takes the request and drops the connection unanswered: the delete may or may not have happened
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+        io.rsocket.transport.netty.server.CloseableChannel server = io.rsocket.core.RSocketServer.create((setup, sending) ->
+                Mono.just(new io.rsocket.RSocket() {
+                    @Override
+                    public Mono<io.rsocket.Payload> requestResponse(io.rsocket.Payload payload) {
+                        payload.release();
+                        received.incrementAndGet();
+                        sending.dispose();
+                        return Mono.never();
+                    }
+                }))
+            .bind(io.rsocket.transport.netty.server.TcpServerTransport.create("127.0.0.1", 0)).block(TIMEOUT);
+        try {
+            client = ReelClient.create(ClientSettings.builder().port(server.address().getPort())
+                .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).requestTimeout(Duration.ofSeconds(5)).build());
+            assertThatThrownBy(() -> client.deleteStream("s", ExpectedRevision.ANY, true).block(TIMEOUT))
+                .isInstanceOfSatisfying(ReelException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("may or may not have been applied");
+                });
+            assertThat(received).as("requests the server received").hasValue(1);
+        } finally {
+            server.dispose();
+        }
+    }
 }
