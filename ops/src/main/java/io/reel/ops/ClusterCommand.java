@@ -4,7 +4,6 @@ import io.reel.proto.ClusterInfo;
 import io.reel.proto.ClusterMember;
 import io.reel.transport.ReelClient;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,8 +35,8 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             ClusterInfo info;
-            try (ReelClient c = client.connect()) {
-                info = c.clusterInfo().block(Duration.ofSeconds(30));
+            try (ReelClient c = client.open()) {
+                info = client.explained(() -> c.clusterInfo().block(client.blockLimit()));
             }
             PrintWriter out = spec.commandLine().getOut();
             if (info == null || info.getMembersCount() == 1 && "STANDALONE".equals(info.getMembers(0).getRole())) {

@@ -113,6 +113,9 @@ final class ServerCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             err.println("settings (flag > REEL_* environment > config file > default):");
             defaults.effectiveSettings(spec, spec.commandLine().getParseResult()).forEach(err::println);
+            if (config.cluster() != null) {
+                err.println("  (a cluster node acknowledges a write once a majority has forced its Raft entry; --durability does not apply)");
+            }
             err.flush();
         }
         CountDownLatch stopped = new CountDownLatch(1);
