@@ -183,18 +183,6 @@ class WriterSemanticsTest {
     }
 
     @Test
-    void aRetryOfAnAppendWrittenBeforeAHardDeleteGetsItsResult() {
-        try (EventStore store = EventStore.open(dir, SMALL)) {
-            List<EventData> events = List.of(event("A"));
-            AppendResult first = store.append("gone", ExpectedRevision.NO_STREAM, events).block();
-            store.deleteStream("gone", ExpectedRevision.ANY, true).block();
-            assertThat(store.append("gone", ExpectedRevision.NO_STREAM, events).block()).isEqualTo(first);
-            assertThatThrownBy(() -> store.append("gone", ExpectedRevision.ANY, event("B")).block())
-                .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STREAM_DELETED));
-        }
-    }
-
-    @Test
     void concurrentRetriesOfOneAppendWriteItOnce() {
         try (EventStore store = EventStore.open(dir, SMALL)) {
             List<EventData> events = List.of(event("A"), event("B"));

@@ -13,7 +13,7 @@ import java.util.List;
  * sequential read. One thread at a time.
  */
 public final class PositionReader implements AutoCloseable {
-    private static final int CHUNK = 8 * 1024;
+    private static final int CHUNK = OffsetIndex.INTERVAL_BYTES + 512;
 
     private final Log log;
     private final RecentReader recent;

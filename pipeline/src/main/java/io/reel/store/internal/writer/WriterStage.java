@@ -547,6 +547,10 @@ public final class WriterStage {
         switch (c.kind) {
             case APPEND -> {
                 StreamHeads.StreamHead head = heads.get(c.stream);
+                if (head.pendingHardDeleted()) {
+                    fail(c, deleted(c.stream));
+                    return false;
+                }
                 Boolean retry;
                 try {
                     retry = checkRetry(c);
@@ -559,11 +563,6 @@ public final class WriterStage {
                 }
                 if (retry) {
                     return true;
-                }
-                if (head.pendingHardDeleted()) {
-                    // after the retry check: a retried append that was written before the stream's hard delete gets its result
-                    fail(c, deleted(c.stream));
-                    return false;
                 }
                 if (!AppendRules.expectationHolds(c.expected, head.pendingRevision, head.pendingSoftDeleted())) {
                     if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
