@@ -103,7 +103,9 @@ final class AppendCoalescer {
     /** Queues an append to {@code stream}: {@code encoded} by {@link AppendEncoding} (protobuf), or {@code request} (JSON). */
     Mono<AppendResult> append(String stream, byte[] encoded, AppendRequest request) {
         return Mono.create(sink -> {
-            int bytes = encoded != null ? AppendEncoding.batchedSize(encoded) : 2 * request.getSerializedSize() + 256;
+            // what it adds to the request or to the answer, whichever is larger: a batch within maxBatchBytes fits both
+            int bytes = Math.max(encoded != null ? AppendEncoding.batchedSize(encoded) : 2 * request.getSerializedSize() + 256,
+                AppendEncoding.outcomeBound(stream));
             Pending p = new Pending(stream, encoded, request, sink, bytes, System.nanoTime() + timeoutNanos);
             sink.onCancel(() -> p.cancelled = true);
             int count = queuedCount.incrementAndGet();

@@ -29,6 +29,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.test.StepVerifier;
@@ -170,6 +171,20 @@ class AppendBatchRouteTest {
             assertThat(fits.getOutcomes(0).getResult().getLastPosition()).isZero();
         }
         assertThat(batch(append("t", Expectation.ANY, id())).getOutcomes(0).getResult().getFirstPosition()).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchWhoseAnswerCouldExceedTheFrameLimitIsRefusedBeforeAnythingIsWritten() {
+        // 4,000 small appends fit a 1 MiB request; their outcomes (a sentence each when they fail) might not fit the answer
+        start(RawClient.Kind.TCP, PROTOBUF, b -> b.maxFrameSize(1 << 20));
+        AppendBatch.Builder many = AppendBatch.newBuilder();
+        for (int i = 0; i < 4000; i++) {
+            many.addAppends(append("s-" + i, Expectation.STREAM_EXISTS, id()));
+        }
+        assertThat(many.build().getSerializedSize()).isLessThan(1 << 20);
+        assertFails(client.call("append.batch", many.build().toByteArray()), "TOO_LARGE");
+        assertThat(fixture.store.headPosition()).isZero();
+        assertThat(batch(append("t", Expectation.ANY, id())).getOutcomes(0).getResult().getFirstPosition()).isZero();
     }
 
     @ParameterizedTest

@@ -98,6 +98,15 @@ public final class AppendEncoding {
         return out;
     }
 
+    /**
+     * The most bytes the outcome of an append to {@code stream} takes in an {@code append.batch} answer, in either
+     * format: a result, or a code and a sentence that names the stream at most twice, with numbers (the server
+     * refuses a batch whose answer could exceed its frame limit; the client sizes its batches by this too).
+     */
+    public static int outcomeBound(String stream) {
+        return 6 * stream.length() + 512;
+    }
+
     /** The bytes {@code request} takes inside an {@code AppendBatch}. */
     public static int batchedSize(byte[] request) {
         return CodedOutputStream.computeTagSize(BATCH_APPENDS) + CodedOutputStream.computeUInt32SizeNoTag(request.length) + request.length;
@@ -361,8 +370,9 @@ public final class AppendEncoding {
                 break;
             }
         }
-        // an outcome with neither (a newer server's kind of outcome): what the generated message's getResult() gives
-        return outcome != null ? outcome : new AppendResult(0, 0, 0);
+        // an outcome with neither (a newer server's kind of outcome) is not a success: nothing says where it was written
+        return outcome != null ? outcome : new ReelException(io.reel.store.ErrorCode.INTERNAL,
+            "the server answered an append with an outcome that holds neither a result nor an error; whether it was written is not known");
     }
 
     private static final com.google.protobuf.ExtensionRegistryLite EXTENSIONS = com.google.protobuf.ExtensionRegistryLite.getEmptyRegistry();

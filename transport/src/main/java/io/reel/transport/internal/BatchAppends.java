@@ -61,6 +61,14 @@ final class BatchAppends {
         if (n == 0) {
             return Mono.just(new Object[0]);
         }
+        long answer = answerBound(appends);
+        if (answer > server.settings().maxFrameSize()) {
+            // refused before anything is written: an answer over the frame limit could not be sent, and the caller
+            // would not learn which of its appends were written
+            server.metrics().rejected(ErrorCode.TOO_LARGE);
+            return Mono.error(new ReelException(ErrorCode.TOO_LARGE, "the answer to this append.batch of " + n + " appends could take up to "
+                + answer + " bytes, above the frame limit of " + server.settings().maxFrameSize() + " bytes; send fewer appends per batch"));
+        }
         return Mono.create(sink -> {
             Outcomes outcomes = new Outcomes(server, n, sink);
             if (server.settings().replication() != null) {
@@ -71,6 +79,19 @@ final class BatchAppends {
                 server.store().together(() -> outcomes.submitAll(appends));
             }
         });
+    }
+
+    /**
+     * The most bytes the answer to {@code appends} can take, in either format: per append its
+     * {@link AppendEncoding#outcomeBound}, or the sentence its checks already failed with.
+     */
+    static long answerBound(List<Object> appends) {
+        long bytes = 64;
+        for (Object item : appends) {
+            bytes += item instanceof AppendEncoding.Append a ? AppendEncoding.outcomeBound(a.stream())
+                : 3L * String.valueOf(((Throwable) item).getMessage()).length() + 128;
+        }
+        return bytes;
     }
 
     /** The {@code AppendBatchResult} message of {@code outcomes} (for JSON; protobuf is written by {@link AppendEncoding#encodeOutcomes}). */
