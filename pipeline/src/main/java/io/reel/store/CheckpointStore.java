@@ -130,7 +130,24 @@ public final class CheckpointStore {
         if (name == null || name.isEmpty()) {
             throw ReelException.invalidArgument("a checkpoint needs a non-empty name");
         }
+        requireStorableName("checkpoint", name);
         return dir.resolve(encode(name) + SUFFIX);
+    }
+
+    /** The longest name, as its file stores it (below), that leaves room in a file name for the suffix and a temporary file's. */
+    private static final int MAX_ENCODED_NAME = 180;
+
+    /**
+     * Fails with {@code INVALID_ARGUMENT} when {@code name} is too long to be the name of a file here: at most 180
+     * characters once encoded, so 180 ASCII letters and digits or fewer others (a byte outside them takes three).
+     */
+    public static void requireStorableName(String what, String name) {
+        int encoded = encode(name).length();
+        if (encoded > MAX_ENCODED_NAME) {
+            throw ReelException.invalidArgument("the " + what + " name '" + name.substring(0, Math.min(name.length(), 40)) + "…' is too long: "
+                + encoded + " characters as a file name, at most " + MAX_ENCODED_NAME + " (ASCII letters, digits, '-', '_' and '.' take one,"
+                + " every other byte three); use a shorter name");
+        }
     }
 
     /** Letters, digits, '-', '_' and '.' as they are (but a leading '.'); every other byte as %XX. */

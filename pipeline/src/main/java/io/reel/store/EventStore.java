@@ -333,7 +333,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Flux.defer(() -> {
             Log.Head head = log.head();
             return indexer.awaitIndexed(head.position()).thenMany(
-                Flux.generate(() -> new StreamRead(log, recent, indexer.index(), settings.clock(), stream, fromRevision, maxCount, direction, head),
+                Flux.generate(() -> new StreamRead(log, recent, indexer.index(), settings.timerClock(), stream, fromRevision, maxCount, direction, head),
                     StreamRead::next, StreamRead::close)
                     .subscribeOn(projector.readers()));
         });
@@ -374,14 +374,14 @@ public final class EventStore implements EventSource, AutoCloseable {
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
-                new LogSubscription(actual, log, recent, settings.clock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name)
+                new LogSubscription(actual, log, recent, settings.timerClock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name)
                     .checkpointAtHead(checkpointAtHead).start();
             }
         };
     }
 
     private void subscribeInternal(CoreSubscriber<SubscriptionMessage> subscriber, long from, String name) {
-        new LogSubscription(subscriber, log, recent, settings.clock(), projector, from, EventFilter.none(), 0, name).start();
+        new LogSubscription(subscriber, log, recent, settings.timerClock(), projector, from, EventFilter.none(), 0, name).start();
     }
 
     @Override

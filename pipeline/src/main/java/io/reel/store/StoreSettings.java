@@ -32,6 +32,7 @@ public final class StoreSettings {
     private final boolean repair;
     private final MeterRegistry meterRegistry;
     private final Clock clock;
+    private final Clock timerClock;
     private final Compression compression;
 
     /** How each append's frame stores its records on disk. */
@@ -62,6 +63,7 @@ public final class StoreSettings {
         repair = b.repair;
         meterRegistry = b.meterRegistry;
         clock = b.clock;
+        timerClock = b.timerClock;
         compression = b.compression;
         progress = b.progress;
         replicatedGroups = b.replicatedGroups;
@@ -106,6 +108,7 @@ public final class StoreSettings {
         b.repair = repair;
         b.meterRegistry = meterRegistry;
         b.clock = clock;
+        b.timerClock = timerClock;
         b.compression = compression;
         b.progress = progress;
         b.replicatedGroups = replicatedGroups;
@@ -185,8 +188,14 @@ public final class StoreSettings {
         return meterRegistry;
     }
 
+    /** The clock that dates records (a cluster node's reads an entry's stamp while the entry is applied). */
     public Clock clock() {
         return clock;
+    }
+
+    /** The clock of timers and ages: groups' ack deadlines, lag in seconds; {@link #clock()} unless set apart. */
+    public Clock timerClock() {
+        return timerClock != null ? timerClock : clock;
     }
 
     /** How frames store their records; {@link Compression#NONE} by default. Reads handle every kind whatever this says. */
@@ -235,6 +244,7 @@ public final class StoreSettings {
         private boolean repair;
         private MeterRegistry meterRegistry = new CompositeMeterRegistry();
         private Clock clock = Clock.systemUTC();
+        private Clock timerClock;
         private Compression compression = Compression.NONE;
         private Progress progress = Progress.NONE;
         private boolean replicatedGroups;
@@ -325,6 +335,11 @@ public final class StoreSettings {
 
         public Builder clock(Clock value) {
             clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        public Builder timerClock(Clock value) {
+            timerClock = Objects.requireNonNull(value, "timerClock");
             return this;
         }
 

@@ -141,6 +141,15 @@ public final class ConsumerGroups {
         });
     }
 
+    /**
+     * How many unacknowledged deliveries a consumer joining {@code name} with {@code maxInFlight} (0: the group's
+     * limit) may hold at most; {@code NOT_FOUND} for an unknown group.
+     */
+    public int inFlightLimit(String name, int maxInFlight) {
+        int group = require(name).maxInFlight();
+        return maxInFlight <= 0 ? group : Math.min(maxInFlight, group);
+    }
+
     /** The parked events of a group, oldest first. */
     public Flux<RecordedEvent> parked(String name) {
         return Mono.defer(() -> leading ? require(name).parkedPositions() : Mono.just(stored(name).parked()))

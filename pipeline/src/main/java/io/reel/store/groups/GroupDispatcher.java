@@ -101,6 +101,11 @@ final class GroupDispatcher {
         });
     }
 
+    /** The group's own in-flight limit per consumer. */
+    int maxInFlight() {
+        return options.maxInFlight();
+    }
+
     record Stored(GroupOptions options, long checkpoint, List<Long> parked) {
     }
 
@@ -293,9 +298,12 @@ final class GroupDispatcher {
 
     // ------------------------------------------------------------------------------------ timers, state
 
-    /** Ack deadlines run on the store's clock ({@link StoreSettings#clock()}), so a test can move time instead of waiting. */
+    /**
+     * Ack deadlines run on the store's timer clock ({@link StoreSettings#timerClock()}), so a test can move time instead
+     * of waiting; not on a cluster node's record clock, which reads an entry's stamp while it is applied.
+     */
     private long ackClockNanos() {
-        java.time.Instant now = store.settings().clock().instant();
+        java.time.Instant now = store.settings().timerClock().instant();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
@@ -361,7 +369,7 @@ final class GroupDispatcher {
     private void refreshStatus() {
         long head = store.headPosition();
         long checkpoint = checkpoint();
-        double lagSeconds = ledger.lagSeconds(LogFormat.micros(store.settings().clock().instant()));
+        double lagSeconds = ledger.lagSeconds(LogFormat.micros(store.settings().timerClock().instant()));
         List<GroupStatus.Consumer> list = new ArrayList<>();
         for (ConsumerHandle c : ledger.consumers()) {
             list.add(new GroupStatus.Consumer(c.name, c.inFlightCount, c.delivered, c.acked));

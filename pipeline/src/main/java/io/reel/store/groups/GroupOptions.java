@@ -27,6 +27,7 @@ public final class GroupOptions {
         if (name == null || name.isBlank()) {
             throw ReelException.invalidArgument("a group needs a name");
         }
+        io.reel.store.CheckpointStore.requireStorableName("group", name);
         if (maxInFlight <= 0) {
             throw ReelException.invalidArgument("max_in_flight " + maxInFlight + " must be positive");
         }

@@ -226,6 +226,12 @@ class ConsumerGroupsTest {
                 .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
             assertThatThrownBy(() -> GroupOptions.named("x").maxInFlight(0))
                 .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.getMessage()).contains("max_in_flight"));
+            // a name its file could not be named after (in a cluster such a create would stop every node's applying)
+            assertThat(GroupOptions.named("a".repeat(180)).name()).hasSize(180);
+            assertThatThrownBy(() -> GroupOptions.named("a".repeat(181)))
+                .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.getMessage()).contains("too long"));
+            assertThatThrownBy(() -> GroupOptions.named("é".repeat(31)))
+                .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
             List<Throwable> ended = new CopyOnWriteArrayList<>();
             store.groups().join("g").subscribe(d -> { }, ended::add);
             store.groups().delete("g").block();

@@ -137,7 +137,7 @@ public final class ClusterNode implements Replication, AutoCloseable {
      * each entry without a force of its own (it is forced every 100 ms; the Raft log is the write-ahead log).
      */
     public StoreSettings storeSettings(StoreSettings base) {
-        return base.toBuilder().clock(clock).entryOrigin(clock).durability(Durability.batched(FORCE_INTERVAL)).replicatedGroups(true).build();
+        return base.toBuilder().clock(clock).timerClock(base.clock()).entryOrigin(clock).durability(Durability.batched(FORCE_INTERVAL)).replicatedGroups(true).build();
     }
 
     /** Starts the Raft server on {@code raftDir} (its log and snapshots) and the client; returns at once. */

@@ -31,8 +31,8 @@ import reactor.core.publisher.Flux;
  *
  * <p>Deliveries are encoded on the group's thread; acknowledgements are decoded on the connection's event loop
  * and handed to the group's thread. The deliveries a consumer holds are remembered until answered, at most
- * {@code max(4096, 4 × max_in_flight)} of them: beyond that the oldest (long timed out, so redelivered anyway)
- * are forgotten, and a late answer to one is ignored like any other stale one.
+ * {@code max(4096, 4 × its in-flight limit)} of them (its {@code max_in_flight}, or the group's when that is 0 or
+ * larger): beyond that the oldest (long timed out, so redelivered anyway) are forgotten, and a late answer to one is ignored like any other stale one.
  */
 final class GroupJoinChannel {
     private static final int MIN_HELD = 4096;
@@ -66,7 +66,13 @@ final class GroupJoinChannel {
             throw WireErrors.invalid("max_in_flight " + Integer.toUnsignedString(join.getMaxInFlight()) + " is too large; send 0 for the "
                 + "group's limit");
         }
-        GroupJoinChannel channel = new GroupJoinChannel(server, format, join.getMaxInFlight());
+        int limit;
+        try {
+            limit = server.store().groups().inFlightLimit(join.getGroup(), join.getMaxInFlight());
+        } catch (io.reel.store.ReelException unknown) {
+            limit = join.getMaxInFlight();   // the join itself ends with NOT_FOUND
+        }
+        GroupJoinChannel channel = new GroupJoinChannel(server, format, limit);
         Flux<Payload> deliveries = server.store().groups().join(join.getGroup(), join.getMaxInFlight(), join.getConsumer())
             .map(channel::send);
         return deliveries.takeUntilOther(acks.doOnNext(channel::settle).then());
