@@ -379,7 +379,9 @@ public final class ClusterNode implements Replication, AutoCloseable {
                 return;
             }
             DivisionInfo info = division();
-            boolean lead = info.isLeader() && info.isLeaderReady() && info.getLastAppliedIndex() >= commitIndex();
+            // ready: the first entry of its term is applied, so every group change of the terms before it is too (waiting
+            // for the applied index to reach the commit index could wait for ever while appends keep coming)
+            boolean lead = info.isLeader() && info.isLeaderReady();
             if (lead && !leadingGroups) {
                 store.groups().lead();
                 leadingGroups = true;
