@@ -606,11 +606,16 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     /** A lost or refused connection, or a server that is shutting down: worth another try over a new connection. */
     private boolean retryable(Throwable error) {
-        if (closed || isTlsFailure(error)) {
+        if (closed || isTlsFailure(error) || tooLargeToSend(error)) {
             return false;
         }
         ReelException fromServer = WireErrors.fromServer(error);
         return fromServer == null || fromServer.code() == ErrorCode.CLOSED || fromServer.code() == ErrorCode.NOT_LEADER;
+    }
+
+    /** rsocket-java's refusal to send a payload above the frame limit: trying again would fail the same way. */
+    private static boolean tooLargeToSend(Throwable error) {
+        return error instanceof IllegalArgumentException && String.valueOf(error.getMessage()).startsWith("The payload is too big");
     }
 
     /** A TLS handshake that failed: trying again would fail the same way. */
@@ -633,6 +638,10 @@ public final class ReelClient implements EventSource, AutoCloseable {
         }
         if (closed) {
             return new ReelException(ErrorCode.CLOSED, "the client was closed", error);
+        }
+        if (tooLargeToSend(error)) {
+            return new ReelException(ErrorCode.TOO_LARGE, "the request is larger than one frame (ClientSettings.maxFrameSize, "
+                + settings.maxFrameSize() + " bytes) and was not sent; split it into smaller appends", error);
         }
         return new ReelException(ErrorCode.IO_ERROR, "the connection to " + settings + " failed: " + error, error);
     }

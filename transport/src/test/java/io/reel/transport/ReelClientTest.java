@@ -247,6 +247,14 @@ class ReelClientTest {
             .isInstanceOf(ReelException.class).hasMessageStartingWith("INVALID_ARGUMENT: stream is empty");
         assertThatThrownBy(() -> client.readStream("", 0, 0, Direction.FORWARDS).blockLast(TIMEOUT))
             .isInstanceOf(ReelException.class).hasMessageStartingWith("INVALID_ARGUMENT: ");
+        // larger than the client's own frame limit: refused with TOO_LARGE, not retried until the request timeout (30 s,
+        // past the 10 s this test waits)
+        try (ReelClient small = ReelClient.connect(ClientSettings.builder().port(fixture.server.tcpAddress().getPort())
+            .maxFrameSize(64 * 1024).requestTimeout(Duration.ofSeconds(30)).build()).block(TIMEOUT)) {
+            assertThatThrownBy(() -> small.append("big", ExpectedRevision.ANY, EventData.of("Big", new byte[100 * 1024])).block(TIMEOUT))
+                .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE));
+            assertThat(small.append("small", ExpectedRevision.ANY, event(1)).block(TIMEOUT)).isNotNull();
+        }
         int port = fixture.server.tcpAddress().getPort();
         fixture.close();
         fixture = null;
