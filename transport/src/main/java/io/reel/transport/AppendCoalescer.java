@@ -192,10 +192,16 @@ final class AppendCoalescer {
 
     private void send(List<Pending> batch) {
         if (!batchRoute) {
+            // one request per append; the batch lands (its streams and its slot free) once all are answered, so the
+            // order per stream and the bound on what is on its way hold as with append.batch
+            java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(batch.size());
             for (Pending p : batch) {
-                client.plainAppend(p.encoded, p.request).subscribe(p.sink::success, p.sink::error);
+                client.plainAppend(p.encoded, p.request).doFinally(signal -> {
+                    if (left.decrementAndGet() == 0) {
+                        answered(batch);
+                    }
+                }).subscribe(p.sink::success, p.sink::error);
             }
-            answered(batch);
             return;
         }
         Mono<Object[]> answer;

@@ -71,6 +71,10 @@ final class GroupDispatcher {
     private boolean saving;
     private boolean unsaved;
     private boolean closed;
+    /** Why the group closed: the error a consumer joining too late gets (NOT_LEADER after a step-down, NOT_FOUND after a delete). */
+    private volatile ReelException closedWith;
+    /** Consumers whose join is posted but not yet run: a join the closing loop never runs ends with {@link #closedWith}. */
+    private final java.util.Set<ConsumerHandle> joining = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile GroupStatus status;
     private final AtomicLong consumerIds = new AtomicLong();
 
@@ -133,14 +137,25 @@ final class GroupDispatcher {
                 String consumer = consumerName == null || consumerName.isBlank() ? "consumer-" + id : consumerName;
                 ConsumerHandle handle = new ConsumerHandle(actual, id, consumer, maxInFlight);
                 actual.onSubscribe(handle);
-                post(() -> {
+                joining.add(handle);
+                Runnable join = () -> {
+                    if (!joining.remove(handle)) {
+                        return;
+                    }
                     if (closed) {
-                        actual.onError(new ReelException(ErrorCode.NOT_FOUND, "group '" + options.name() + "' is closed or deleted"));
+                        actual.onError(closedError());
                         return;
                     }
                     ledger.join(handle);
                     dispatch();
-                });
+                };
+                try {
+                    loop.schedule(join);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    if (joining.remove(handle)) {
+                        actual.onError(closedError());
+                    }
+                }
             }
         };
     }
@@ -176,14 +191,14 @@ final class GroupDispatcher {
         public void request(long n) {
             if (Operators.validate(n)) {
                 requested.getAndUpdate(r -> Operators.addCap(r, n));
-                post(GroupDispatcher.this::dispatch);
+                postLate(GroupDispatcher.this::dispatch);   // after the close (which ended this consumer): nothing to do
             }
         }
 
         @Override
         public void cancel() {
             cancelled = true;
-            post(() -> leave(this));
+            postLate(() -> leave(this));
         }
     }
 
@@ -197,7 +212,7 @@ final class GroupDispatcher {
 
     /** An ack (action null), or a nack, from any thread. */
     void settle(long position, long consumerId, Nack action, String reason) {
-        post(() -> {
+        postLate(() -> {
             ConsumerHandle consumer = ledger.holder(position);
             if (consumer == null || consumer.id != consumerId) {
                 return;
@@ -422,7 +437,12 @@ final class GroupDispatcher {
         loop.schedule(task);
     }
 
-    /** For a late signal (a progress entry's answer) that may arrive after the group closed. */
+    private ReelException closedError() {
+        ReelException why = closedWith;
+        return why != null ? why : new ReelException(ErrorCode.NOT_FOUND, "group '" + options.name() + "' is closed or deleted");
+    }
+
+    /** For a late signal (a consumer's request, cancel or ack; a progress entry's answer) that may arrive after the group closed. */
     private void postLate(Runnable task) {
         try {
             loop.schedule(task);
@@ -438,6 +458,7 @@ final class GroupDispatcher {
             try {
                 if (!closed) {
                     closed = true;
+                    closedWith = error;
                     Upstream u = upstream;
                     upstream = null;
                     if (u != null) {
@@ -464,6 +485,11 @@ final class GroupDispatcher {
         }
         ticker.dispose();
         loop.dispose();
+        for (ConsumerHandle h : List.copyOf(joining)) {
+            if (joining.remove(h)) {   // its join was posted but the loop stopped before it ran
+                h.actual.onError(closedError());
+            }
+        }
     }
 
     Duration ackTimeout() {
