@@ -77,7 +77,8 @@ public final class ConsumerGroups {
             leading = true;
             for (String name : states.names()) {
                 GroupDispatcher.load(states, name).ifPresent(stored ->
-                    groups.put(name, new GroupDispatcher(store, states, null, stored.options(), stored.checkpoint(), stored.parked())));
+                    groups.put(name, new GroupDispatcher(store, states, null, stored.options(), stored.checkpoint(), stored.parked(),
+                        stored.incarnation())));
             }
         }
     }
@@ -93,8 +94,8 @@ public final class ConsumerGroups {
                 if (groups.containsKey(options.name())) {
                     throw exists(options.name());
                 }
-                GroupDispatcher.save(states, options, start, List.of());
-                groups.put(options.name(), new GroupDispatcher(store, states, null, options, start, List.of()));
+                GroupDispatcher.save(states, options, start, List.of(), 0);
+                groups.put(options.name(), new GroupDispatcher(store, states, null, options, start, List.of(), 0));
             }
             LOG.info("created group {}", options);
         });
@@ -204,7 +205,7 @@ public final class ConsumerGroups {
             }
             for (String name : states.names()) {
                 GroupDispatcher.load(states, name).ifPresent(stored -> groups.put(name, new GroupDispatcher(store, states,
-                    this::progress, stored.options(), stored.checkpoint(), stored.parked())));
+                    this::progress, stored.options(), stored.checkpoint(), stored.parked(), stored.incarnation())));
             }
             leading = true;
             LOG.info("leading: dispatching {} consumer groups from their replicated state", groups.size());
@@ -245,7 +246,7 @@ public final class ConsumerGroups {
                     + " again to learn its outcome");
             }
             try {
-                applyChange(change, head);
+                applyChange(change, head, sequence);
             } catch (ReelException rejected) {
                 if (rejected.code() == ErrorCode.INVALID_ARGUMENT || rejected.code() == ErrorCode.NOT_FOUND) {
                     applied(sequence);
@@ -307,7 +308,7 @@ public final class ConsumerGroups {
         appliedMarker.save(APPLIED, sequence, null);
     }
 
-    private void applyChange(GroupChange change, long head) {
+    private void applyChange(GroupChange change, long head, long sequence) {
         {
             switch (change.getChangeCase()) {
                 case CREATE -> {
@@ -316,16 +317,16 @@ public final class ConsumerGroups {
                         throw exists(options.name());
                     }
                     long start = options.fromEndOfLog() ? head : options.fromPosition();
-                    GroupDispatcher.save(states, options, start, List.of());
+                    GroupDispatcher.save(states, options, start, List.of(), sequence);
                     if (leading) {
-                        groups.put(options.name(), new GroupDispatcher(store, states, this::progress, options, start, List.of()));
+                        groups.put(options.name(), new GroupDispatcher(store, states, this::progress, options, start, List.of(), sequence));
                     }
                     LOG.info("created group {}", options);
                 }
                 case UPDATE -> {
                     GroupOptions options = GroupCodec.fromProto(change.getUpdate());
                     GroupDispatcher.Stored stored = stored(options.name());
-                    GroupDispatcher.save(states, options, stored.checkpoint(), stored.parked());
+                    GroupDispatcher.save(states, options, stored.checkpoint(), stored.parked(), stored.incarnation());
                     GroupDispatcher running = leading ? groups.get(options.name()) : null;
                     if (running != null) {
                         running.update(options);
@@ -344,8 +345,9 @@ public final class ConsumerGroups {
                 }
                 case PROGRESS -> {
                     GroupProgress p = change.getProgress();
-                    GroupDispatcher.load(states, p.getName())
-                        .ifPresent(s -> GroupDispatcher.save(states, s.options(), p.getCheckpoint(), p.getParkedList()));
+                    // progress of a group deleted since (and maybe made again: another incarnation) is dropped
+                    GroupDispatcher.load(states, p.getName()).filter(s -> s.incarnation() == p.getIncarnation())
+                        .ifPresent(s -> GroupDispatcher.save(states, s.options(), p.getCheckpoint(), p.getParkedList(), s.incarnation()));
                 }
                 case CHANGE_NOT_SET -> throw ReelException.invalidArgument("an empty group change in a cluster entry");
             }

@@ -58,6 +58,7 @@ final class GroupDispatcher {
     private final CheckpointStore stateStore;
     /** In a cluster: where the progress goes (through Raft) instead of {@code stateStore}; null standalone. */
     private final java.util.function.Function<GroupProgress, reactor.core.publisher.Mono<Void>> replicate;
+    private final long incarnation;
     private final Scheduler loop;
     private final Disposable ticker;
 
@@ -79,8 +80,9 @@ final class GroupDispatcher {
     private final AtomicLong consumerIds = new AtomicLong();
 
     GroupDispatcher(EventStore store, CheckpointStore stateStore, java.util.function.Function<GroupProgress, reactor.core.publisher.Mono<Void>> replicate,
-                    GroupOptions options, long checkpoint, List<Long> parkedPositions) {
+                    GroupOptions options, long checkpoint, List<Long> parkedPositions, long incarnation) {
         this.store = store;
+        this.incarnation = incarnation;
         this.stateStore = stateStore;
         this.replicate = replicate;
         this.options = options;
@@ -97,7 +99,8 @@ final class GroupDispatcher {
         return states.load(name).flatMap(c -> {
             try {
                 GroupState state = GroupState.parseFrom(c.state());
-                return Optional.of(new Stored(GroupCodec.fromProto(state.getSettings()), c.position(), state.getParkedList()));
+                return Optional.of(new Stored(GroupCodec.fromProto(state.getSettings()), c.position(), state.getParkedList(),
+                    state.getIncarnation()));
             } catch (InvalidProtocolBufferException | ReelException e) {
                 LOG.warn("ignoring the stored group '{}': {}", name, e.getMessage());
                 return Optional.empty();
@@ -110,11 +113,13 @@ final class GroupDispatcher {
         return options.maxInFlight();
     }
 
-    record Stored(GroupOptions options, long checkpoint, List<Long> parked) {
+    /** A stored group; {@code incarnation} tells a group apart from one of the same name deleted before it (cluster). */
+    record Stored(GroupOptions options, long checkpoint, List<Long> parked, long incarnation) {
     }
 
-    static void save(CheckpointStore states, GroupOptions options, long checkpoint, Iterable<Long> parked) {
-        GroupState state = GroupState.newBuilder().setSettings(GroupCodec.toProto(options)).addAllParked(parked).build();
+    static void save(CheckpointStore states, GroupOptions options, long checkpoint, Iterable<Long> parked, long incarnation) {
+        GroupState state = GroupState.newBuilder().setSettings(GroupCodec.toProto(options)).addAllParked(parked)
+            .setIncarnation(incarnation).build();
         states.save(options.name(), checkpoint, state.toByteArray());
     }
 
@@ -351,7 +356,7 @@ final class GroupDispatcher {
             return;
         }
         try {
-            save(stateStore, options, checkpoint(), ledger.parked());
+            save(stateStore, options, checkpoint(), ledger.parked(), incarnation);
             ledger.saved();
             lastSaveNanos = System.nanoTime();
         } catch (ReelException e) {
@@ -373,7 +378,8 @@ final class GroupDispatcher {
         unsaved = false;
         ledger.saved();
         lastSaveNanos = System.nanoTime();
-        GroupProgress progress = GroupProgress.newBuilder().setName(options.name()).setCheckpoint(checkpoint()).addAllParked(ledger.parked()).build();
+        GroupProgress progress = GroupProgress.newBuilder().setName(options.name()).setCheckpoint(checkpoint()).addAllParked(ledger.parked())
+            .setIncarnation(incarnation).build();
         replicate.apply(progress).subscribe(null, e -> postLate(() -> {
             saving = false;
             unsaved = true;

@@ -217,6 +217,27 @@ class ConsumerGroupsTest {
     }
 
     @Test
+    void lateProgressOfADeletedGroupDoesNotMoveTheGroupMadeAgainUnderItsName() {
+        // a cluster's applied group changes, in log order (sequence = place in the log)
+        try (EventStore store = EventStore.open(dir, SETTINGS.toBuilder().replicatedGroups(true).build())) {
+            io.reel.proto.GroupSettings g = GroupCodec.toProto(GroupOptions.named("g"));
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setCreate(g).build(), 0, 1);
+            io.reel.proto.GroupProgress first = io.reel.proto.GroupProgress.newBuilder().setName("g").setCheckpoint(5).setIncarnation(1).build();
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setProgress(first).build(), 0, 2);
+            assertThat(store.groups().list().get(0).checkpoint()).isEqualTo(5);
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setDelete("g").build(), 0, 3);
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setCreate(g).build(), 0, 4);
+            // the old leader's progress, committed after the group was made again
+            io.reel.proto.GroupProgress late = first.toBuilder().setCheckpoint(1_000_000).build();
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setProgress(late).build(), 0, 5);
+            assertThat(store.groups().list().get(0).checkpoint()).as("the new group's checkpoint").isZero();
+            io.reel.proto.GroupProgress own = late.toBuilder().setCheckpoint(7).setIncarnation(4).build();
+            store.groups().apply(io.reel.proto.GroupChange.newBuilder().setProgress(own).build(), 0, 6);
+            assertThat(store.groups().list().get(0).checkpoint()).isEqualTo(7);
+        }
+    }
+
+    @Test
     void badRequestsAreClearErrors() {
         try (EventStore store = EventStore.open(dir, SETTINGS)) {
             store.groups().create(GroupOptions.named("g")).block();
