@@ -31,6 +31,12 @@ final class ScavengeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DataDirs.requireDataDir(data, "--data");
+        if (java.nio.file.Files.isDirectory(data.resolve("raft"))) {
+            // a node's log must stay the cluster's, position for position: a replay or a snapshot import reads it so
+            throw new io.reel.store.ReelException(io.reel.store.ErrorCode.INVALID_ARGUMENT, data + " is a cluster node's data directory"
+                + " (it has a raft directory): scavenging one node would make its log differ from the others'; a cluster is not"
+                + " scavenged yet");
+        }
         ScavengeReport report;
         StoreSettings settings = StoreSettings.builder().progress(ProgressReporter.forCommand(quiet, spec.commandLine().getErr())).build();
         try (EventStore store = EventStore.open(data, settings)) {

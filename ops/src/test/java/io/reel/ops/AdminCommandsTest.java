@@ -118,7 +118,7 @@ class AdminCommandsTest {
     }
 
     @Test
-    void statsAndScavengeReportWhatTheyFindAndDo() {
+    void statsAndScavengeReportWhatTheyFindAndDo() throws java.io.IOException {
         Path data = dir.resolve("data");
         try (EventStore store = EventStore.open(data, SMALL_SEGMENTS)) {
             Stores.append(store, "temporary", 3000, 100);
@@ -135,6 +135,12 @@ class AdminCommandsTest {
         assertThat(number(scavenge.out(), "bytes reclaimed\\s+(\\d+)")).isPositive();
         Cli.Result verify = Cli.run("verify", "--data", data.toString());
         assertThat(verify.exitCode()).as(verify.toString()).isZero();
+
+        // a cluster node's directory (it has a raft directory) is not scavenged: its log must stay the others'
+        java.nio.file.Files.createDirectories(data.resolve("raft"));
+        Cli.Result refused = Cli.run("scavenge", "--data", data.toString());
+        assertThat(refused.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(refused.err()).startsWith("error: INVALID_ARGUMENT: ").contains("cluster node");
     }
 
     @Test

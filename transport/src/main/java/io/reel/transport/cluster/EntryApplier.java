@@ -108,9 +108,7 @@ final class EntryApplier {
             while (i < writes.size()) {
                 if (writes.get(i).getWriteCase() == ClusterWrite.WriteCase.GROUP) {
                     // a group change sees the writes before it: they are written first (a group created at the end starts after them)
-                    for (CompletableFuture<AppendResult> p : pending) {
-                        result.addOutcomes(await(p));
-                    }
+                    awaitAll(pending, result, index);
                     pending.clear();
                     result.addOutcomes(applyGroup(writes.get(i), store.headPosition(), sequence(index, i)));
                     i++;
@@ -129,9 +127,7 @@ final class EntryApplier {
                     });
                 }
             }
-            for (CompletableFuture<AppendResult> p : pending) {
-                result.addOutcomes(await(p));
-            }
+            awaitAll(pending, result, index);
         } finally {
             clock.release();
         }
@@ -246,6 +242,40 @@ final class EntryApplier {
             };
         } catch (RuntimeException malformed) {
             return Mono.error(new ReelException(ErrorCode.INVALID_ARGUMENT, "a malformed write in a cluster entry: " + malformed));
+        }
+    }
+
+    /**
+     * The outcomes of an entry's submitted writes, in order. When one could not be written (disk full, I/O error) the
+     * entry is applied again later, which is right only if none after it was written: its frames must be a prefix of
+     * its writes, as a replay reads them. So the others are waited for first, and a later one that was written (the
+     * writer went on after the failure) leaves this replica with a log the others do not have: it stops with
+     * {@code CORRUPTED} rather than diverge.
+     */
+    private static void awaitAll(List<CompletableFuture<AppendResult>> pending, AppendBatchResult.Builder result, long index) {
+        for (int i = 0; i < pending.size(); i++) {
+            try {
+                result.addOutcomes(await(pending.get(i)));
+            } catch (ReelException failed) {
+                for (int j = i + 1; j < pending.size(); j++) {
+                    AppendResult later;
+                    try {
+                        later = pending.get(j).get(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (ExecutionException rejected) {
+                        continue;
+                    } catch (TimeoutException | InterruptedException stuck) {
+                        throw new ReelException(ErrorCode.CORRUPTED, "write " + j + " of entry " + index + " neither completed nor failed"
+                            + " after write " + i + " failed (" + failed.sentence() + "); stopping this node rather than let its log"
+                            + " differ from the others: restart it, or wipe its data directory and let it rejoin", stuck);
+                    }
+                    if (later != null) {
+                        throw new ReelException(ErrorCode.CORRUPTED, "write " + j + " of entry " + index + " was written at position "
+                            + later.firstPosition() + " after write " + i + " failed (" + failed.sentence() + "): this node's log now"
+                            + " differs from the others'; wipe its data directory and let it rejoin", failed);
+                    }
+                }
+                throw failed;
+            }
         }
     }
 

@@ -145,19 +145,30 @@ final class SnapshotStorage implements StateMachineStorage {
     }
 
     /**
-     * Hard links of {@code snapshot}'s files in a directory beside the state machine directory (the same file
-     * system, so linking cannot fail for lack of support), which Ratis replaces whole when the next snapshot from
-     * the leader arrives.
+     * Hard links of {@code snapshot}'s files (forced first) in a directory beside the state machine directory (the
+     * same file system, so linking cannot fail for lack of support), which Ratis replaces whole when the next
+     * snapshot from the leader arrives.
      */
     Path stage(Snapshot snapshot) throws IOException {
         Path staged = smDir.resolveSibling(STAGING_DIR);
         deleteTree(staged);
+        List<Path> dirs = new ArrayList<>(List.of(smDir));
         try (Stream<Path> files = Files.walk(snapshot.dir())) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
+            for (Path file : files.toList()) {
+                // a snapshot from the leader is written by Ratis without a force, and Ratis purges its own log up to it
+                // once it is loaded: forced here, before its records are imported, it survives a power loss
+                if (Files.isDirectory(file)) {
+                    dirs.add(file);
+                    continue;
+                }
+                force(file);
                 Path target = staged.resolve(snapshot.dir().relativize(file).toString());
                 Files.createDirectories(target.getParent());
                 Files.createLink(target, file);
             }
+        }
+        for (Path dir : dirs) {
+            force(dir);
         }
         return staged;
     }
@@ -180,9 +191,21 @@ final class SnapshotStorage implements StateMachineStorage {
         purge(Math.max(SnapshotLayout.KEEP, policy == null ? 0 : policy.getNumSnapshotsRetained()));
     }
 
+    /**
+     * How long a snapshot outlives being one of the newest: the leader may still be sending it to a follower (Ratis opens
+     * its files one after the other as it sends), and one deleted under it makes that install start over, for ever
+     * under load. Its sealed segments are hard links shared with the store; its copy of the active segment is what it costs.
+     */
+    private static final java.time.Duration GRACE = java.time.Duration.ofMinutes(10);
+
     private void purge(int keep) throws IOException {
+        long youngest = System.currentTimeMillis() - GRACE.toMillis();
         for (String name : SnapshotLayout.toPurge(names(), keep)) {
-            deleteTree(smDir.resolve(name));
+            Path dir = smDir.resolve(name);
+            if (!name.endsWith(SnapshotLayout.TMP_SUFFIX) && Files.getLastModifiedTime(dir).toMillis() > youngest) {
+                continue;
+            }
+            deleteTree(dir);
             LOG.debug("purged snapshot {}", name);
         }
     }
