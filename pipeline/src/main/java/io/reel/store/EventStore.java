@@ -362,7 +362,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         return Flux.defer(() -> {
             checkOpen();
             long from = options.fromEndOfLog() ? log.head().position() : options.fromPosition();
-            if (options.name() != null) {
+            if (options.name() != null && !options.keepsPosition()) {
                 from = namedCheckpoints.get(options.name()).orElse(from);
             }
             return subscribeFrom(from, options.filter(), options.checkpointInterval(), options.name(), options.checkpointsAtHead());

@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * Where a subscription starts, what it delivers and under which name it keeps a checkpoint.
  *
- * <p>A named subscription with a stored checkpoint resumes from that checkpoint, whatever {@code from} says.
+ * <p>A named subscription with a stored checkpoint resumes from that checkpoint, whatever {@code from} says (unless
+ * {@link #keepPosition()}).
  */
 public final class SubscribeOptions {
     /** Default number of scanned records between two {@link SubscriptionMessage.Checkpoint}s of a filtered subscription. */
@@ -18,17 +19,20 @@ public final class SubscribeOptions {
     private final String name;
     private final int checkpointInterval;
     private final boolean checkpointAtHead;
+    private final boolean keepPosition;
 
     private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval) {
-        this(fromPosition, filter, name, checkpointInterval, false);
+        this(fromPosition, filter, name, checkpointInterval, false, false);
     }
 
-    private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval, boolean checkpointAtHead) {
+    private SubscribeOptions(long fromPosition, EventFilter filter, String name, int checkpointInterval, boolean checkpointAtHead,
+                             boolean keepPosition) {
         this.fromPosition = fromPosition;
         this.filter = Objects.requireNonNull(filter, "filter");
         this.name = name;
         this.checkpointInterval = checkpointInterval;
         this.checkpointAtHead = checkpointAtHead;
+        this.keepPosition = keepPosition;
     }
 
     /** From the first record of the log. */
@@ -50,7 +54,7 @@ public final class SubscribeOptions {
     }
 
     public SubscribeOptions filter(EventFilter newFilter) {
-        return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval, checkpointAtHead);
+        return new SubscribeOptions(fromPosition, newFilter, name, checkpointInterval, checkpointAtHead, keepPosition);
     }
 
     /**
@@ -62,7 +66,7 @@ public final class SubscribeOptions {
         if (newName != null && newName.isBlank()) {
             throw ReelException.invalidArgument("subscription name is blank; give a name or none");
         }
-        return new SubscribeOptions(fromPosition, filter, newName, checkpointInterval, checkpointAtHead);
+        return new SubscribeOptions(fromPosition, filter, newName, checkpointInterval, checkpointAtHead, keepPosition);
     }
 
     /** Scanned records between two checkpoint messages of a filtered subscription (default 1024). */
@@ -70,7 +74,7 @@ public final class SubscribeOptions {
         if (records <= 0) {
             throw ReelException.invalidArgument("checkpoint interval " + records + " must be positive");
         }
-        return new SubscribeOptions(fromPosition, filter, name, records, checkpointAtHead);
+        return new SubscribeOptions(fromPosition, filter, name, records, checkpointAtHead, keepPosition);
     }
 
     public boolean fromEndOfLog() {
@@ -102,11 +106,23 @@ public final class SubscribeOptions {
      * the writer commits.
      */
     public SubscribeOptions checkpointAtHead() {
-        return new SubscribeOptions(fromPosition, filter, name, checkpointInterval, true);
+        return new SubscribeOptions(fromPosition, filter, name, checkpointInterval, true, keepPosition);
     }
 
     public boolean checkpointsAtHead() {
         return checkpointAtHead;
+    }
+
+    /**
+     * A named subscription that starts where {@code from} says, not from its stored checkpoint: a client that resumes
+     * where it stood (its own position is exact; the checkpoint lags it, or on a cluster is another node's).
+     */
+    public SubscribeOptions keepPosition() {
+        return new SubscribeOptions(fromPosition, filter, name, checkpointInterval, checkpointAtHead, true);
+    }
+
+    public boolean keepsPosition() {
+        return keepPosition;
     }
 
     @Override

@@ -44,8 +44,10 @@ public final class ClientSettings {
         format = b.format;
         tls = b.tls;
         trustedCertificate = b.trustedCertificate;
-        keepAliveInterval = b.keepAliveInterval;
-        keepAliveTimeout = b.keepAliveTimeout;
+        boolean cluster = b.servers != null && b.servers.size() > 1;
+        // with somewhere else to go, a frozen or cut-off node is left within seconds, not after a minute
+        keepAliveInterval = b.keepAliveInterval != null ? b.keepAliveInterval : Duration.ofSeconds(cluster ? 1 : 10);
+        keepAliveTimeout = b.keepAliveTimeout != null ? b.keepAliveTimeout : Duration.ofSeconds(cluster ? 5 : 60);
         reconnectMinBackoff = b.reconnectMinBackoff;
         reconnectMaxBackoff = b.reconnectMaxBackoff;
         requestTimeout = b.requestTimeout;
@@ -103,12 +105,15 @@ public final class ClientSettings {
         return trustedCertificate;
     }
 
-    /** How often the client sends a keep-alive frame. */
+    /** How often the client sends a keep-alive frame: every 10 s, or every second when several servers are given. */
     public Duration keepAliveInterval() {
         return keepAliveInterval;
     }
 
-    /** A connection on which no keep-alive was answered for this long is closed and re-established. */
+    /**
+     * A connection on which no keep-alive was answered for this long is closed and re-established (on the next server
+     * of the list): 60 s, or 5 s when several servers are given.
+     */
     public Duration keepAliveTimeout() {
         return keepAliveTimeout;
     }
@@ -176,8 +181,8 @@ public final class ClientSettings {
         private WireFormat format = WireFormat.PROTOBUF;
         private boolean tls;
         private Path trustedCertificate;
-        private Duration keepAliveInterval = Duration.ofSeconds(10);
-        private Duration keepAliveTimeout = Duration.ofSeconds(60);
+        private Duration keepAliveInterval;
+        private Duration keepAliveTimeout;
         private Duration reconnectMinBackoff = Duration.ofMillis(100);
         private Duration reconnectMaxBackoff = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(15);
@@ -304,8 +309,9 @@ public final class ClientSettings {
             require(trustedCertificate == null || tls, "a trusted certificate is given but TLS is off");
             require(trustedCertificate == null || Files.isReadable(trustedCertificate),
                 "the trusted certificate " + trustedCertificate + " cannot be read");
-            require(!keepAliveInterval.isNegative() && !keepAliveInterval.isZero(), "keepAliveInterval must be positive");
-            require(keepAliveTimeout.compareTo(keepAliveInterval) > 0, "keepAliveTimeout " + keepAliveTimeout
+            require(keepAliveInterval == null || !keepAliveInterval.isNegative() && !keepAliveInterval.isZero(),
+                "keepAliveInterval must be positive");
+            require(keepAliveInterval == null || keepAliveTimeout.compareTo(keepAliveInterval) > 0, "keepAliveTimeout " + keepAliveTimeout
                 + " must be longer than keepAliveInterval " + keepAliveInterval);
             require(!reconnectMinBackoff.isNegative() && !reconnectMinBackoff.isZero(), "reconnectMinBackoff must be positive");
             require(reconnectMaxBackoff.compareTo(reconnectMinBackoff) >= 0, "reconnectMaxBackoff must be at least reconnectMinBackoff");

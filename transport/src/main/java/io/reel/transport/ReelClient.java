@@ -332,12 +332,16 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     @Override
     public Flux<RecordedEvent> readStream(String stream, long fromRevision, long maxCount, Direction direction) {
+        return readStream(stream, fromRevision, maxCount, direction, 0);
+    }
+
+    private Flux<RecordedEvent> readStream(String stream, long fromRevision, long maxCount, Direction direction, long minHead) {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(direction, "direction");
         return Flux.defer(() -> {
-            ReadResume resume = new ReadResume(fromRevision, maxCount, direction);
+            ReadResume resume = new ReadResume(fromRevision, maxCount, direction, minHead);
             return resumable(resume, () -> ReadStreamRequest.newBuilder().setStream(stream).setMaxCount(resume.remaining)
-                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch())
+                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch()).setMinHead(resume.minHead())
                 .setFromEnd(resume.next == END).setFromRevision(resume.next == END ? 0 : resume.next).build(),
                 Route.READ_STREAM, RecordedEvent::revision);
         });
@@ -345,16 +349,59 @@ public final class ReelClient implements EventSource, AutoCloseable {
 
     @Override
     public Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter) {
+        return readAll(fromPosition, maxCount, direction, filter, 0);
+    }
+
+    private Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter, long minHead) {
         Objects.requireNonNull(direction, "direction");
         Objects.requireNonNull(filter, "filter");
         Filter wireFilter = GroupCodec.toProto(filter);
         return Flux.defer(() -> {
-            ReadResume resume = new ReadResume(fromPosition, maxCount, direction);
+            ReadResume resume = new ReadResume(fromPosition, maxCount, direction, minHead);
             return resumable(resume, () -> ReadAllRequest.newBuilder().setFilter(wireFilter).setMaxCount(resume.remaining)
-                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch())
+                .setBackwards(resume.backwards).setMaxBatch(settings.maxBatch()).setMinHead(resume.minHead())
                 .setFromEnd(resume.next == END).setFromPosition(resume.next == END ? 0 : resume.next).build(),
                 Route.READ_ALL, RecordedEvent::position);
         });
+    }
+
+    /**
+     * This client's reads and subscriptions, served only by a node whose log reaches {@code minHead} (one past the
+     * last position it must hold: an append's {@code lastPosition() + 1} to read that append): read-your-writes on any
+     * node of a cluster. A node that does not get there within its wait (10 s by default) answers {@code UNAVAILABLE},
+     * and the read is tried again after the reconnect backoff. On a standalone server every write is there already.
+     */
+    public EventSource atLeast(long minHead) {
+        if (minHead < 0) {
+            throw ReelException.invalidArgument("minHead " + minHead + " must not be negative");
+        }
+        ReelClient client = this;
+        return new EventSource() {
+            @Override
+            public Flux<SubscriptionMessage> subscribe(SubscribeOptions options) {
+                return client.subscribe(options, minHead);
+            }
+
+            @Override
+            public Flux<RecordedEvent> readAll(long fromPosition, long maxCount, Direction direction, EventFilter filter) {
+                return client.readAll(fromPosition, maxCount, direction, filter, minHead);
+            }
+
+            @Override
+            public Flux<RecordedEvent> readStream(String stream, long fromRevision, long maxCount, Direction direction) {
+                return client.readStream(stream, fromRevision, maxCount, direction, minHead);
+            }
+
+            @Override
+            public Mono<Long> head() {
+                return client.head();
+            }
+
+            @Override
+            public Mono<Void> checkpoint(String name, long nextPosition) {
+                return client.checkpoint(name, nextPosition);
+            }
+        };
     }
 
     private Flux<RecordedEvent> resumable(ReadResume resume, java.util.function.Supplier<Message> request, Route route,
@@ -368,25 +415,36 @@ public final class ReelClient implements EventSource, AutoCloseable {
                     .map(p -> decode(p, data -> MessageCodec.records(settings.format(), data, settings.maxBatch() > 1)));
             })
             .concatMapIterable(Function.identity(), settings.prefetch())
-            .doOnNext(r -> resume.delivered(key.applyAsLong(r)))
-            .retryWhen(retry())
+            .doOnNext(r -> resume.delivered(key.applyAsLong(r), r.position()))
+            .retryWhen(readRetry())
             .onErrorMap(this::toReel);
     }
 
-    /** Where a read resumes after a lost connection: after the last record it delivered, with what is left of its count. */
+    /**
+     * Where a read resumes after a lost connection: after the last record it delivered, with what is left of its count,
+     * on a node whose log holds every record it delivered (min_head: a node behind would skip or end early).
+     */
     private static final class ReadResume {
         final boolean backwards;
+        final long asked;
         volatile long next;
         volatile long remaining;
         volatile boolean exhausted;
+        volatile long highest = -1;
 
-        ReadResume(long from, long maxCount, Direction direction) {
+        ReadResume(long from, long maxCount, Direction direction, long minHead) {
             this.backwards = direction == Direction.BACKWARDS;
             this.next = from;
             this.remaining = maxCount;
+            this.asked = minHead;
         }
 
-        void delivered(long key) {
+        long minHead() {
+            return Math.max(asked, highest + 1);
+        }
+
+        void delivered(long key, long position) {
+            highest = Math.max(highest, position);
             if (backwards) {
                 exhausted = key == 0;
                 next = key - 1;
@@ -416,6 +474,10 @@ public final class ReelClient implements EventSource, AutoCloseable {
      */
     @Override
     public Flux<SubscriptionMessage> subscribe(SubscribeOptions options) {
+        return subscribe(options, 0);
+    }
+
+    private Flux<SubscriptionMessage> subscribe(SubscribeOptions options, long minHead) {
         Objects.requireNonNull(options, "options");
         Filter wireFilter = GroupCodec.toProto(options.filter());
         return Flux.defer(() -> {
@@ -427,8 +489,10 @@ public final class ReelClient implements EventSource, AutoCloseable {
                         request.setName(options.name());
                     }
                     long from = resume.resumeFrom();
+                    // resumed: on a node whose log reaches where it stood (one behind would say CaughtUp too early)
+                    request.setMinHead(Math.max(minHead, Math.max(0, from)));
                     if (from >= 0) {
-                        request.setPosition(from);
+                        request.setPosition(from).setResume(true);
                     } else if (options.fromEndOfLog()) {
                         request.setEnd(true);
                     } else {
@@ -441,7 +505,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
                 })
                 .concatMapIterable(Function.identity(), settings.prefetch())
                 .filter(resume::deliver)
-                .retryWhen(retry())
+                .retryWhen(readRetry())
                 .onErrorMap(this::toReel);
         });
     }
@@ -583,25 +647,46 @@ public final class ReelClient implements EventSource, AutoCloseable {
      * the list instead, or stays. Completes empty either way; the caller retries.
      */
     Mono<Void> moveToLeader() {
-        return call(Route.INFO, Empty.getDefaultInstance(), io.reel.proto.StoreInfo.getDefaultInstance())
-            .flatMap(info -> {
-                String leader = info.getLeader();
-                if (leader.isEmpty()) {
-                    return Mono.<Void>empty();
-                }
-                if (settings.transport() == ClientSettings.Transport.TCP) {
-                    int colon = leader.lastIndexOf(':');
-                    preferred.set(java.net.InetSocketAddress.createUnresolved(leader.substring(0, colon),
-                        Integer.parseInt(leader.substring(colon + 1))));
-                }
-                return connection.doOnNext(io.rsocket.RSocket::dispose).then();
-            })
+        // the connection asked is the one closed: with several callers told NOT_LEADER at once, the first one's move
+        // must not be undone by the next closing the new connection to the leader
+        return connection.flatMap(rs -> rs.requestResponse(directPayload(Route.INFO,
+                    MessageCodec.encodeDirect(settings.format(), Empty.getDefaultInstance())))
+                .map(p -> decode(p, answerOf(Route.INFO, io.reel.proto.StoreInfo.getDefaultInstance())))
+                .doOnNext(info -> {
+                    String leader = info.getLeader();
+                    if (leader.isEmpty()) {
+                        return;
+                    }
+                    if (settings.transport() == ClientSettings.Transport.TCP) {
+                        int colon = leader.lastIndexOf(':');
+                        preferred.set(java.net.InetSocketAddress.createUnresolved(leader.substring(0, colon),
+                            Integer.parseInt(leader.substring(colon + 1))));
+                    }
+                    rs.dispose();
+                }))
+            .timeout(settings.requestTimeout())
+            .then()
             .onErrorResume(e -> Mono.empty());
     }
 
     Retry retry() {
         return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
             .transientErrors(true).filter(this::retryable);
+    }
+
+    /**
+     * As {@link #retry()}, for one read or subscription: also after {@code UNAVAILABLE} (a node that did not reach its
+     * min_head within its wait), three times, after which the read fails with it.
+     */
+    Retry readRetry() {
+        java.util.concurrent.atomic.AtomicInteger behind = new java.util.concurrent.atomic.AtomicInteger();
+        return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
+            .transientErrors(true).filter(e -> retryable(e) || unavailable(e) && behind.incrementAndGet() <= 3);
+    }
+
+    private boolean unavailable(Throwable error) {
+        ReelException fromServer = WireErrors.fromServer(error);
+        return !closed && fromServer != null && fromServer.code() == ErrorCode.UNAVAILABLE;
     }
 
     /** A lost or refused connection, or a server that is shutting down: worth another try over a new connection. */

@@ -7,8 +7,12 @@ import io.reel.proto.ClusterInfo;
 import io.reel.proto.EventRecord;
 import io.reel.proto.ReadAllRequest;
 import io.reel.proto.StoreInfo;
+import io.reel.store.AppendResult;
+import io.reel.store.Direction;
 import io.reel.store.EventData;
 import io.reel.store.ExpectedRevision;
+import io.reel.store.RecordedEvent;
+import io.reel.store.SubscriptionMessage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,6 +57,30 @@ class MinHeadTest {
              RawClient client = RawClient.connect(fixture.server, RawClient.Kind.TCP, PROTOBUF)) {
             ServerFixture.assertFails(client.stream("read.all", ReadAllRequest.newBuilder().setMinHead(5).build().toByteArray()),
                 "UNAVAILABLE");
+        }
+    }
+
+    @Test
+    void reelClientReadsAndSubscribesAtLeastToAHead() {
+        // the server waits 200 ms for a min_head; the client tries again (three times) while the head is not there
+        try (ServerFixture fixture = new ServerFixture(dir, b -> b.minHeadWait(Duration.ofMillis(200)));
+             ReelClient client = ReelClient.connect(ClientSettings.builder().port(fixture.server.tcpAddress().getPort())
+                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(100)).build()).block(ServerFixture.TIMEOUT)) {
+            AppendResult first = client.append("s", ExpectedRevision.ANY, EventData.json("T", "{}")).block(ServerFixture.TIMEOUT);
+            io.reel.store.EventSource reading = client.atLeast(first.lastPosition() + 3);
+            Mono<List<RecordedEvent>> read = reading.readStream("s", 0, 0, Direction.FORWARDS).collectList().cache();
+            read.subscribe();
+            Mono<List<SubscriptionMessage>> live = reading.subscribe(io.reel.store.SubscribeOptions.fromStart()).take(4).collectList().cache();
+            live.subscribe();
+            Mono.delay(Duration.ofMillis(300)).then(client.append("s", ExpectedRevision.ANY, EventData.json("T", "{}"),
+                EventData.json("T", "{}"))).subscribe();
+            assertThat(read.block(ServerFixture.TIMEOUT)).extracting(RecordedEvent::position).containsExactly(0L, 1L, 2L);
+            assertThat(live.block(ServerFixture.TIMEOUT)).first().isInstanceOf(SubscriptionMessage.Event.class);
+            assertThat(live.block(ServerFixture.TIMEOUT)).filteredOn(m -> m instanceof SubscriptionMessage.Event).hasSize(3);
+            // a head that never comes: UNAVAILABLE once the tries are spent
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.atLeast(1_000)
+                    .readAll(0, 0, Direction.FORWARDS, io.reel.store.EventFilter.none()).blockLast(ServerFixture.TIMEOUT))
+                .isInstanceOfSatisfying(io.reel.store.ReelException.class, e -> assertThat(e.code()).isEqualTo(io.reel.store.ErrorCode.UNAVAILABLE));
         }
     }
 

@@ -169,7 +169,8 @@ class ReelClientTest {
         client = connect(transport, WireFormat.PROTOBUF);
         List<Long> positions = Collections.synchronizedList(new ArrayList<>());
         List<SubscriptionMessage> signals = Collections.synchronizedList(new ArrayList<>());
-        Disposable subscriber = client.subscribe(SubscribeOptions.fromStart()).subscribe(m -> {
+        // named: the checkpoint stored under its name (ahead of it here, as another node's may be) does not move it on a resume
+        Disposable subscriber = client.subscribe(SubscribeOptions.fromStart().name("reader")).subscribe(m -> {
             if (m instanceof SubscriptionMessage.Event e) {
                 positions.add(e.event().position());
             } else {
@@ -181,6 +182,8 @@ class ReelClientTest {
                 .block(TIMEOUT);
         }
         await().atMost(TIMEOUT).until(() -> positions.size() >= 500);
+        client.checkpoint("reader", 800).block(TIMEOUT);
+        await().atMost(TIMEOUT).until(() -> Long.valueOf(800).equals(fixture.store.checkpoints().get("reader")));
 
         fixture.close();
         Mono<AppendResult> appendWhileDown = client.append("s-0", ExpectedRevision.ANY, event(500)).cache();

@@ -400,6 +400,9 @@ public final class ConnectionResponder implements RSocket {
                 if (!r.getName().isEmpty()) {
                     options = options.name(r.getName());
                 }
+                if (r.getResume() && r.getFromCase() == SubscribeRequest.FromCase.POSITION) {
+                    options = options.keepPosition();
+                }
                 int maxBatch = maxBatch(r.getMaxBatch());
                 Flux<SubscriptionMessage> messages = ClusterViews.afterHead(store, r.getMinHead(), server.settings().minHeadWait(),
                     store.subscribe(options));
