@@ -367,9 +367,9 @@ public final class ProjectionRunner<S> {
         feed = f;
         condition = new Condition(Phase.CATCHING_UP, condition.error());
         EventFilter filter = projection.filter();
-        // A '$' name keeps the runner out of the store's subscription list (its lag is the projection's own); the
-        // runner never stores a checkpoint under that name, so its position is always its own file's.
-        SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter).name("$projection-" + name);
+        // A '$' name keeps the runner out of the store's subscription list (its lag is the projection's own); its
+        // position is always its own file's, whatever checkpoint someone stored under that name (keepPosition).
+        SubscribeOptions options = SubscribeOptions.fromPosition(position).filter(filter).name("$projection-" + name).keepPosition();
         if (!filter.isNone()) {
             options = options.checkpointInterval(settings.checkpointInterval());
         }

@@ -496,7 +496,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
                     } else if (options.fromEndOfLog()) {
                         request.setEnd(true);
                     } else {
-                        request.setPosition(options.fromPosition());
+                        request.setPosition(options.fromPosition()).setResume(options.keepsPosition());
                     }
                     SubscribeRequest message = request.build();
                     return connection.flatMapMany(rs -> rs.requestStream(payload(Route.SUBSCRIBE, message)))

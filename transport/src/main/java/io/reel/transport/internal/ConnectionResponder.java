@@ -461,6 +461,10 @@ public final class ConnectionResponder implements RSocket {
         try {
             Request request = decode(payload, Route.Interaction.FIRE_AND_FORGET);
             Checkpoint c = (Checkpoint) request.message();
+            if (c.getName().startsWith("$")) {
+                // Reel's own consumers' names (projection runners): a client must not steer them
+                throw WireErrors.invalid("checkpoint name '" + c.getName() + "' starts with '$', which is kept for Reel's own consumers");
+            }
             return server.store().checkpoint(c.getName(), unsigned("position", c.getPosition()))
                 .onErrorResume(e -> {
                     LOG.debug("checkpoint {} rejected: {}", c.getName(), e.getMessage());
