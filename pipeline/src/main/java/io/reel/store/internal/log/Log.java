@@ -280,6 +280,19 @@ public final class Log implements AutoCloseable {
      * Seals the active segment at {@code dataEnd} and makes a new active segment at {@code nextBase}.
      * Writer thread; the head must already cover everything in the sealed segment.
      */
+    /**
+     * Removes the file of a segment whose roll failed (it may have been moved into place before the failure): left
+     * there, recovery would take it for the log's end and hide or lose what the writer appends to the old one since.
+     */
+    private void discardSegmentFile(long base, IOException failure) {
+        try {
+            Files.deleteIfExists(dir.resolve(LogFormat.segmentFileName(base)));
+            Directories.force(dir);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
     public Segment roll(long nextBase, long dataEnd) throws IOException {
         Segment sealed = active();
         OffsetIndex sealedIndex = sealed.offsetIndex();
@@ -291,9 +304,16 @@ public final class Log implements AutoCloseable {
             if (preallocated != null) {
                 Files.deleteIfExists(preallocated);
             }
+            discardSegmentFile(nextBase, e);
             throw e;
         }
-        sealed.seal(dataEnd);
+        try {
+            sealed.seal(dataEnd);
+        } catch (IOException e) {
+            created.release();
+            discardSegmentFile(nextBase, e);
+            throw e;
+        }
         synchronized (this) {
             Segment[] current = segments;
             Segment[] next = Arrays.copyOf(current, current.length + 1);

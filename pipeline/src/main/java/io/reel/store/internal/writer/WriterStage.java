@@ -115,6 +115,10 @@ public final class WriterStage {
     private final List<AppendCommand> batch = new ArrayList<>();
     /** Frames the commands of {@link #batch} were given positions for: the next one's first position is nextPosition + this. */
     private int batchFrames;
+    /** The command {@link #writeBatch} is deciding about, taken from the queue (an unexpected failure must answer it). */
+    private AppendCommand inHand;
+    /** A roll failed: the old segment takes nothing more, the next batch rolls first. */
+    private boolean rollOwed;
     private final BatchArena arena = new BatchArena();
     /** Null unless frames are compressed ({@code StoreSettings.compression}). */
     private final FrameCompression compression;
@@ -288,8 +292,14 @@ public final class WriterStage {
                     writeBatch(first);
                 } catch (RuntimeException | Error e) {
                     LOG.error("the writer failed unexpectedly; the batch is failed and the writer goes on", e);
-                    failBatch(new ReelException(ErrorCode.INTERNAL, "the writer failed unexpectedly: " + e, e));
+                    ReelException error = new ReelException(ErrorCode.INTERNAL, "the writer failed unexpectedly: " + e, e);
+                    AppendCommand stranded = inHand;
+                    if (stranded != null && stranded != carry && !batch.contains(stranded)) {
+                        fail(stranded, error);   // taken from the queue, in no batch yet: nothing else would answer it
+                    }
+                    failBatch(error);
                 }
+                inHand = null;
                 acks.handOver();
             }
             forceIfDirty();
@@ -320,6 +330,7 @@ public final class WriterStage {
                 try {
                     forceIfDirty();
                 } catch (IOException e) {
+                    lastForceNanos = System.nanoTime();   // the next try after an interval, not in a tight loop
                     writeFailed(e, -1, -1);
                 }
                 return;
@@ -401,13 +412,16 @@ public final class WriterStage {
         int appendFrames = 0;
         AppendCommand command = first;
         while (command != null) {
+            inHand = command;
             if (importing != (command.kind == AppendCommand.Kind.IMPORT)
                 || (importing && command.imported.timestampMicros() != batchTimestampMicros)) {
                 // a batch has one commit time: imported frames keep theirs, so they never share a batch with others
                 carry = command;
                 break;
             }
-            AppendRules.Fit fit = AppendRules.fit(writeOffset, bytes, command.frameBytesBound, segmentSize, LogFormat.SEGMENT_HEADER_SIZE);
+            // after a roll that failed, nothing more goes into the old segment: the next append rolls first
+            AppendRules.Fit fit = rollOwed && bytes == 0 ? AppendRules.Fit.ROLL
+                : AppendRules.fit(writeOffset, bytes, command.frameBytesBound, segmentSize, LogFormat.SEGMENT_HEADER_SIZE);
             if (fit == AppendRules.Fit.NEXT_BATCH) {
                 carry = command;
                 break;
@@ -531,8 +545,10 @@ public final class WriterStage {
             Log.Head head = log.head();
             log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, head.timestampMicros()));
             durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+            rollOwed = false;
             return true;
         } catch (IOException e) {
+            rollOwed = true;
             batch.add(waiting);
             writeFailed(e, -1, -1);
             return false;
