@@ -173,6 +173,9 @@ public final class AggregateRepository<S, C> {
         }
     }
 
+    /** Commands one aggregate holds waiting; beyond, a command fails at once with {@code OVERLOADED} (its queue stays bounded). */
+    static final int MAX_QUEUED_PER_AGGREGATE = 10_000;
+
     private void submit(String id, Pending<S> pending) {
         Entity e;
         synchronized (cache) {
@@ -181,10 +184,20 @@ public final class AggregateRepository<S, C> {
                 e = new Entity(id);
                 cache.put(id, e);
             }
-            e.queue.offer(pending);
+            if (e.queued.incrementAndGet() > MAX_QUEUED_PER_AGGREGATE) {
+                e.queued.decrementAndGet();
+                e = null;
+            } else {
+                e.queue.offer(pending);
+            }
             if (cache.size() > cacheSize) {
                 evictIdle();
             }
+        }
+        if (e == null) {
+            pending.fail(new io.reel.store.ReelException(io.reel.store.ErrorCode.OVERLOADED, "aggregate '" + id + "' already has "
+                + MAX_QUEUED_PER_AGGREGATE + " commands waiting; it takes them one append at a time, retry after a short pause"));
+            return;
         }
         if (e.wip.getAndIncrement() == 0) {
             e.drain();
@@ -266,6 +279,8 @@ public final class AggregateRepository<S, C> {
         final String id;
         final String stream;
         final ConcurrentLinkedQueue<Pending<S>> queue = new ConcurrentLinkedQueue<>();
+        /** Commands in {@link #queue}: at most {@link #MAX_QUEUED_PER_AGGREGATE}. */
+        final AtomicInteger queued = new AtomicInteger();
         final AtomicInteger wip = new AtomicInteger();
         private final Runnable drainTask = this::drain;
 
@@ -297,6 +312,7 @@ public final class AggregateRepository<S, C> {
                 if (batch.isEmpty()) {
                     Pending<S> p;
                     while (batch.size() < maxCommandsPerAppend && (p = queue.poll()) != null) {
+                        queued.decrementAndGet();
                         if (p.isCancelled()) {
                             done++;
                         } else {

@@ -82,6 +82,22 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void oneAggregateHoldsABoundedQueueAndRefusesTheRestWithOverloaded() {
+        AggregateRepository<Counter, Add> counters = counters();
+        int commands = AggregateRepository.MAX_QUEUED_PER_AGGREGATE * 2;
+        List<reactor.core.publisher.Signal<CommandResult<Counter>>> signals = Flux.range(0, commands)
+            .flatMap(i -> counters.handle("hot", new Add(1)).materialize(), commands)
+            .filter(sig -> !sig.isOnComplete())
+            .collectList().block(TestStores.WAIT);
+        long accepted = signals.stream().filter(sig -> sig.isOnNext() && sig.get() instanceof CommandResult.Accepted).count();
+        long overloaded = signals.stream().filter(sig -> sig.isOnError() && sig.getThrowable() instanceof ReelException e
+            && e.code() == ErrorCode.OVERLOADED).count();
+        assertThat(overloaded).as("commands refused at once").isPositive();
+        assertThat(accepted + overloaded).isEqualTo(commands);
+        assertThat(counters.state("hot").block(TestStores.WAIT).total()).isEqualTo(accepted);
+    }
+
+    @Test
     void rejectionsUnderConcurrencyFollowTheSerialOrder() {
         AggregateRepository<Counter, Add> counters = counters();
         List<CommandResult<Counter>> results = Flux.range(0, 600)

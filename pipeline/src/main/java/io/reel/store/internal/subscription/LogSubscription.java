@@ -124,7 +124,12 @@ public final class LogSubscription implements Subscription, Runnable {
                 worker.schedule(this);
             } catch (RuntimeException rejected) {
                 cancelled = true;
-                cleanUp();
+                try {
+                    actual.onError(new ReelException(ErrorCode.CLOSED, "subscription '" + name + "' could not be served: its reader"
+                        + " refused it (" + rejected + "); subscribe again"));
+                } finally {
+                    cleanUp();
+                }
             }
         }
     }
@@ -238,6 +243,9 @@ public final class LogSubscription implements Subscription, Runnable {
             failure = new ReelException(ErrorCode.IO_ERROR, "reading the log for subscription '" + name + "' failed: " + e, e);
         } catch (ReelException e) {
             failure = e;
+        } catch (RuntimeException e) {
+            // told to the subscriber like any failure: escaping, it would leave the subscription neither ended nor released
+            failure = new ReelException(ErrorCode.INTERNAL, "reading the log for subscription '" + name + "' failed unexpectedly: " + e, e);
         }
         return true;
     }
@@ -248,6 +256,9 @@ public final class LogSubscription implements Subscription, Runnable {
             buffer.clear();
             cursor.close();
             projector.unregister(id);
+            if (parked.get()) {
+                projector.unpark(this);   // a cancelled subscription must not wait in the parked queue for the next commit
+            }
             worker.dispose();
         }
     }

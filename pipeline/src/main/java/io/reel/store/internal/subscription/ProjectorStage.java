@@ -65,6 +65,10 @@ public final class ProjectorStage implements AutoCloseable {
         parked.add(subscription);
     }
 
+    void unpark(LogSubscription subscription) {
+        parked.remove(subscription);
+    }
+
     /** Called by the writer after it has published a new head. */
     public void onCommit() {
         if (!parked.isEmpty() && fanOutScheduled.compareAndSet(false, true)) {
