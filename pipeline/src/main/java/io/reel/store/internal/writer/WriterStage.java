@@ -833,6 +833,11 @@ public final class WriterStage {
         if (from >= 0) {
             dirtyFrom = dirtyFrom < 0 ? from : Math.min(dirtyFrom, from);
             dirtyTo = Math.max(dirtyTo, to);
+            try {
+                zeroFailedWrite();
+            } catch (IOException again) {
+                LOG.warn("could not zero the failed write yet ({}); the next batch tries again first", again.toString());
+            }
         }
         failBatch(error);
     }
@@ -840,24 +845,32 @@ public final class WriterStage {
     /** Zeroes what a failed write may have left past the data; false (and {@code first} failed) when that fails too. */
     private boolean clearFailedWrite(AppendCommand first) {
         try {
-            Segment active = log.active();
-            ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, dirtyTo - dirtyFrom));
-            for (long p = dirtyFrom; p < dirtyTo; ) {
-                zeros.clear();
-                zeros.limit((int) Math.min(zeros.capacity(), dirtyTo - p));
-                int n = zeros.remaining();
-                active.write(zeros, p);
-                p += n;
-            }
-            active.force();
-            dirtyFrom = -1;
-            dirtyTo = -1;
+            zeroFailedWrite();
             return true;
         } catch (IOException e) {
             batch.add(first);
             writeFailed(e, -1, -1);
             return false;
         }
+    }
+
+    /**
+     * Zeroes what a failed write may have left past the data, and forces: whole frames of appends whose callers were
+     * told the write failed must not be found by recovery (a crash or a close before the next batch would keep them).
+     */
+    private void zeroFailedWrite() throws IOException {
+        Segment active = log.active();
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(1 << 20, dirtyTo - dirtyFrom));
+        for (long p = dirtyFrom; p < dirtyTo; ) {
+            zeros.clear();
+            zeros.limit((int) Math.min(zeros.capacity(), dirtyTo - p));
+            int n = zeros.remaining();
+            active.write(zeros, p);
+            p += n;
+        }
+        active.force();
+        dirtyFrom = -1;
+        dirtyTo = -1;
     }
 
     /** The metadata marked soft- or hard-deleted (the flags have no public {@code with} method: only the store sets them). */
