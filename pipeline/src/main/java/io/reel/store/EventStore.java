@@ -101,6 +101,9 @@ public final class EventStore implements EventSource, AutoCloseable {
         this.lock = DirectoryLock.acquire(dir);
         Log openedLog = null;
         ProjectorStage openedProjector = null;
+        DurablePoint openedPoint = null;
+        WriterStage startedWriter = null;
+        SubscriptionCheckpoints openedCheckpoints = null;
         try {
             LogRecovery.Outcome outcome = LogRecovery.open(dir, settings);
             openedLog = outcome.log();
@@ -129,19 +132,36 @@ public final class EventStore implements EventSource, AutoCloseable {
             StreamHeads heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
+            openedPoint = durablePoint;
             this.writer = new WriterStage(log, heads, indexer.index(), recent, durablePoint, projector::onCommit, settings, metrics);
             try (LogCursor tail = new LogCursor(log, recent, Math.max(0, head - settings.idempotencyWindow()))) {
                 writer.rememberRecent(tail, log.head());
             }
             this.namedCheckpoints = new SubscriptionCheckpoints(CheckpointStore.open(dir.resolve("checkpoints").resolve("subscriptions")),
                 settings.checkpointFlushInterval());
+            openedCheckpoints = namedCheckpoints;
             writer.start();
+            startedWriter = writer;
             this.groups = new ConsumerGroups(this, CheckpointStore.open(dir.resolve("groups")));
             this.recovery = new RecoveryReport(Duration.ofNanos(System.nanoTime() - started), head, outcome.truncatedBytes(),
                 outcome.lostEvents(), outcome.repairs(), head - replayFrom);
             this.gauges = new StoreGauges(metrics, log, writer, recovery.openTime(), recovery.replayedEvents(),
                 () -> closed ? 0 : info().bytes(), this::subscriptions, groups::list, projector.readers());
         } catch (IOException | RuntimeException e) {
+            // what was opened so far, in reverse: a failed open leaves no thread running and no file open
+            if (startedWriter != null) {
+                startedWriter.close();
+            }
+            if (openedCheckpoints != null) {
+                openedCheckpoints.close();
+            }
+            if (openedPoint != null) {
+                try {
+                    openedPoint.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
             if (openedProjector != null) {
                 openedProjector.close();
             }
