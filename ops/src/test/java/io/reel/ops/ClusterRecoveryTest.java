@@ -127,7 +127,8 @@ class ClusterRecoveryTest {
                 out.append(line.length() > 400 ? line.substring(0, 400) : line).append('\n');
             }
         }
-        return out.length() > 20_000 ? out.substring(out.length() - 20_000) : out.toString();
+        // the first lines say what went wrong, the last what it led to
+        return out.length() > 20_000 ? out.substring(0, 10_000) + "\n…\n" + out.substring(out.length() - 10_000) : out.toString();
     }
 
     /** Appends in flight when the load stopped may still land: waits until the head stands still. */

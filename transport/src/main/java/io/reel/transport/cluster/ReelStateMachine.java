@@ -101,15 +101,14 @@ final class ReelStateMachine extends BaseStateMachine {
     public void reinitialize() throws IOException {
         SnapshotStorage.Snapshot snapshot = storage.load();
         if (snapshot != null) {
-            load(snapshot);
+            snapshot = loadReplaced(snapshot);
             // Ratis may finish installing a newer snapshot from the leader while this one loads, and its updater then
             // misses that reload (it marks itself running when this one ends) and waits for entries the newer
             // snapshot replaced: load the newest one before returning
             for (SnapshotStorage.Snapshot newer = storage.newerThan(snapshot.meta().termIndex().getIndex()); newer != null;
                 newer = storage.newerThan(snapshot.meta().termIndex().getIndex())) {
                 LOG.info("a newer snapshot {} arrived while {} loaded; loading it too", newer.meta().termIndex(), snapshot.meta().termIndex());
-                snapshot = newer;
-                load(snapshot);
+                snapshot = loadReplaced(newer);
             }
         }
         long head = snapshot == null ? 0 : snapshot.meta().snapshot().getHead();
@@ -120,6 +119,27 @@ final class ReelStateMachine extends BaseStateMachine {
             recent.clear();
         }
         LOG.info("state machine at {} (head {}); the store's head is {}", getLastAppliedTermIndex(), head, store.headPosition());
+    }
+
+    /**
+     * Loads {@code snapshot}, or the one that replaced it: Ratis replaces the whole state machine directory when the
+     * leader's next snapshot arrives, and a file gone while this one is staged is that, not damage (a few tries).
+     */
+    private SnapshotStorage.Snapshot loadReplaced(SnapshotStorage.Snapshot snapshot) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                load(snapshot);
+                return snapshot;
+            } catch (java.nio.file.NoSuchFileException replaced) {
+                SnapshotStorage.Snapshot now = storage.load();
+                if (attempt >= 5 || now == null) {
+                    throw replaced;
+                }
+                LOG.info("snapshot {} was replaced while it loaded ({}); loading {}", snapshot.meta().termIndex(), replaced.getMessage(),
+                    now.meta().termIndex());
+                snapshot = now;
+            }
+        }
     }
 
     private void load(SnapshotStorage.Snapshot snapshot) throws IOException {

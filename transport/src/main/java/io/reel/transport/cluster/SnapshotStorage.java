@@ -152,23 +152,29 @@ final class SnapshotStorage implements StateMachineStorage {
     Path stage(Snapshot snapshot) throws IOException {
         Path staged = smDir.resolveSibling(STAGING_DIR);
         deleteTree(staged);
-        List<Path> dirs = new ArrayList<>(List.of(smDir));
+        List<Path> links = new ArrayList<>();
         try (Stream<Path> files = Files.walk(snapshot.dir())) {
-            for (Path file : files.toList()) {
-                // a snapshot from the leader is written by Ratis without a force, and Ratis purges its own log up to it
-                // once it is loaded: forced here, before its records are imported, it survives a power loss
-                if (Files.isDirectory(file)) {
-                    dirs.add(file);
-                    continue;
-                }
-                force(file);
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
                 Path target = staged.resolve(snapshot.dir().relativize(file).toString());
                 Files.createDirectories(target.getParent());
                 Files.createLink(target, file);
+                links.add(target);
             }
+        } catch (java.io.UncheckedIOException walking) {
+            throw walking.getCause();   // a directory gone while walked: the caller tells a replaced snapshot by it
         }
-        for (Path dir : dirs) {
-            force(dir);
+        // a snapshot from the leader is written by Ratis without a force, and Ratis purges its own log up to it once
+        // it is loaded: its files are forced before its records are imported (through the links: the same inodes, and
+        // files Ratis cannot replace under us while it installs a newer snapshot)
+        for (Path link : links) {
+            force(link);
+        }
+        for (Path dir : List.of(snapshot.dir(), smDir)) {
+            try {
+                force(dir);
+            } catch (IOException replaced) {
+                LOG.debug("cannot force {} (a newer snapshot replaced it): {}", dir, replaced.toString());
+            }
         }
         return staged;
     }
