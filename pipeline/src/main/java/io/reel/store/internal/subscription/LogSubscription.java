@@ -120,20 +120,16 @@ public final class LogSubscription implements Subscription, Runnable {
 
     private void schedule() {
         if (WIP.getAndIncrement(this) == 0) {
-            submit();
-        }
-    }
-
-    private void submit() {
-        try {
-            worker.schedule(this);
-        } catch (RuntimeException rejected) {
-            cancelled = true;
             try {
-                actual.onError(new ReelException(ErrorCode.CLOSED, "subscription '" + name + "' could not be served: its reader"
-                    + " refused it (" + rejected + "); subscribe again"));
-            } finally {
-                cleanUp();
+                worker.schedule(this);
+            } catch (RuntimeException rejected) {
+                cancelled = true;
+                try {
+                    actual.onError(new ReelException(ErrorCode.CLOSED, "subscription '" + name + "' could not be served: its reader"
+                        + " refused it (" + rejected + "); subscribe again"));
+                } finally {
+                    cleanUp();
+                }
             }
         }
     }
@@ -147,12 +143,7 @@ public final class LogSubscription implements Subscription, Runnable {
                 if (done) {
                     return;
                 }
-                if (drain()) {
-                    // its turn is up: the subscriptions, reads and indexer that share this reader thread go first; it keeps
-                    // the work-in-progress count, so whoever signalled meanwhile is served by the next turn
-                    submit();
-                    return;
-                }
+                drain();
                 missed = WIP.addAndGet(this, -missed);
                 if (missed == 0) {
                     return;
@@ -168,18 +159,13 @@ public final class LogSubscription implements Subscription, Runnable {
         return drainer == thread;
     }
 
-    /** How many messages one turn on the shared reader thread delivers at most before the others get theirs. */
-    private static final int TURN = 4096;
-
-    /** Delivers what is wanted and there; true when its turn ended with more of both (to be scheduled again). */
-    private boolean drain() {
+    private void drain() {
         long r = requested;
         long emitted = 0;
-        boolean more = false;
         while (true) {
             if (cancelled) {
                 cleanUp();
-                return false;
+                return;
             }
             ReelException error = failure;
             if (error != null) {
@@ -189,13 +175,9 @@ public final class LogSubscription implements Subscription, Runnable {
                 } finally {
                     cleanUp();
                 }
-                return false;
+                return;
             }
             if (emitted == r) {
-                break;
-            }
-            if (emitted == TURN) {
-                more = true;
                 break;
             }
             if (caughtUpPending) {
@@ -230,7 +212,6 @@ public final class LogSubscription implements Subscription, Runnable {
         if (emitted != 0 && r != Long.MAX_VALUE) {
             REQUESTED.addAndGet(this, -emitted);
         }
-        return more;
     }
 
     /** Reads the next chunk into the buffer; false when at the head (then parked, or a caught-up signal is due). */
