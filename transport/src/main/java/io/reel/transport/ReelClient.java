@@ -597,8 +597,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
                     });
                 })
                 .map(p -> decode(p, answerOf(route, prototype)))
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
-                    .transientErrors(true).filter(e -> retryable(e) && (!sent.get() || WireErrors.fromServer(e) != null)))
+                .retryWhen(retryWhile(e -> retryable(e) && (!sent.get() || WireErrors.fromServer(e) != null)))
                 .timeout(settings.requestTimeout(), Mono.error(() -> timedOut(route)))
                 .onErrorMap(e -> sent.get() && !(e instanceof ReelException) && WireErrors.fromServer(e) == null
                     ? new ReelException(ErrorCode.UNAVAILABLE, "the connection was lost after the " + route.routeName + " request was sent,"
@@ -670,8 +669,13 @@ public final class ReelClient implements EventSource, AutoCloseable {
     }
 
     Retry retry() {
+        return retryWhile(this::retryable);
+    }
+
+    /** Tries again over the next connection, with the reconnect backoff, after the errors {@code worth} accepts. */
+    private Retry retryWhile(java.util.function.Predicate<Throwable> worth) {
         return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
-            .transientErrors(true).filter(this::retryable);
+            .transientErrors(true).filter(worth);
     }
 
     /**
@@ -680,8 +684,7 @@ public final class ReelClient implements EventSource, AutoCloseable {
      */
     Retry readRetry() {
         java.util.concurrent.atomic.AtomicInteger behind = new java.util.concurrent.atomic.AtomicInteger();
-        return Retry.backoff(Long.MAX_VALUE, settings.reconnectMinBackoff()).maxBackoff(settings.reconnectMaxBackoff())
-            .transientErrors(true).filter(e -> retryable(e) || unavailable(e) && behind.incrementAndGet() <= 3);
+        return retryWhile(e -> retryable(e) || unavailable(e) && behind.incrementAndGet() <= 3);
     }
 
     private boolean unavailable(Throwable error) {

@@ -191,9 +191,12 @@ class DeterministicApplyPropertyTest {
         List<ClusterEntry> out = new ArrayList<>();
         long base = 1_700_000_000_000L;
         int n = 0;
+        // the incarnation of each group as the last create of it made it (its place in the log), for its progress
+        java.util.Map<String, Long> incarnations = new java.util.HashMap<>();
         for (EntrySpec spec : specs) {
             ClusterEntry.Builder entry = ClusterEntry.newBuilder().setTimestampMicros((base + spec.stampMillis()) * 1000);
             for (WriteSpec w : spec.writes()) {
+                long sequence = EntryApplier.sequence(out.size() + 1, entry.getWritesCount());
                 String stream = STREAMS.get(w.stream());
                 ExpectedRevision expected = switch (w.expectation()) {
                     case 0, 1 -> ExpectedRevision.ANY;
@@ -203,7 +206,7 @@ class DeterministicApplyPropertyTest {
                 };
                 ClusterWrite write;
                 if (w.kind() >= 10) {
-                    write = groupChange(w);
+                    write = groupChange(w, sequence, incarnations);
                 } else if (w.kind() == 8) {
                     write = Writes.setMetadata(stream, new StreamMetadata(5, null, 0, false, false));
                 } else if (w.kind() == 9) {
@@ -232,18 +235,22 @@ class DeterministicApplyPropertyTest {
      * A consumer group change (kinds 10-13: create, update, delete, the leader's progress) of one of two groups
      * ({@code stream} picks it); creating at the end of the log and progress for a deleted group included.
      */
-    private static ClusterWrite groupChange(WriteSpec w) {
+    private static ClusterWrite groupChange(WriteSpec w, long sequence, java.util.Map<String, Long> incarnations) {
         String name = "g-" + (w.stream() % 2);
         io.reel.store.groups.GroupOptions options = io.reel.store.groups.GroupOptions.named(name)
             .filter(io.reel.store.EventFilter.builder().streamPrefix(STREAMS.get(w.stream())).build()).maxInFlight(1 + w.events());
         options = w.expectation() % 2 == 0 ? options.fromEnd() : options.fromPosition(w.expectation());
         io.reel.proto.GroupChange.Builder change = io.reel.proto.GroupChange.newBuilder();
         switch (w.kind()) {
-            case 10 -> change.setCreate(io.reel.store.groups.GroupCodec.toProto(options));
+            case 10 -> {
+                change.setCreate(io.reel.store.groups.GroupCodec.toProto(options));
+                incarnations.put(name, sequence);
+            }
             case 11 -> change.setUpdate(io.reel.store.groups.GroupCodec.toProto(options));
             case 12 -> change.setDelete(name);
+            // mostly the incarnation of the group's last create (applied), sometimes a stale one (dropped)
             default -> change.setProgress(io.reel.proto.GroupProgress.newBuilder().setName(name).setCheckpoint(w.events() + w.expectation())
-                .addParked(w.events()));
+                .addParked(w.events()).setIncarnation(w.reuse() == 0 ? 0 : incarnations.getOrDefault(name, 0L)));
         }
         return ClusterWrite.newBuilder().setGroup(change).build();
     }
