@@ -115,7 +115,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             long head = log.head().position();
             this.indexer = IndexerStage.load(dir.resolve("index"), head, settings.indexCheckpointEvents());
             long replayFrom = indexer.replayedFrom();
-            subscribeInternal(indexer, replayFrom, "$indexer");
+            subscribeIndexer(replayFrom);
             Progress progress = settings.progress();
             reactor.core.Disposable ticker = head == replayFrom ? null : projector.readers().schedulePeriodically(() -> progress.update(
                 new Progress.Step("open", "records", indexer.index().indexedUpTo() - replayFrom, head - replayFrom, 0, 0)), 0, 200, TimeUnit.MILLISECONDS);
@@ -394,14 +394,14 @@ public final class EventStore implements EventSource, AutoCloseable {
         return new Flux<>() {
             @Override
             public void subscribe(CoreSubscriber<? super SubscriptionMessage> actual) {
-                new LogSubscription(actual, log, recent, settings.timerClock(), projector, start, filter, filter.isNone() ? 0 : checkpointInterval, name)
+                new LogSubscription(actual, log, recent, settings.timerClock(), projector, projector.subscribers(), start, filter, filter.isNone() ? 0 : checkpointInterval, name)
                     .checkpointAtHead(checkpointAtHead).start();
             }
         };
     }
 
-    private void subscribeInternal(CoreSubscriber<SubscriptionMessage> subscriber, long from, String name) {
-        new LogSubscription(subscriber, log, recent, settings.timerClock(), projector, from, EventFilter.none(), 0, name).start();
+    private void subscribeIndexer(long from) {
+        new LogSubscription(indexer, log, recent, settings.timerClock(), projector, projector.indexing(), from, EventFilter.none(), 0, "$indexer").start();
     }
 
     @Override

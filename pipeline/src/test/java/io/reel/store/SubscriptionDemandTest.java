@@ -279,6 +279,39 @@ class SubscriptionDemandTest {
         }
     }
 
+    @Test
+    void subscribersStuckInOnNextOnEveryReaderThreadDoNotStallStreamReads() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<reactor.core.Disposable> stuck = new ArrayList<>();
+        try (EventStore store = EventStore.open(dir, TestStores.small().build())) {
+            try {
+                TestStores.appendMany(store, "first", "T", 1, 10);
+                // twice as many subscribers as reader threads, each holding its thread in onNext (a slow handler of an
+                // embedded app): every reader thread ends up held
+                int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+                java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(2 * threads);
+                for (int i = 0; i < 2 * threads; i++) {
+                    stuck.add(store.subscribe(SubscribeOptions.fromStart()).subscribe(m -> {
+                        holding.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }));
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> holding.getCount() <= threads);
+                TestStores.appendMany(store, "second", "T", 3, 10);
+                // the read waits for the indexer, which must not be queued behind a stuck subscriber
+                assertThat(store.readStream("second", 0, 10, Direction.FORWARDS).collectList().block(Duration.ofSeconds(10)))
+                    .extracting(RecordedEvent::revision).containsExactly(0L, 1L, 2L);
+            } finally {
+                release.countDown();
+                stuck.forEach(reactor.core.Disposable::dispose);
+            }
+        }
+    }
+
     /** The live subscription named {@code name}, as the store holds it. */
     private static LogSubscription live(EventStore store, String name) {
         return store.liveSubscriptions().stream().filter(s -> s.name().equals(name)).findFirst()

@@ -68,13 +68,13 @@ public final class LogSubscription implements Subscription, Runnable {
     private boolean done;
 
     public LogSubscription(CoreSubscriber<? super SubscriptionMessage> actual, Log log, RecentRecords recent, java.time.Clock clock,
-                    ProjectorStage projector, long fromPosition, EventFilter filter, int checkpointInterval, String name) {
+                    ProjectorStage projector, Scheduler on, long fromPosition, EventFilter filter, int checkpointInterval, String name) {
         this.actual = actual;
         this.log = log;
         this.recent = recent;
         this.clock = clock;
         this.projector = projector;
-        this.worker = projector.readers().createWorker();
+        this.worker = on.createWorker();
         this.filter = filter;
         this.checkpointInterval = checkpointInterval;
         this.cursor = new LogCursor(log, recent, fromPosition);

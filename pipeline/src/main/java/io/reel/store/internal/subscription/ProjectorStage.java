@@ -34,17 +34,36 @@ public final class ProjectorStage implements AutoCloseable {
     private final AtomicBoolean fanOutScheduled = new AtomicBoolean();
     private final Scheduler fanOut = Schedulers.newSingle("reel-projector", true);
     private final Scheduler readers;
+    private final Scheduler subscribers;
+    private final Scheduler indexing = Schedulers.newSingle("reel-indexer", true);
     private final ConcurrentHashMap<Long, LogSubscription> active = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
 
     public ProjectorStage() {
         int threads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
         this.readers = Schedulers.newBoundedElastic(threads, 100_000, "reel-read", 60, true);
+        this.subscribers = Schedulers.newBoundedElastic(threads, 100_000, "reel-subscription", 60, true);
     }
 
-    /** The scheduler on which subscriptions and reads run: file I/O never touches a caller's thread. */
+    /** The scheduler on which reads run: file I/O never touches a caller's thread. */
     public Scheduler readers() {
         return readers;
+    }
+
+    /**
+     * The scheduler on which subscriptions run and deliver. Apart from the reads' one: a subscriber's handler runs
+     * on these threads, and one that is slow (or blocks) must not hold up the reads of every other client.
+     */
+    public Scheduler subscribers() {
+        return subscribers;
+    }
+
+    /**
+     * The indexer's own thread. Reads wait for the index, so it must never queue behind a subscriber that is slow
+     * to take its records on a shared reader thread: one such subscriber would stall every stream read.
+     */
+    public Scheduler indexing() {
+        return indexing;
     }
 
     long register(LogSubscription subscription) {
@@ -113,5 +132,7 @@ public final class ProjectorStage implements AutoCloseable {
     public void close() {
         fanOut.dispose();
         readers.dispose();
+        subscribers.dispose();
+        indexing.dispose();
     }
 }
