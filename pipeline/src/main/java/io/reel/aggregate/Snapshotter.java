@@ -55,6 +55,8 @@ public final class Snapshotter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Snapshotter.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int CHECKPOINT_EVERY = 256;
+    /** Where a stream's metadata records are: {@code $$<stream>} (the store's convention). */
+    private static final String METADATA_PREFIX = "$$";
 
     private final EventStore store;
     private final String name;
@@ -85,6 +87,8 @@ public final class Snapshotter implements AutoCloseable {
         for (Aggregate<?, ?> aggregate : b.aggregates) {
             list.add(new Folder<>(aggregate));
             filter.streamPrefix(aggregate.name() + "-");
+            // and the streams' metadata: a delete or truncation ends the state folded so far (see onMetadata)
+            filter.streamPrefix(METADATA_PREFIX + aggregate.name() + "-");
         }
         this.folders = List.copyOf(list);
         this.executor = Executors.newSingleThreadExecutor(r -> {
@@ -124,6 +128,9 @@ public final class Snapshotter implements AutoCloseable {
         if (message instanceof SubscriptionMessage.Event event) {
             RecordedEvent record = event.event();
             String stream = record.stream();
+            if (stream.startsWith(METADATA_PREFIX)) {
+                onMetadata(stream.substring(METADATA_PREFIX.length()));
+            }
             for (Folder<?> folder : folders) {
                 if (stream.startsWith(folder.prefix)) {
                     folder.onEvent(record);
@@ -138,6 +145,15 @@ public final class Snapshotter implements AutoCloseable {
             position = message.nextPosition();
             checkpoint();
         }
+    }
+
+    /**
+     * The metadata of {@code stream} changed: a soft delete or a truncation hides events that the state folded so far
+     * includes, and an aggregate loaded now folds only what its stream shows. The fold is dropped, so the stream's
+     * next snapshot is rebuilt by the loader from the log as it reads now, never carried over from before.
+     */
+    private void onMetadata(String stream) {
+        folds.remove(stream);
     }
 
     private void checkpoint() {

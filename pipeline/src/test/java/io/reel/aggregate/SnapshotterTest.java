@@ -188,6 +188,25 @@ class SnapshotterTest {
         }
     }
 
+    @Test
+    void aSoftDeletedStreamIsSnapshottedFromItsNewEventsAlone() {
+        try (EventStore store = TestStores.open(dir, registry)) {
+            try (Snapshotter snapshotter = Snapshotter.builder(store).add(new CounterAggregate()).every(5).start()) {
+                add(fresh(store, true), "d", 12);
+                TestStores.awaitCaughtUp(snapshotter, store);
+                store.deleteStream("counter-d", io.reel.store.ExpectedRevision.ANY, false).block(TestStores.WAIT);
+                // recreated by a repository that never saw the old events: it starts from the initial state
+                add(fresh(store, true), "d", 7);
+                TestStores.awaitCaughtUp(snapshotter, store);
+            }
+            assertThat(snapshotOf(store, "counter-d", 1).revision()).as("a snapshot of the new incarnation").isGreaterThan(11);
+            Counter fromEvents = fresh(store, false).state("d").block(TestStores.WAIT);
+            Counter fromSnapshot = fresh(store, true).state("d").block(TestStores.WAIT);
+            assertThat(fromEvents).isEqualTo(new Counter(7, 7));
+            assertThat(fromSnapshot).isEqualTo(fromEvents);
+        }
+    }
+
     private static AggregateRepository<Counter, Add> fresh(EventStore store, boolean snapshots) {
         return AggregateRepository.builder(store, new CounterAggregate()).readSnapshots(snapshots).build();
     }
