@@ -103,6 +103,11 @@ final class AggregateActor<S, C> {
         fresh = true;
     }
 
+    /** The image no longer stands for the stream (it was deleted or truncated): the next round loads it again. */
+    void forget() {
+        image = null;
+    }
+
     /** Whether the image may be behind the log (a conflict failed the last round): catch up before deciding. */
     boolean takeStale() {
         boolean was = stale;

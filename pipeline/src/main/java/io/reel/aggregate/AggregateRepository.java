@@ -300,6 +300,10 @@ public final class AggregateRepository<S, C> {
         private final IntPredicate cancelled = i -> batch.get(i).isCancelled();
         private int done;
         private AppendResult appended;
+        /** The store's metadata change count when the image's truncation point was last read. */
+        private long seenChanges;
+        /** The stream's truncation point the image was folded under: a delete or truncation moves it. */
+        private long truncateBefore;
 
         Entity(String id) {
             this.id = id;
@@ -328,6 +332,10 @@ public final class AggregateRepository<S, C> {
                 }
                 if (actor.image() == null) {
                     load();
+                    return;
+                }
+                if (seenChanges != store.metadataChanges()) {
+                    checkTruncation();
                     return;
                 }
                 if (actor.takeStale()) {
@@ -424,9 +432,30 @@ public final class AggregateRepository<S, C> {
 
         private void load() {
             actor.loading(batch.size());
-            loader.load(id).subscribe(loaded -> {
+            long changes = store.metadataChanges();
+            store.streamMetadata(stream).flatMap(metadata -> {
+                truncateBefore = metadata.truncateBefore();
+                seenChanges = changes;
+                return loader.load(id);
+            }).subscribe(loaded -> {
                 actor.loadDone();
                 actor.loaded(loaded);
+                drain();
+            }, this::failRound);
+        }
+
+        /**
+         * Some stream's metadata changed since the image was checked: if this stream was soft-deleted or truncated,
+         * the image folds events the stream no longer shows, and it is loaded again (a recreated aggregate starts
+         * from its initial state); otherwise it is kept.
+         */
+        private void checkTruncation() {
+            long changes = store.metadataChanges();
+            store.streamMetadata(stream).subscribe(metadata -> {
+                seenChanges = changes;
+                if (metadata.truncateBefore() != truncateBefore) {
+                    actor.forget();
+                }
                 drain();
             }, this::failRound);
         }

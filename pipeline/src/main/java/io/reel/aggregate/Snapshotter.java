@@ -35,7 +35,8 @@ import reactor.util.retry.Retry;
  * aggregate reads its latest snapshot and fewer than N events.
  *
  * <p>It is a named subscription over the log ({@code EventStore.subscribe} with the stream prefixes
- * {@code "<name>-"} of its aggregate types), so it resumes from its own checkpoint after a restart, reads the
+ * {@code "<name>-"} of its aggregate types, and {@code "$$<name>-"} for their metadata: a delete or truncation
+ * drops the state folded so far), so it resumes from its own checkpoint after a restart, reads the
  * log only as fast as it keeps up, and never slows a writer. Should the subscription fail (for anything but the
  * store closing), it resubscribes from its checkpoint with a backoff; events it sees twice are skipped.
  * Snapshots are an optimisation: one that is missing, damaged, of an older schema version or not matching the

@@ -73,6 +73,7 @@ public final class EventStore implements EventSource, AutoCloseable {
     private final IndexerStage indexer;
     private final DurablePoint durablePoint;
     private final WriterStage writer;
+    private final StreamHeads heads;
     private final SubscriptionCheckpoints namedCheckpoints;
     private final ConsumerGroups groups;
     private final RecoveryReport recovery;
@@ -129,7 +130,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             if (ticker != null) {
                 progress.update(new Progress.Step("open", "records", head - replayFrom, head - replayFrom, 0, 0));
             }
-            StreamHeads heads = new StreamHeads();
+            this.heads = new StreamHeads();
             indexer.index().forEach((name, entry) -> heads.load(name, entry.revision(), entry.metadata()));
             this.durablePoint = DurablePoint.open(log.dir());
             openedPoint = durablePoint;
@@ -332,10 +333,20 @@ public final class EventStore implements EventSource, AutoCloseable {
         } catch (ReelException e) {
             return Mono.error(e);
         }
-        return Mono.defer(() -> indexer.awaitIndexed(log.head().position()).then(Mono.fromCallable(() -> {
+        // on a reader thread: after a wait for the index it would be the indexer's, and the caller's code must not run there
+        return Mono.defer(() -> indexer.awaitIndexed(log.head().position()).publishOn(projector.readers()).then(Mono.fromCallable(() -> {
             StreamIndex.StreamEntry entry = indexer.index().get(stream);
             return entry == null ? StreamMetadata.NONE : entry.effectiveMetadata();
         })));
+    }
+
+    /**
+     * How many stream metadata changes (truncations and deletes among them) this store has committed since it
+     * opened. It moves before the change is acknowledged: a cache of stream state that reads the same count as
+     * when it was filled knows, without a read, that no stream was truncated or deleted since.
+     */
+    public long metadataChanges() {
+        return heads.metadataChanges();
     }
 
     // ------------------------------------------------------------------------------------------------ reads

@@ -82,6 +82,30 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void aCachedAggregateWhoseStreamIsSoftDeletedStartsAgainFromItsInitialState() {
+        AggregateRepository<Counter, Add> counters = counters();
+        for (int i = 0; i < 5; i++) {
+            counters.handle("gone", new Add(2)).block(TestStores.WAIT);
+        }
+        assertThat(counters.state("gone").block(TestStores.WAIT)).isEqualTo(new Counter(10, 5));
+        store.deleteStream("counter-gone", io.reel.store.ExpectedRevision.ANY, false).block(TestStores.WAIT);
+        // the cached image is of the deleted incarnation: deciding on it would carry the old state into the new one
+        assertThat(counters.state("gone").block(TestStores.WAIT)).isEqualTo(new Counter(0, 0));
+        CommandResult<Counter> added = counters.handle("gone", new Add(1)).block(TestStores.WAIT);
+        assertThat(added.state()).isEqualTo(new Counter(1, 1));
+        assertThat(added.revision()).as("the stream goes on from the next revision").isEqualTo(5);
+        assertThat(AggregateRepository.create(store, new CounterAggregate()).state("gone").block(TestStores.WAIT))
+            .as("a repository that loads it afresh agrees").isEqualTo(new Counter(1, 1));
+        // another metadata change that keeps the truncation point: the image is checked and kept
+        io.reel.store.StreamMetadata kept = store.streamMetadata("counter-gone").block(TestStores.WAIT);
+        store.setStreamMetadata("counter-gone", kept.withMaxCount(1000)).block(TestStores.WAIT);
+        assertThat(counters.handle("gone", new Add(1)).block(TestStores.WAIT).state()).isEqualTo(new Counter(2, 2));
+        // one that moves it back shows the old events again, as every read of the stream does
+        store.setStreamMetadata("counter-gone", kept.withTruncateBefore(0)).block(TestStores.WAIT);
+        assertThat(counters.state("gone").block(TestStores.WAIT)).isEqualTo(new Counter(12, 7));
+    }
+
+    @Test
     void oneAggregateHoldsABoundedQueueAndRefusesTheRestWithOverloaded() {
         AggregateRepository<Counter, Add> counters = counters();
         int commands = AggregateRepository.MAX_QUEUED_PER_AGGREGATE * 2;

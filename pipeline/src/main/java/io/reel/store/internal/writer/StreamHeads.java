@@ -14,6 +14,8 @@ import java.util.Map;
 public final class StreamHeads {
     private final Map<String, StreamHead> heads = new HashMap<>();
     private final List<StreamHead> touched = new ArrayList<>();
+    /** Committed metadata changes (deletes included); written by the writer alone, read by any thread. */
+    private volatile long metadataChanges;
 
     static final class StreamHead {
         final String stream;
@@ -63,12 +65,27 @@ public final class StreamHeads {
     }
 
     void commit() {
+        long changes = 0;
         for (StreamHead head : touched) {
             head.revision = head.pendingRevision;
-            head.metadata = head.pendingMetadata;
+            if (head.metadata != head.pendingMetadata) {
+                head.metadata = head.pendingMetadata;
+                changes++;
+            }
             head.touched = false;
         }
         touched.clear();
+        if (changes != 0) {
+            metadataChanges += changes;   // the writer is the only writer of the field
+        }
+    }
+
+    /**
+     * How many metadata changes (truncations and deletes among them) have been committed since the store opened.
+     * Raised before the change is acknowledged, so a reader that sees the same count as before saw no change.
+     */
+    public long metadataChanges() {
+        return metadataChanges;
     }
 
     void rollback() {
