@@ -52,8 +52,12 @@ class ClientVerbsTest {
     @Test
     @Order(1)
     void appendReadAndTailAsAUserWould() throws Exception {
+        long subscriptionsBefore = subscriptions("");
         CompletableFuture<Cli.Result> tail = CompletableFuture.supplyAsync(() -> Cli.run("tail", "--server", tcp, "--from", "start",
             "--count", "4"));
+        // subscribed before the appends, so it catches up at once and says so; subscribed after the fourth, it would end
+        // with the fourth event, before its caught-up message
+        await().atMost(Duration.ofSeconds(20)).until(() -> subscriptions("") > subscriptionsBefore);
 
         Cli.Result first = Cli.run("append", "--server", tcp, "order-42", "--type", "OrderPlaced", "--data", "{\"total\": 12}");
         assertThat(first.exitCode()).as(first.toString()).isZero();
@@ -149,8 +153,13 @@ class ClientVerbsTest {
     }
 
     private long liveSubscriptions() {
+        return subscriptions("live-");
+    }
+
+    /** The server's subscriptions whose detail (their filter) contains {@code detail}. */
+    private long subscriptions(String detail) {
         Map<String, Object> stats = HttpEndpointTest.object(Http.get(server.http(), "/api/stats").body());
-        return ((List<?>) stats.get("subscriptions")).stream().map(Map.class::cast).filter(s -> String.valueOf(s.get("detail")).contains("live-"))
+        return ((List<?>) stats.get("subscriptions")).stream().map(Map.class::cast).filter(s -> String.valueOf(s.get("detail")).contains(detail))
             .count();
     }
 

@@ -46,8 +46,9 @@ class KillUnderLoadTest {
         try (ServerProcess server = ServerProcess.start(data, dir.resolve("logs"))) {
             String[] tcp = server.listeners().get("rsocket-tcp").split(":");
             ClientSettings settings = ClientSettings.builder().host(tcp[0]).port(Integer.parseInt(tcp[1]))
-                .requestTimeout(Duration.ofSeconds(2)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
-            // a first answer from a JVM that just started on a loaded machine can take longer than the load's 2 s timeout
+                .requestTimeout(Duration.ofSeconds(10)).reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build();
+            // a first answer from a JVM that just started on a loaded machine can take longer than the load's 10 s timeout; and a
+            // producer stops at its first failure, so one stall (a force, a GC) must not fail the load before the kill
             ReelClient.connect(ClientSettings.builder().host(tcp[0]).port(Integer.parseInt(tcp[1])).requestTimeout(Duration.ofSeconds(60))
                 .build()).block(Duration.ofSeconds(90)).close();
             try (ReelClient client = ReelClient.connect(settings).block(Duration.ofSeconds(30))) {

@@ -32,6 +32,7 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, ReelClient> clients = new LinkedHashMap<>();
     private final String peers;
     private String listeners = "";
+    private int electionTimeoutMillis = 1000;
     private final List<String> flags;
     private final java.util.Set<String> frozen = new java.util.HashSet<>();
 
@@ -64,6 +65,12 @@ final class TestCluster implements AutoCloseable {
         return this;
     }
 
+    /** The nodes' {@code --election-timeout} (default 1000 ms, what failover tests measure against). */
+    TestCluster electionTimeout(Duration timeout) {
+        electionTimeoutMillis = (int) timeout.toMillis();
+        return this;
+    }
+
     /** Starts every node side by side and waits until each printed {@code ready}. */
     TestCluster start() {
         for (String id : raftPorts.keySet()) {
@@ -76,7 +83,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     private ServerProcess launch(String id) {
-        List<String> args = new ArrayList<>(List.of("--node-id", id, "--peers", peers, "--election-timeout", "1000"));
+        List<String> args = new ArrayList<>(List.of("--node-id", id, "--peers", peers, "--election-timeout", Integer.toString(electionTimeoutMillis)));
         if (!listeners.isEmpty()) {
             args.addAll(List.of("--listeners", listeners));
         }

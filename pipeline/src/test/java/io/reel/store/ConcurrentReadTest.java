@@ -232,7 +232,14 @@ class ConcurrentReadTest {
             store.subscribe(SubscribeOptions.fromStart()).subscribe(stepwise);
             // small steps, so that the cursor is parked inside segments that scavenge replaces under it
             long started = System.nanoTime();
+            int steps = 0;
             while (caughtUp.getCount() > 0 && failures.isEmpty()) {
+                // paced by the scavenger (a step in ten waits for one more scavenge, up to four), so that on a slow disk the
+                // catch-up cannot end before segments were replaced under it
+                long due = Math.min(4, ++steps / 10);
+                if (scavenges.get() <= due) {
+                    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(1)).until(() -> scavenges.get() > due);
+                }
                 int before = received.size();
                 stepwise.request(20);
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))

@@ -297,8 +297,9 @@ class ProjectionRunnerTest {
 
         release.countDown();
         await().atMost(WAIT).until(() -> gauge("reel.projection.lag.events", "slow") == 0
-            && gauge("reel.projection.lag.seconds", "slow") == 0 && gauge("reel.projection.position", "slow") == 51);
-        assertThat(meters.get("reel.projection.events").tag("name", "slow").functionCounter().count()).isEqualTo(51);
+            && gauge("reel.projection.lag.seconds", "slow") == 0 && gauge("reel.projection.position", "slow") == 51
+            // the runner moves its position a moment before it counts the event
+            && meters.get("reel.projection.events").tag("name", "slow").functionCounter().count() == 51);
     }
 
     private double gauge(String name, String projection) {

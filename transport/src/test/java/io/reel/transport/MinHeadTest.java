@@ -62,8 +62,9 @@ class MinHeadTest {
 
     @Test
     void reelClientReadsAndSubscribesAtLeastToAHead() {
-        // the server waits 200 ms for a min_head; the client tries again (three times) while the head is not there
-        try (ServerFixture fixture = new ServerFixture(dir, b -> b.minHeadWait(Duration.ofMillis(200)));
+        // the server waits 600 ms for a min_head; the client tries again (three times) while the head is not there, so the
+        // appends made 100 ms in have more than two seconds to be durable on a loaded machine
+        try (ServerFixture fixture = new ServerFixture(dir, b -> b.minHeadWait(Duration.ofMillis(600)));
              ReelClient client = ReelClient.connect(ClientSettings.builder().port(fixture.server.tcpAddress().getPort())
                  .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(100)).build()).block(ServerFixture.TIMEOUT)) {
             AppendResult first = client.append("s", ExpectedRevision.ANY, EventData.json("T", "{}")).block(ServerFixture.TIMEOUT);
@@ -72,7 +73,7 @@ class MinHeadTest {
             read.subscribe();
             Mono<List<SubscriptionMessage>> live = reading.subscribe(io.reel.store.SubscribeOptions.fromStart()).take(4).collectList().cache();
             live.subscribe();
-            Mono.delay(Duration.ofMillis(300)).then(client.append("s", ExpectedRevision.ANY, EventData.json("T", "{}"),
+            Mono.delay(Duration.ofMillis(100)).then(client.append("s", ExpectedRevision.ANY, EventData.json("T", "{}"),
                 EventData.json("T", "{}"))).subscribe();
             assertThat(read.block(ServerFixture.TIMEOUT)).extracting(RecordedEvent::position).containsExactly(0L, 1L, 2L);
             assertThat(live.block(ServerFixture.TIMEOUT)).first().isInstanceOf(SubscriptionMessage.Event.class);

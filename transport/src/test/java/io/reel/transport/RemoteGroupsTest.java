@@ -216,7 +216,7 @@ class RemoteGroupsTest {
                 }
             }));
             await().atMost(TIMEOUT).until(() -> status(admin, "g").consumers().stream()
-                .anyMatch(c -> c.id().equals("dying") && c.acked() == 2 && c.inFlight() == 6));
+                .anyMatch(c -> c.id().equals("dying") && c.acked() == 2 && c.inFlight() == 6) && held.size() >= 8);
             assertThat(held).hasSize(8);
             Set<Long> inFlightAtDeath = new HashSet<>();
             held.stream().map(d -> d.event().position()).filter(p -> !ackedByDying.contains(p)).forEach(inFlightAtDeath::add);

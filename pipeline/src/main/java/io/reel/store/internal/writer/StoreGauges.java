@@ -75,7 +75,16 @@ public final class StoreGauges implements AutoCloseable {
         this.refresh = refresher.schedulePeriodically(this::refreshLagGauges, 1, 1, TimeUnit.SECONDS);
     }
 
-    private void refreshLagGauges() {
+    private boolean closed;
+
+    /**
+     * Synchronized with {@link #close()}: a refresh still running when the store closes would otherwise register rows
+     * after close emptied them, and those rows would outlive the store in the registry.
+     */
+    private synchronized void refreshLagGauges() {
+        if (closed) {
+            return;
+        }
         List<SubscriptionStatus> all = subscriptions.get();
         lagEvents.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagEvents())).toList(), true);
         lagSeconds.register(all.stream().map(s -> MultiGauge.Row.of(Tags.of("name", s.name()), s.lagSeconds())).toList(), true);
@@ -90,7 +99,8 @@ public final class StoreGauges implements AutoCloseable {
 
     /** Stops the refresh and empties the rows (the gauges themselves go with {@link StoreMetrics#close()}). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         refresh.dispose();
         for (MultiGauge g : List.of(lagEvents, lagSeconds, groupLagEvents, groupLagSeconds, groupInFlight, groupParked, consumerInFlight)) {
             g.register(List.of(), true);
