@@ -158,6 +158,55 @@ class AdminCommandsTest {
     }
 
     @Test
+    void anInterruptedOrChangedBackupIsRefusedByRestore() throws Exception {
+        Path data = dir.resolve("data");
+        try (EventStore store = EventStore.open(data, SMALL_SEGMENTS)) {
+            Stores.append(store, "order", 2000, 10);
+        }
+        Path backup = dir.resolve("backup");
+        assertThat(Cli.run("backup", "--data", data.toString(), "--to", backup.toString()).exitCode()).isZero();
+        assertThat(backup.resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST)).exists();
+
+        // interrupted: the manifest, written last, is missing
+        Path interrupted = dir.resolve("interrupted");
+        copyTree(backup, interrupted);
+        Files.delete(interrupted.resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST));
+        Cli.Result refused = Cli.run("restore", "--from", interrupted.toString(), "--data", dir.resolve("r1").toString());
+        assertThat(refused.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(refused.err()).startsWith("error: INVALID_ARGUMENT: ").contains("incomplete backup").contains("take the backup again");
+
+        // changed: its last segment is gone, so the restored log would end before the recorded head (and verify clean)
+        Path shortened = dir.resolve("shortened");
+        copyTree(backup, shortened);
+        List<Path> segments;
+        try (Stream<Path> files = Files.list(shortened.resolve("log"))) {
+            segments = files.filter(f -> f.getFileName().toString().endsWith(".seg")).sorted().toList();
+        }
+        assertThat(segments).hasSizeGreaterThan(1);
+        Files.delete(segments.get(segments.size() - 1));
+        Cli.Result mismatch = Cli.run("restore", "--from", shortened.toString(), "--data", dir.resolve("r2").toString());
+        assertThat(mismatch.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(mismatch.err()).contains("error: CORRUPTED: ").contains("recorded head 2000");
+
+        Cli.Result restored = Cli.run("restore", "--from", backup.toString(), "--data", dir.resolve("r3").toString());
+        assertThat(restored.exitCode()).as(restored.toString()).isZero();
+        assertThat(dir.resolve("r3").resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST)).doesNotExist();
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    @Test
     void badCommandLinesExitWithTwoAndMissingDirectoriesWithThree() {
         Cli.Result unknown = Cli.run("frobnicate");
         assertThat(unknown.exitCode()).isEqualTo(ReelCommand.ExitCodes.USAGE);

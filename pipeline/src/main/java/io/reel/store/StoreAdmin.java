@@ -1,6 +1,7 @@
 package io.reel.store;
 
 import io.reel.store.internal.index.StreamIndex;
+import io.reel.store.internal.log.AtomicFiles;
 import io.reel.store.internal.log.Directories;
 import io.reel.store.internal.log.DirectoryLock;
 import io.reel.store.internal.log.DurablePoint;
@@ -222,6 +223,11 @@ public final class StoreAdmin {
                     copied++;
                 }
             }
+            // what refers to positions is copied before the head is fixed, so that none of it can be ahead of the head
+            // (a projection's checkpoint past the log's end would skip the appends that reuse those positions)
+            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
+            copied += copyTree(dataDir.resolve("checkpoints"), dest.resolve("checkpoints"));
+            copied += copyTree(dataDir.resolve("snapshots"), dest.resolve("snapshots"));
             Path active = files.get(files.size() - 1);
             long head;
             long activeEnd;
@@ -241,17 +247,15 @@ public final class StoreAdmin {
             try (DurablePoint point = DurablePoint.open(destLog)) {
                 point.record(head, LogFormat.baseOf(active), activeEnd, true);
             }
-            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
             if (index != null && index.indexedUpTo() <= head) {
                 Files.createDirectories(dest.resolve("index"));
-                copy(dataDir.resolve("index").resolve(StreamIndex.CHECKPOINT_FILE), dest.resolve("index").resolve(StreamIndex.CHECKPOINT_FILE),
-                    Long.MAX_VALUE);
+                index.writeCheckpoint(dest.resolve("index"));   // the one loaded and checked: the file may have moved on since
                 copied++;
             }
-            copied += copyTree(dataDir.resolve("checkpoints"), dest.resolve("checkpoints"));
-            copied += copyTree(dataDir.resolve("snapshots"), dest.resolve("snapshots"));
             Directories.force(destLog);
             Directories.force(dest);
+            // last: a backup without it was interrupted, and restore refuses it
+            writeManifest(dest, head, segments, bytes);
             return new BackupReport(head, segments, bytes, copied);
         } catch (IOException e) {
             throw ReelException.ofIo("backup of " + dataDir + " to " + dest + " failed: " + e, e);
@@ -269,6 +273,7 @@ public final class StoreAdmin {
             if (!Files.isDirectory(backup.resolve("log"))) {
                 throw ReelException.invalidArgument(backup + " is not a Reel backup (it has no log directory)");
             }
+            long manifestHead = readManifestHead(backup);
             requireEmpty(dataDir, "restore target");
             Files.createDirectories(dataDir);
             List<Path> segmentFiles = LogRecovery.segmentFiles(backup.resolve("log"));
@@ -284,7 +289,14 @@ public final class StoreAdmin {
                 }
             });
             progress.update(new Progress.Step("restore", "bytes", total, total, segmentFiles.size(), segmentFiles.size()));
+            Files.deleteIfExists(dataDir.resolve(BACKUP_MANIFEST));
             Directories.force(dataDir);
+            long restoredHead = activeHead(LogRecovery.segmentFiles(dataDir.resolve("log")));
+            if (restoredHead != manifestHead) {
+                throw new ReelException(ErrorCode.CORRUPTED, "the log restored into " + dataDir + " ends at position " + restoredHead
+                    + ", but the backup " + backup + " recorded head " + manifestHead + "; the backup was changed or damaged since it was"
+                    + " taken: restore an older backup, or take a new one");
+            }
         } catch (IOException e) {
             throw ReelException.ofIo("restore of " + backup + " into " + dataDir + " failed: " + e, e);
         }
@@ -299,15 +311,7 @@ public final class StoreAdmin {
             for (Path f : files) {
                 bytes += Files.size(f);
             }
-            long head = 0;
-            if (!files.isEmpty()) {
-                Segment active = Segment.open(files.get(files.size() - 1), false);
-                try {
-                    head = SegmentScan.scan(active, Long.MAX_VALUE, Long.MAX_VALUE, false, false).nextPosition;
-                } finally {
-                    active.release();
-                }
-            }
+            long head = activeHead(files);
             StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
             Path subscriptions = dataDir.resolve("checkpoints").resolve("subscriptions");
             List<String> checkpoints = Files.isDirectory(subscriptions) ? CheckpointStore.open(subscriptions).names() : List.of();
@@ -332,6 +336,43 @@ public final class StoreAdmin {
         }
     }
 
+    /** The file a finished backup ends with: {@code head}, {@code segments} and {@code bytes}, checksummed. */
+    public static final String BACKUP_MANIFEST = "backup.manifest";
+    private static final long MANIFEST_MAGIC = 0x5245454C_424B5550L; // "REELBKUP"
+
+    private static void writeManifest(Path dest, long head, int segments, long bytes) throws IOException {
+        String text = "head=" + head + "\nsegments=" + segments + "\nbytes=" + bytes + "\n";
+        AtomicFiles.write(dest.resolve(BACKUP_MANIFEST), MANIFEST_MAGIC, 1, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The head a finished backup recorded; a backup without a manifest was interrupted and is refused. */
+    private static long readManifestHead(Path backup) throws IOException {
+        byte[] payload = AtomicFiles.read(backup.resolve(BACKUP_MANIFEST), MANIFEST_MAGIC, 1);
+        if (payload == null) {
+            throw ReelException.invalidArgument(backup + " is an incomplete backup: it has no " + BACKUP_MANIFEST + ", which 'reel backup'"
+                + " writes last, so the backup was interrupted before it finished; take the backup again");
+        }
+        for (String line : new String(payload, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("head=")) {
+                return Long.parseLong(line.substring("head=".length()));
+            }
+        }
+        throw new ReelException(ErrorCode.CORRUPTED, backup.resolve(BACKUP_MANIFEST) + " records no head");
+    }
+
+    /** The next position of the log whose segment files are {@code files} (0 when there are none), read from its last one. */
+    private static long activeHead(List<Path> files) throws IOException {
+        if (files.isEmpty()) {
+            return 0;
+        }
+        Segment active = Segment.open(files.get(files.size() - 1), false);
+        try {
+            return SegmentScan.scan(active, Long.MAX_VALUE, Long.MAX_VALUE, false, false).nextPosition;
+        } finally {
+            active.release();
+        }
+    }
+
     private static void requireEmpty(Path dir, String what) throws IOException {
         if (Files.exists(dir)) {
             try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
@@ -348,7 +389,16 @@ public final class StoreAdmin {
             long size = Math.min(in.size(), limit);
             long done = 0;
             while (done < size) {
-                done += in.transferTo(done, size - done, out);
+                long moved = in.transferTo(done, size - done, out);
+                if (moved == 0) {
+                    // the file shrank under the copy (a segment sealed by a roll cuts its preallocated zeros): what is left is
+                    // zeros past its data
+                    size = Math.min(in.size(), limit);
+                    if (done >= size) {
+                        break;
+                    }
+                }
+                done += moved;
             }
             out.force(true);
             return size;

@@ -188,7 +188,7 @@ public final class StreamIndex {
         }
     }
 
-    void writeCheckpoint(Path dir) throws IOException {
+    public void writeCheckpoint(Path dir) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(CHECKPOINT_FILE);
         Path tmp = dir.resolve(CHECKPOINT_FILE + ".tmp");
