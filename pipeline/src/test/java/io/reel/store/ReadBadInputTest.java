@@ -76,6 +76,16 @@ class ReadBadInputTest {
     }
 
     @Test
+    void aMaximumAgeOfCenturiesHidesNothingAndBreaksNeitherReadsNorScavenge() {
+        TestStores.appendMany(store, "old", "T", 3, 10);
+        // as long as the wire's max_age_seconds allows: its nanoseconds overflow a long
+        TestStores.await(store.setStreamMetadata("old", StreamMetadata.NONE.withMaxAge(java.time.Duration.ofSeconds(Long.MAX_VALUE / 1000))));
+        assertThat(TestStores.await(store.readStream("old", 0, 0, Direction.FORWARDS))).hasSize(3);
+        TestStores.await(store.scavenge());
+        assertThat(TestStores.await(store.readStream("old", 0, 0, Direction.FORWARDS))).hasSize(3);
+    }
+
+    @Test
     void readAllRejectsNegativeNumbers() {
         rejects(() -> store.readAll(-1, 0, Direction.FORWARDS, EventFilter.none()), "from_position");
         rejects(() -> store.readAll(0, -5, Direction.BACKWARDS, EventFilter.none()), "max_count");
@@ -98,6 +108,8 @@ class ReadBadInputTest {
         throwsInvalid(() -> SubscribeOptions.fromStart().name("  "), "name");
         rejects(() -> store.checkpoint("", 3), "name");
         rejects(() -> store.checkpoint("consumer", -1), "position");
+        // refused at once, not at the flush (which retried it forever, warning every interval)
+        rejects(() -> store.checkpoint("n".repeat(181), 3), "checkpoint");
         rejects(() -> store.streamMetadata(""), "stream");
         storeStillServes();
     }

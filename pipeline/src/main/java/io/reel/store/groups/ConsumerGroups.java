@@ -153,7 +153,9 @@ public final class ConsumerGroups {
 
     /** The parked events of a group, oldest first. */
     public Flux<RecordedEvent> parked(String name) {
+        // subscribed off the caller's thread: on a node that does not lead, the parked list is read from the group's file
         return Mono.defer(() -> leading ? require(name).parkedPositions() : Mono.just(stored(name).parked()))
+            .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
             .flatMapMany(Flux::fromIterable)
             .concatMap(p -> store.readAll(p, 1, Direction.FORWARDS, EventFilter.none()).filter(r -> r.position() == p));
     }

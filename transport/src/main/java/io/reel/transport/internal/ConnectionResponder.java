@@ -263,11 +263,12 @@ public final class ConnectionResponder implements RSocket {
                 .subscribeOn(Schedulers.boundedElastic()).thenReturn(Empty.getDefaultInstance());
             case GROUP_DELETE -> store.groups().delete(groupName(request))
                 .subscribeOn(Schedulers.boundedElastic()).thenReturn(Empty.getDefaultInstance());
+            // off the event loop: on a node that does not lead, the list is read from the groups' files
             case GROUP_LIST -> Mono.fromSupplier(() -> {
                 GroupList.Builder list = GroupList.newBuilder();
                 store.groups().list().forEach(g -> list.addGroups(GroupCodec.toProto(g)));
                 return list.build();
-            });
+            }).subscribeOn(Schedulers.boundedElastic());
             case GROUP_REPLAY_PARKED -> store.groups().replayParked(groupName(request))
                 .map(n -> ReplayParkedResult.newBuilder().setReplayed(n).build());
             default -> throw new IllegalStateException("route " + request.route() + " is not request-response");

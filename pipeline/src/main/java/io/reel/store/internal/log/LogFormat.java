@@ -85,4 +85,19 @@ public final class LogFormat {
     public static long micros(java.time.Instant instant) {
         return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
     }
+
+    /**
+     * The record timestamp below which a stream with {@code maxAge} hides its events, at {@code nowMicros}: saturating,
+     * so that a maximum age of centuries (as long as {@code max_age_seconds} allows) hides nothing instead of overflowing.
+     */
+    public static long ageCutoffMicros(long nowMicros, java.time.Duration maxAge) {
+        if (maxAge == null) {
+            return Long.MIN_VALUE;
+        }
+        long seconds = maxAge.getSeconds();
+        if (seconds >= (Long.MAX_VALUE / 2) / 1_000_000L) {
+            return Long.MIN_VALUE;
+        }
+        return nowMicros - (seconds * 1_000_000L + maxAge.getNano() / 1_000);
+    }
 }

@@ -50,8 +50,7 @@ public final class StreamRead {
         }
         this.lowest = low;
         this.highest = end - 1;
-        this.cutoffMicros = metadata.maxAge() == null ? Long.MIN_VALUE
-            : LogFormat.micros(clock.instant()) - metadata.maxAge().toNanos() / 1000;
+        this.cutoffMicros = LogFormat.ageCutoffMicros(LogFormat.micros(clock.instant()), metadata.maxAge());
         this.next = forwards ? Math.max(fromRevision, lowest) : Math.min(fromRevision, highest);
     }
 

@@ -1,6 +1,7 @@
 package io.reel.store.internal.subscription;
 
 import io.reel.store.CheckpointStore;
+import io.reel.store.ErrorCode;
 import io.reel.store.ReelException;
 import io.reel.store.StoreSettings;
 import java.time.Duration;
@@ -42,7 +43,21 @@ public final class SubscriptionCheckpoints implements AutoCloseable {
         return Optional.ofNullable(latest.get(name));
     }
 
+    /** How many named checkpoints a store keeps at most (each is a file, and all are in memory). */
+    public static final int MAX_NAMES = 100_000;
+
+    /**
+     * Records {@code name}'s checkpoint; {@code INVALID_ARGUMENT} when the name is too long for its file, {@code TOO_LARGE}
+     * when it would be a name beyond {@link #MAX_NAMES}: refused here, not at the flush that would retry it forever.
+     */
     public void record(String name, long nextPosition) {
+        if (!latest.containsKey(name)) {
+            CheckpointStore.requireStorableName("checkpoint", name);
+            if (latest.size() >= MAX_NAMES) {
+                throw new ReelException(ErrorCode.TOO_LARGE, "the store keeps " + MAX_NAMES + " named checkpoints at most, and '" + name
+                    + "' would be one more; reuse the names of subscriptions that are gone");
+            }
+        }
         latest.put(name, nextPosition);
         dirty.put(name, nextPosition);
     }

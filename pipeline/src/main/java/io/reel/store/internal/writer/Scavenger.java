@@ -221,7 +221,7 @@ public final class Scavenger {
         if (m.maxCount() > 0 && entry != null && revision < entry.endRevision() - m.maxCount()) {
             return false;
         }
-        return m.maxAge() == null || record.timestampMicros() >= nowMicros - m.maxAge().toNanos() / 1000;
+        return record.timestampMicros() >= LogFormat.ageCutoffMicros(nowMicros, m.maxAge());
     }
 
     /** Sealed segments retention drops, oldest first. */
