@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.reel.proto.Expectation;
 import io.reel.store.AppendResult;
+import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
 import io.reel.store.ExpectedRevision;
 import io.reel.store.ReelException;
@@ -145,7 +146,17 @@ public final class AppendEncoding {
      * @throws InvalidProtocolBufferException when the bytes are not an {@code AppendBatch} at all
      */
     public static List<Object> decodeBatch(ByteBuf data) throws InvalidProtocolBufferException {
-        return repeated(data, BATCH_APPENDS, AppendEncoding::decodeAppend);
+        return decodeBatch(data, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #decodeBatch(ByteBuf)}, bounded by what a hostile request could make the server hold: more than
+     * {@code maxAppends} appends fail the batch with {@code TOO_LARGE} at once (their answer could not fit a frame), and
+     * an append's events are decoded only up to its first invalid one and up to {@code maxEventsPerAppend} (past it,
+     * the append fails with {@code TOO_LARGE} as the {@code append} route's would); the rest is skipped, not built.
+     */
+    public static List<Object> decodeBatch(ByteBuf data, int maxAppends, int maxEventsPerAppend) throws InvalidProtocolBufferException {
+        return repeated(data, BATCH_APPENDS, maxAppends, in -> decodeAppend(in, maxEventsPerAppend));
     }
 
     /** Reads one embedded message, its limits already pushed. */
@@ -158,6 +169,10 @@ public final class AppendEncoding {
      * other fields are skipped, as the generated parser skips unknown ones.
      */
     private static List<Object> repeated(ByteBuf data, int field, Element element) throws InvalidProtocolBufferException {
+        return repeated(data, field, Integer.MAX_VALUE, element);
+    }
+
+    private static List<Object> repeated(ByteBuf data, int field, int maxElements, Element element) throws InvalidProtocolBufferException {
         List<Object> elements = new ArrayList<>();
         if (data == null || !data.isReadable()) {
             return elements;
@@ -166,6 +181,9 @@ public final class AppendEncoding {
             CodedInputStream in = CodedInputStream.newInstance(data.nioBuffer());
             for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
                 if (tag == lengthDelimited(field)) {
+                    if (elements.size() == maxElements) {
+                        throw tooManyAppends(maxElements);
+                    }
                     int limit = in.pushLimit(in.readRawVarint32());
                     elements.add(element.read(in));
                     in.checkLastTagWas(0);
@@ -183,12 +201,14 @@ public final class AppendEncoding {
         return elements;
     }
 
-    private static Object decodeAppend(CodedInputStream in) throws IOException {
+    private static Object decodeAppend(CodedInputStream in, int maxEvents) throws IOException {
         String stream = "";
         boolean exact = false;
         long revision = 0;
         int expectation = 0;
         List<Object> events = new ArrayList<>(1);
+        int count = 0;
+        boolean skipping = false;
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
             switch (tag) {
                 case (REQUEST_STREAM << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> stream = readString(in);
@@ -201,19 +221,49 @@ public final class AppendEncoding {
                     exact = true;
                 }
                 case (REQUEST_EVENTS << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                    if (++count > maxEvents || skipping) {
+                        // the append fails anyway: its other events are not built (a request of millions of two-byte
+                        // events would otherwise make as many objects, and errors, before any limit applied)
+                        skipping = true;
+                        in.skipField(tag);
+                        continue;
+                    }
                     int limit = in.pushLimit(in.readRawVarint32());
-                    events.add(decodeEvent(in, events.size()));
+                    Object event = decodeEvent(in, events.size());
+                    events.add(event);
+                    skipping = event instanceof ReelException;
                     in.checkLastTagWas(0);
                     in.popLimit(limit);
                 }
                 default -> {
                     if (!in.skipField(tag)) {
-                        return append(stream, exact, revision, expectation, events);
+                        return append(stream, exact, revision, expectation, events, count, maxEvents);
                     }
                 }
             }
         }
-        return append(stream, exact, revision, expectation, events);
+        return append(stream, exact, revision, expectation, events, count, maxEvents);
+    }
+
+    private static Object append(String stream, boolean exact, long revision, int expectation, List<Object> decoded, int count, int maxEvents) {
+        Object decodedAppend = append(stream, exact, revision, expectation, decoded);
+        if (count > maxEvents && decodedAppend instanceof Append) {
+            // after the checks the append route makes while decoding, as there
+            return tooManyEvents(stream, count, maxEvents);
+        }
+        return decodedAppend;
+    }
+
+    /** The error of an {@code append.batch} of more than {@code maxAppends} appends: it fails as a whole. */
+    static ReelException tooManyAppends(int maxAppends) {
+        return new ReelException(ErrorCode.TOO_LARGE, "the batch holds more than " + maxAppends + " appends, whose answers could not"
+            + " fit the frame limit; send fewer appends per batch");
+    }
+
+    /** The error of an append of {@code count} events above {@code maxEvents}: the sentence of EventStore's own check. */
+    static ReelException tooManyEvents(String stream, int count, int maxEvents) {
+        return new ReelException(ErrorCode.TOO_LARGE, "the append to stream '" + stream + "' has " + count
+            + " events; the limit is " + maxEvents + " per append (maxEventsPerAppend); split it");
     }
 
     private static Object append(String stream, boolean exact, long revision, int expectation, List<Object> decoded) {

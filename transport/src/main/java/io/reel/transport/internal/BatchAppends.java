@@ -38,12 +38,16 @@ final class BatchAppends {
      * The appends of a batch that came as a message (JSON), as {@link AppendEncoding#decodeBatch} gives those of
      * a protobuf one: each an {@link AppendEncoding.Append} or the exception its checks failed with.
      */
-    static List<Object> appendsOf(AppendBatch batch) {
+    static List<Object> appendsOf(AppendBatch batch, int maxAppends, int maxEventsPerAppend) {
+        if (batch.getAppendsCount() > maxAppends) {
+            throw AppendEncoding.tooManyAppends(maxAppends);
+        }
         List<Object> appends = new ArrayList<>(batch.getAppendsCount());
         for (AppendRequest r : batch.getAppendsList()) {
             try {
                 appends.add(new AppendEncoding.Append(r.getStream(), ConnectionResponder.expected(
-                    r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION, r.getRevision(), r.getExpectation()), ConnectionResponder.events(r)));
+                    r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION, r.getRevision(), r.getExpectation()),
+                    ConnectionResponder.events(r, maxEventsPerAppend)));
             } catch (ReelException e) {
                 appends.add(e);
             }

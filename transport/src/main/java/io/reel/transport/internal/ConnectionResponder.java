@@ -112,7 +112,8 @@ public final class ConnectionResponder implements RSocket {
             String what = "route '" + route.routeName + "'";
             if (route == Route.APPEND_BATCH) {
                 return new Request(route, f, null, f == WireFormat.PROTOBUF ? decodeBatch(payload.sliceData())
-                    : BatchAppends.appendsOf((AppendBatch) MessageCodec.decode(f, payload.sliceData(), prototype(route), what)));
+                    : BatchAppends.appendsOf((AppendBatch) MessageCodec.decode(f, payload.sliceData(), prototype(route), what),
+                        maxBatchAppends(), maxEventsPerAppend()));
             }
             Message message = MessageCodec.decode(f, payload.sliceData(), prototype(route), what);
             return new Request(route, f, message, null);
@@ -121,9 +122,18 @@ public final class ConnectionResponder implements RSocket {
         }
     }
 
-    private static List<Object> decodeBatch(io.netty.buffer.ByteBuf data) {
+    private int maxEventsPerAppend() {
+        return server.store().settings().maxEventsPerAppend();
+    }
+
+    /** The most appends an {@code append.batch} may hold: an answer takes at least 128 bytes an append (BatchAppends.answerBound). */
+    private int maxBatchAppends() {
+        return server.settings().maxFrameSize() / 128;
+    }
+
+    private List<Object> decodeBatch(io.netty.buffer.ByteBuf data) {
         try {
-            return AppendEncoding.decodeBatch(data);
+            return AppendEncoding.decodeBatch(data, maxBatchAppends(), maxEventsPerAppend());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw MessageCodec.notValid(WireFormat.PROTOBUF, "route '" + Route.APPEND_BATCH.routeName + "'", AppendBatch.getDescriptor(), e);
         }
@@ -222,10 +232,10 @@ public final class ConnectionResponder implements RSocket {
                 AppendRequest r = (AppendRequest) request.message();
                 if (cluster != null) {
                     yield cluster.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
-                        r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
+                        r.getRevision(), r.getExpectation()), events(r, maxEventsPerAppend())).map(ProtoMapping::toProto);
                 }
                 yield store.append(r.getStream(), expected(r.getExpectedCase() == AppendRequest.ExpectedCase.REVISION,
-                    r.getRevision(), r.getExpectation()), events(r)).map(ProtoMapping::toProto);
+                    r.getRevision(), r.getExpectation()), events(r, maxEventsPerAppend())).map(ProtoMapping::toProto);
             }
             case STREAM_METADATA_GET -> {
                 String stream = ((io.reel.proto.StreamMetadata) request.message()).getStream();
@@ -298,7 +308,14 @@ public final class ConnectionResponder implements RSocket {
         };
     }
 
-    static List<EventData> events(AppendRequest r) {
+    /**
+     * The events of {@code r}, checked; more than {@code maxEvents} fail with {@code TOO_LARGE} before any is built (the
+     * generated parser has already made them, but ids, copies and errors for millions of them are not made again).
+     */
+    static List<EventData> events(AppendRequest r, int maxEvents) {
+        if (r.getEventsCount() > maxEvents) {
+            throw AppendEncoding.tooManyEvents(r.getStream(), r.getEventsCount(), maxEvents);
+        }
         List<EventData> events = new ArrayList<>(r.getEventsCount());
         for (int i = 0; i < r.getEventsCount(); i++) {
             io.reel.proto.EventData e = r.getEvents(i);

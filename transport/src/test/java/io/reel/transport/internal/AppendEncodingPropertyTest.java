@@ -50,12 +50,35 @@ class AppendEncodingPropertyTest {
         }
     }
 
+    @net.jqwik.api.Example
+    void aHostileBatchIsBoundedWhileItIsDecoded() throws Exception {
+        io.reel.proto.EventData empty = io.reel.proto.EventData.getDefaultInstance();
+        io.reel.proto.EventData good = io.reel.proto.EventData.newBuilder().setType("T").build();
+        AppendBatch batch = AppendBatch.newBuilder()
+            .addAppends(AppendRequest.newBuilder().setStream("many").addAllEvents(java.util.Collections.nCopies(20, good)))
+            // its first event has no type: the other thousand are not built
+            .addAppends(AppendRequest.newBuilder().setStream("bad").addEvents(empty).addAllEvents(java.util.Collections.nCopies(1000, good)))
+            .addAppends(AppendRequest.newBuilder().setStream("fine").addEvents(good))
+            .build();
+        List<Object> appends = AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(batch.toByteArray()), 3, 5);
+        assertThat(appends).hasSize(3);
+        assertThat(appends.get(0)).isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.getMessage())
+            .isEqualTo("TOO_LARGE: the append to stream 'many' has 20 events; the limit is 5 per append (maxEventsPerAppend); split it"));
+        assertThat(appends.get(1)).isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.getMessage())
+            .startsWith("INVALID_ARGUMENT: events[0].type is empty"));
+        assertThat(appends.get(2)).isInstanceOf(AppendEncoding.Append.class);
+        // one append more than the answer can hold fails the batch before anything else is decoded
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(
+                batch.toBuilder().addAppends(batch.getAppends(2)).build().toByteArray()), 3, 5))
+            .isInstanceOfSatisfying(ReelException.class, e -> assertThat(e.code()).isEqualTo(io.reel.store.ErrorCode.TOO_LARGE));
+    }
+
     @Property(tries = 300)
     void aBatchDecodesAsTheGeneratedParserAndTheAppendRouteRead(@ForAll @Size(max = 4) List<@net.jqwik.api.From("wireAppends") AppendRequest> appends)
         throws Exception {
         AppendBatch batch = AppendBatch.newBuilder().addAllAppends(appends).build();
         List<Object> lean = AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(batch.toByteArray()));
-        List<Object> generated = BatchAppends.appendsOf(AppendBatch.parseFrom(batch.toByteArray()));
+        List<Object> generated = BatchAppends.appendsOf(AppendBatch.parseFrom(batch.toByteArray()), Integer.MAX_VALUE, Integer.MAX_VALUE);
         assertThat(lean).hasSameSizeAs(generated);
         for (int i = 0; i < lean.size(); i++) {
             if (generated.get(i) instanceof ReelException expected) {
@@ -94,7 +117,7 @@ class AppendEncodingPropertyTest {
     void bytesThatAreNoAppendBatchAreRefusedAsTheGeneratedParserRefusesThem(@ForAll byte[] garbage) {
         boolean generatedRefuses;
         try {
-            BatchAppends.appendsOf(AppendBatch.parseFrom(garbage));
+            BatchAppends.appendsOf(AppendBatch.parseFrom(garbage), Integer.MAX_VALUE, Integer.MAX_VALUE);
             generatedRefuses = false;
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             generatedRefuses = true;
