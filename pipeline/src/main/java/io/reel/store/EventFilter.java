@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 
 /**
  * Which records a {@code $all} read or a subscription delivers.
@@ -13,9 +13,17 @@ import java.util.regex.PatternSyntaxException;
  * <p>A record passes when its stream passes <em>and</em> its type passes. A stream passes when no stream
  * criterion is set, or it starts with one of the prefixes, or the stream regex finds a match in it. A type
  * passes when no type criterion is set, or it is one of the event types, or the type regex finds a match in it.
- * Regexes are Java regexes searched with {@code find()}; anchor them with {@code ^...$} for a whole-name match.
+ * Regexes are RE2 regexes (Java's syntax without backreferences and lookaround), matched in linear time and searched
+ * with {@code find()}; anchor them with {@code ^...$} for a whole-name match. A filter comes from remote clients: a
+ * backtracking regex could hold a reader thread for ever, so the prefixes and types are at most
+ * {@value #MAX_CRITERIA} each and a regex at most {@value #MAX_REGEX_LENGTH} characters.
  */
 public final class EventFilter {
+    /** The most stream prefixes, and the most event types, a filter holds. */
+    public static final int MAX_CRITERIA = 1_000;
+    /** The longest regex a filter takes, in characters. */
+    public static final int MAX_REGEX_LENGTH = 1_000;
+
     private static final EventFilter NONE = new EventFilter(List.of(), Set.of(), null, null);
 
     private final List<String> streamPrefixes;
@@ -150,6 +158,10 @@ public final class EventFilter {
         }
 
         public EventFilter build() {
+            if (streamPrefixes.size() > MAX_CRITERIA || eventTypes.size() > MAX_CRITERIA) {
+                throw ReelException.invalidArgument("the filter has " + streamPrefixes.size() + " stream prefixes and " + eventTypes.size()
+                    + " event types; the limit is " + MAX_CRITERIA + " of each: use a regex, or subscribe more than once");
+            }
             for (String prefix : streamPrefixes) {
                 if (prefix == null || prefix.isEmpty()) {
                     throw ReelException.invalidArgument("filter.stream_prefixes contains an empty prefix; leave the list empty to match every stream");
@@ -168,11 +180,14 @@ public final class EventFilter {
             if (regex == null || regex.isEmpty()) {
                 return null;
             }
+            if (regex.length() > MAX_REGEX_LENGTH) {
+                throw ReelException.invalidArgument(field + " has " + regex.length() + " characters; the limit is " + MAX_REGEX_LENGTH);
+            }
             try {
                 return Pattern.compile(regex);
             } catch (PatternSyntaxException e) {
-                throw ReelException.invalidArgument(field + " '" + regex + "' is not a valid regex: "
-                    + e.getDescription() + " near index " + e.getIndex());
+                throw ReelException.invalidArgument(field + " '" + regex + "' is not a valid RE2 regex (Java's syntax without"
+                    + " backreferences and lookaround): " + e.getDescription());
             }
         }
     }

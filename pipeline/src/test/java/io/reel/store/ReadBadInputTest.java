@@ -86,6 +86,15 @@ class ReadBadInputTest {
     }
 
     @Test
+    void aRegexThatWouldBacktrackForEverIsMatchedInLinearTime() {
+        TestStores.appendMany(store, "a".repeat(40), "T", 2, 10);
+        // exponential for a backtracking engine on a 40-character name that does not match; a reader thread would be held
+        EventFilter hostile = EventFilter.builder().streamRegex("^(a|aa)+$X").build();
+        assertThat(TestStores.await(store.readAll(0, 0, Direction.FORWARDS, hostile))).isEmpty();
+        assertThat(TestStores.await(store.readAll(0, 0, Direction.FORWARDS, EventFilter.builder().streamRegex("^(a|aa)+$").build()))).hasSize(2);
+    }
+
+    @Test
     void readAllRejectsNegativeNumbers() {
         rejects(() -> store.readAll(-1, 0, Direction.FORWARDS, EventFilter.none()), "from_position");
         rejects(() -> store.readAll(0, -5, Direction.BACKWARDS, EventFilter.none()), "max_count");
@@ -96,6 +105,10 @@ class ReadBadInputTest {
     void filtersRejectRegexesThatDoNotCompileAndEmptyCriteria() {
         throwsInvalid(() -> EventFilter.builder().streamRegex("order-(").build(), "filter.stream_regex");
         throwsInvalid(() -> EventFilter.builder().typeRegex("[Placed").build(), "filter.type_regex");
+        throwsInvalid(() -> EventFilter.builder().streamRegex("(a)\\1").build(), "RE2");   // a backreference
+        throwsInvalid(() -> EventFilter.builder().streamRegex("x".repeat(EventFilter.MAX_REGEX_LENGTH + 1)).build(), "filter.stream_regex");
+        throwsInvalid(() -> EventFilter.builder().streamPrefixes(java.util.Collections.nCopies(EventFilter.MAX_CRITERIA + 1, "p")).build(),
+            "stream prefixes");
         throwsInvalid(() -> EventFilter.builder().streamPrefix("").build(), "filter.stream_prefixes");
         throwsInvalid(() -> EventFilter.builder().eventType("").build(), "filter.event_types");
         storeStillServes();
