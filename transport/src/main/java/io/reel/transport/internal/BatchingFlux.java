@@ -22,8 +22,10 @@ import reactor.util.concurrent.Queues;
  * {@code request(n)} counts payloads.
  *
  * <p>Demand: the source is asked for at most {@code min(capacity, n × maxBatch)} records ahead, less what is
- * already buffered, and nothing once the buffered records hold {@code bufferBytes}; a client that stops
- * requesting therefore holds a bounded buffer and the source stops reading.
+ * already buffered, and no more than fit in {@code bufferBytes} with what is buffered, counting the records asked
+ * for and not yet arrived at the mean size of those seen (so a client asking for 10,000-record batches of 100 KB
+ * events holds about {@code bufferBytes}, not a gigabyte); a client that stops requesting therefore holds a
+ * bounded buffer and the source stops reading.
  *
  * <p>When to send a batch that is not full: while catching up (a read, or a subscription before its
  * caught-up signal) a batch waits until it is full, the source ends, or a signal must go out after it; so a
@@ -77,6 +79,12 @@ final class BatchingFlux extends Flux<Payload> {
         /** Messages in {@link #queue}, counted by the producer after offering and by the drain after polling. */
         private final AtomicLong queued = new AtomicLong();
         private final AtomicLong queuedBytes = new AtomicLong();
+        /**
+         * The mean size of a record, learned as they arrive (written by the source's thread, read by the drain): records
+         * requested and not yet arrived count against the byte budget at this size. It starts at a size that keeps the
+         * first request small, so large events are not asked for by thousands before the first is seen.
+         */
+        private volatile long recordBytes;
 
         private Subscription upstream;
         private volatile long requested;
@@ -99,6 +107,7 @@ final class BatchingFlux extends Flux<Payload> {
             this.signals = parent.signals;
             this.capacity = Math.max(256, 2 * parent.maxBatch);
             this.bufferBytes = 2L * parent.maxBatchBytes;
+            this.recordBytes = Math.max(1, bufferBytes / 64);
             this.queue = Queues.<SubscriptionMessage>get(capacity + 1).get();
             this.worker = parent.scheduler.createWorker();
             this.batch = new ArrayList<>(Math.min(parent.maxBatch, 1024));
@@ -131,7 +140,10 @@ final class BatchingFlux extends Flux<Payload> {
                 }
                 queued.incrementAndGet();
                 if (event) {
-                    queuedBytes.addAndGet(((SubscriptionMessage.Event) message).event().encodedLength());
+                    int length = ((SubscriptionMessage.Event) message).event().encodedLength();
+                    queuedBytes.addAndGet(length);
+                    // a running mean over the last few dozen records: what a record requested now will likely take
+                    recordBytes += (length - recordBytes) / 16;
                 }
             }
             outstanding.decrementAndGet();
@@ -298,12 +310,17 @@ final class BatchingFlux extends Flux<Payload> {
                 return;
             }
             long target = demand >= capacity / maxBatch + 1 ? capacity : Math.min(capacity, demand * maxBatch);
-            if (queuedBytes.get() + batchBytes >= bufferBytes) {
+            long pending = outstanding.get();
+            long mean = Math.max(1, recordBytes);
+            long room = bufferBytes - queuedBytes.get() - batchBytes - pending * mean;
+            if (room <= 0 && (pending > 0 || queued.get() + batch.size() > 0)) {
                 return;
             }
-            long have = queued.get() + batch.size() + outstanding.get();
+            long have = queued.get() + batch.size() + pending;
             if (target > have) {
-                long n = target - have;
+                // no more than the byte budget holds at the records' mean size (at least one, so a record larger than the
+                // budget still goes through)
+                long n = Math.min(target - have, Math.max(1, room / mean));
                 outstanding.addAndGet(n);
                 upstream.request(n);
             }

@@ -54,6 +54,26 @@ class BatchingFluxTest {
         }
     }
 
+    @Test
+    void largeEventsAreAskedForByWhatTheByteBudgetHoldsNotByTheBatchSize() {
+        java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong();
+        com.google.protobuf.ByteString data = com.google.protobuf.ByteString.copyFrom(new byte[100 * 1024]);
+        Flux<SubscriptionMessage> reading = Flux.range(0, 100_000)
+            .<SubscriptionMessage>map(position -> new SubscriptionMessage.Event(RecordedEvent.fromEncoded(EventRecord.newBuilder()
+                .setPosition(position).setStream("s").setType("T").setData(data).build().toByteArray())))
+            .doOnRequest(asked::addAndGet)
+            .subscribeOn(source);
+        // batches of up to 10,000 events and 1 MiB; the client takes one and asks for nothing more
+        reactor.test.StepVerifier.create(new BatchingFlux(reading, WireFormat.PROTOBUF, 10_000, 1024 * 1024, false, transport)
+                .doOnNext(Payload::release), 1)
+            .expectNextCount(1)
+            .expectNoEvent(Duration.ofMillis(300))
+            .thenCancel()
+            .verify(Duration.ofSeconds(10));
+        // 2 MiB of buffer is about twenty such events; asked by the batch size it was 20,000 (2 GB)
+        assertThat(asked.get()).isLessThanOrEqualTo(100);
+    }
+
     private static void spin(long nanos) {
         long until = System.nanoTime() + nanos;
         while (System.nanoTime() < until) {
