@@ -382,7 +382,18 @@ public final class EventStore implements EventSource, AutoCloseable {
         }
         return Flux.defer(() -> {
             Log.Head head = log.head();
-            return Flux.generate(() -> new AllRead(log, recent, fromPosition, maxCount, direction, filter, head), AllRead::next, AllRead::close)
+            java.util.concurrent.atomic.AtomicReference<AllRead> reading = new java.util.concurrent.atomic.AtomicReference<>();
+            return Flux.generate(() -> {
+                    AllRead read = new AllRead(log, recent, fromPosition, maxCount, direction, filter, head);
+                    reading.set(read);
+                    return read;
+                }, AllRead::next, AllRead::close)
+                .doOnCancel(() -> {
+                    AllRead read = reading.get();
+                    if (read != null) {
+                        read.cancel();
+                    }
+                })
                 .subscribeOn(projector.readers());
         });
     }

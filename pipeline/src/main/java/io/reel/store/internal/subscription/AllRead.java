@@ -24,6 +24,7 @@ public final class AllRead {
     private final PositionReader backwards;
     private long remaining;
     private long nextBackwards;
+    private volatile boolean cancelled;
 
     /**
      * A read of the log from {@code fromPosition} ({@link EventSource#END}: the head), at most {@code maxCount}
@@ -40,13 +41,21 @@ public final class AllRead {
         this.nextBackwards = Math.min(fromPosition, head.position() - 1);
     }
 
+    /**
+     * The reader went away: a scan in progress stops at its next chunk. {@code Flux.generate} looks for a cancel only
+     * between two records emitted, and a filter that matches nothing would otherwise scan to the head first.
+     */
+    public void cancel() {
+        cancelled = true;
+    }
+
     /** Emits the next matching record, or completes; for {@code Flux.generate}. */
     public AllRead next(SynchronousSink<RecordedEvent> sink) {
         try {
             while (remaining > 0) {
                 RecordedEvent record = buffer.poll();
                 if (record == null) {
-                    if (!refill()) {
+                    if (cancelled || !refill()) {
                         break;
                     }
                     continue;
