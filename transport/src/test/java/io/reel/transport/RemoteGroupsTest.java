@@ -153,6 +153,24 @@ class RemoteGroupsTest {
     }
 
     @Test
+    void acksAreKeptForEveryDeliveryAfterTheGroupsLimitIsRaised() {
+        fixture = new ServerFixture(dir);
+        ReelClient client = connect(port());
+        client.groups().create(GroupOptions.named("wide").maxInFlight(10)).block(TIMEOUT);
+        List<RemoteDelivery> received = new CopyOnWriteArrayList<>();
+        consumers.add(client.groups().join("wide", 0, "holder").subscribe(received::add));
+        await().atMost(TIMEOUT).until(() -> status(client, "wide").consumers().size() == 1);
+        // raised past what the join's channel was sized for (four times 10, at least 4096 deliveries held for their acks)
+        client.groups().update(GroupOptions.named("wide").maxInFlight(5000)).block(TIMEOUT);
+        // a stream each: a group delivers a stream's next event once its previous one is acknowledged
+        Flux.range(0, 4200).flatMap(i -> fixture.store.append("wide-" + i, ExpectedRevision.ANY, event("E", i)), 256).blockLast(TIMEOUT);
+        await().atMost(Duration.ofSeconds(30)).until(received::size, n -> n == 4200);
+        received.forEach(RemoteDelivery::ack);
+        await().atMost(Duration.ofSeconds(30)).until(() -> status(client, "wide").checkpoint() == 4200);
+        assertThat(status(client, "wide").inFlight()).isZero();
+    }
+
+    @Test
     void nackedEventsAreRetriedThenParkedAndParkedEventsAreReadableAndReplayableOverTheWire() {
         fixture = new ServerFixture(dir);
         ReelClient client = connect(port());

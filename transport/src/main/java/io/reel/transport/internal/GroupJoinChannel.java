@@ -41,10 +41,17 @@ final class GroupJoinChannel {
     private final WireFormat format;
     private final Map<Long, Delivery> held;
 
-    private GroupJoinChannel(ServerContext server, WireFormat format, int maxInFlight) {
+    private final String group;
+    private final int requested;
+    /** How many deliveries are held for acks: four times the consumer's limit, followed when the group's limit changes. */
+    private int cap;
+
+    private GroupJoinChannel(ServerContext server, WireFormat format, String group, int requested, int maxInFlight) {
         this.server = server;
         this.format = format;
-        int cap = Math.max(MIN_HELD, 4 * maxInFlight);
+        this.group = group;
+        this.requested = requested;
+        this.cap = Math.max(MIN_HELD, 4 * maxInFlight);
         this.held = new LinkedHashMap<>() {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Long, Delivery> eldest) {
@@ -72,7 +79,7 @@ final class GroupJoinChannel {
         } catch (io.reel.store.ReelException unknown) {
             limit = join.getMaxInFlight();   // the join itself ends with NOT_FOUND
         }
-        GroupJoinChannel channel = new GroupJoinChannel(server, format, limit);
+        GroupJoinChannel channel = new GroupJoinChannel(server, format, join.getGroup(), join.getMaxInFlight(), limit);
         Flux<Payload> deliveries = server.store().groups().join(join.getGroup(), join.getMaxInFlight(), join.getConsumer())
             .map(channel::send);
         return deliveries.takeUntilOther(acks.doOnNext(channel::settle).then());
@@ -80,7 +87,16 @@ final class GroupJoinChannel {
 
     private Payload send(Delivery delivery) {
         long position = delivery.event().position();
+        int limit;
+        try {
+            // group.update may have raised the group's limit since the join: held by the old cap, the oldest deliveries
+            // were dropped and their acks ignored (they timed out, were redelivered, could end parked though acked)
+            limit = server.store().groups().inFlightLimit(group, requested);
+        } catch (io.reel.store.ReelException gone) {
+            limit = 0;
+        }
         synchronized (held) {
+            cap = Math.max(cap, Math.max(MIN_HELD, 4 * limit));
             held.remove(position);
             held.put(position, delivery);
         }
