@@ -91,6 +91,11 @@ public final class AppendCommand implements Callable<Integer> {
         return ReelCommand.ExitCodes.OK;
     }
 
+    /** The most lines one run reads: the store's default limit of events per append. */
+    static final int MAX_LINES = 10_000;
+    /** The most characters one run reads: the default frame limit. */
+    static final long MAX_INPUT_CHARS = 16L * 1024 * 1024;
+
     private List<EventData> events() {
         List<String> bodies = new ArrayList<>();
         if (data != null) {
@@ -99,11 +104,22 @@ public final class AppendCommand implements Callable<Integer> {
             if (id != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--id goes with --data (one event); lines from standard input get new ids");
             }
+            if (System.console() != null) {
+                // standard input is a terminal: say what is awaited rather than look hung
+                spec.commandLine().getErr().println("reading events from standard input, one per line; end with Ctrl-D");
+            }
             try {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                long chars = 0;
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                     if (!line.isBlank()) {
                         bodies.add(line);
+                        chars += line.length();
+                        // one append holds at most this many events and bytes: stop reading before holding the whole input
+                        if (bodies.size() > MAX_LINES || chars > MAX_INPUT_CHARS) {
+                            throw new ReelException(ErrorCode.TOO_LARGE, "standard input holds more than " + MAX_LINES + " events or "
+                                + MAX_INPUT_CHARS / (1024 * 1024) + " MiB, more than one append takes; split it and run 'reel append' once a part");
+                        }
                     }
                 }
             } catch (IOException e) {

@@ -130,6 +130,9 @@ class ClientVerbsTest {
         Cli.Result badAddress = Cli.run("read", "--server", "localhost");
         assertThat(badAddress.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
         assertThat(badAddress.err()).contains("HOST:PORT");
+        Cli.Result tooMany = withStdin("{}\n".repeat(AppendCommand.MAX_LINES + 1), () -> Cli.run("append", "--server", tcp, "x", "--type", "T"));
+        assertThat(tooMany.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
+        assertThat(tooMany.err()).startsWith("error: TOO_LARGE: ").contains("split it");
         Cli.Result noType = Cli.run("append", "--server", tcp, "x", "--data", "{}");
         assertThat(noType.exitCode()).isEqualTo(ReelCommand.ExitCodes.USAGE);
         assertThat(noType.err()).contains("--type");
