@@ -342,7 +342,15 @@ final class ClusterBench {
             "--rsocket-port", "0", "--ws-port", "0", "--http-port", "0"));
         command.addAll(List.of(extra));
         Files.createDirectories(data);
-        return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(errorsOf(out).toFile()).start();
+        // a bench stopped with Ctrl-C must not leave its servers running (holding ports, and the data it then deletes)
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "reel-bench-child-stop"));
+        return process;
+    }
+
+    /** Where a child's standard error goes: beside its output, so a failed start can say why. */
+    private static Path errorsOf(Path out) {
+        return out.resolveSibling(out.getFileName() + ".err");
     }
 
     /** A started server's RSocket TCP and HTTP addresses. */
@@ -358,7 +366,11 @@ final class ClusterBench {
                 return new Started(address(lines, "rsocket-tcp "), address(lines, "http "));
             }
             if (!process.isAlive()) {
-                throw new ReelException(ErrorCode.IO_ERROR, "a bench server exited with " + process.exitValue() + " before it was ready");
+                List<String> errors = Files.exists(errorsOf(out)) ? Files.readAllLines(errorsOf(out), StandardCharsets.UTF_8) : List.of();
+                String why = errors.stream().filter(l -> l.startsWith("error:")).reduce((a, b) -> b)
+                    .orElse(errors.isEmpty() ? "" : errors.get(errors.size() - 1));
+                throw new ReelException(ErrorCode.IO_ERROR, "a bench server exited with " + process.exitValue() + " before it was ready"
+                    + (why.isEmpty() ? "" : ": " + why));
             }
             try {
                 Thread.sleep(100);
