@@ -16,9 +16,10 @@ import picocli.CommandLine.Command;
  * <ul>
  *   <li>{@value ExitCodes#OK} success (for {@code server}: stopped by SIGTERM or SIGINT after a clean shutdown);</li>
  *   <li>{@value ExitCodes#DAMAGE} {@code verify} found damage;</li>
- *   <li>{@value ExitCodes#USAGE} the command line is wrong (unknown verb or flag, bad value);</li>
+ *   <li>{@value ExitCodes#USAGE} the command line does not parse (unknown verb or flag, a value of the wrong form);</li>
  *   <li>{@value ExitCodes#FAILED} the command failed: the message says why and what to do (data directory
- *       locked, port in use, server unreachable, append rejected, I/O error).</li>
+ *       locked, port in use, server unreachable, append rejected, I/O error, a value that parses but is refused
+ *       with {@code INVALID_ARGUMENT}).</li>
  * </ul>
  */
 @Command(name = "reel", mixinStandardHelpOptions = true, versionProvider = ReelCommand.Version.class,
