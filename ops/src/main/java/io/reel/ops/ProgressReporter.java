@@ -33,10 +33,25 @@ final class ProgressReporter implements Progress {
         this.terminal = terminal;
     }
 
-    /** TERMINAL when standard error goes to a terminal (Java 17: a console exists), SUMMARY otherwise, QUIET with {@code --quiet}. */
+    /** TERMINAL when standard error goes to a terminal, SUMMARY otherwise, QUIET with {@code --quiet}. */
     static ProgressReporter forCommand(boolean quiet, PrintWriter err) {
-        Mode mode = quiet ? Mode.QUIET : System.console() != null ? Mode.TERMINAL : Mode.SUMMARY;
+        Mode mode = quiet ? Mode.QUIET : standardErrorIsTerminal() ? Mode.TERMINAL : Mode.SUMMARY;
         return new ProgressReporter(mode, err, System.err);
+    }
+
+    /**
+     * Whether standard error is a terminal. Java 17's {@code System.console()} tells of standard input and output
+     * only, so {@code reel backup ... 2>backup.log} from a shell wrote the bar's frames into the log; on Linux the
+     * descriptor's link names the device. Elsewhere, the console it is.
+     */
+    private static boolean standardErrorIsTerminal() {
+        java.nio.file.Path fd = java.nio.file.Path.of("/proc/self/fd/2");
+        try {
+            String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            return System.console() != null;
+        }
     }
 
     @Override
