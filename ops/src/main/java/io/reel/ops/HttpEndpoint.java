@@ -43,7 +43,7 @@ import reactor.netty.http.server.HttpServerResponse;
  *
  *
  * <p>Nothing here blocks an event loop: stats come from the sampler's memory, the scrape (whose gauges may
- * look at files) runs on {@code boundedElastic}, and static files are read once, at start.
+ * look at files) and the history's JSON run on {@code boundedElastic}, and static files are read once, at start.
  */
 final class HttpEndpoint implements AutoCloseable {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
@@ -155,13 +155,22 @@ final class HttpEndpoint implements AutoCloseable {
             .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
+    /**
+     * {@code GET /api/history}: up to {@value StatsSampler#HISTORY} samples, each with a row per subscription, group
+     * and projection, make a JSON text that grows with them, so it is built on {@code boundedElastic}, as the scrape
+     * is, not on the event loop, which serves the other connections it holds meanwhile.
+     */
     private Publisher<Void> history(HttpServerResponse res) {
-        List<StatsSampler.Sample> samples = sampler.history();
-        List<Map<String, Object>> trees = new ArrayList<>(samples.size());
-        for (StatsSampler.Sample s : samples) {
-            trees.add(s.toJsonTree());
-        }
-        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(Json.write(trees)));
+        return Mono.fromCallable(() -> {
+                List<StatsSampler.Sample> samples = sampler.history();
+                List<Map<String, Object>> trees = new ArrayList<>(samples.size());
+                for (StatsSampler.Sample s : samples) {
+                    trees.add(s.toJsonTree());
+                }
+                return Json.write(trees);
+            })
+            .subscribeOn(Schedulers.boundedElastic())
+            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
     /**
