@@ -7,6 +7,7 @@ import io.reel.transport.ReelClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
+import reactor.core.publisher.Flux;
 
 /** How the client verbs ({@code append}, {@code read}, {@code tail}) reach a server: shared flags, one connection. */
 final class ClientOptions {
@@ -55,6 +56,20 @@ final class ClientOptions {
     /** How long a verb blocks for a call at most: past the client's own timeout, which fails it first. */
     Duration blockLimit() {
         return Duration.ofSeconds(3L * timeoutSeconds + 5);
+    }
+
+    /**
+     * {@code items}, failing with {@code IO_ERROR} when the server sends none for {@code --timeout}. ReelClient resumes a
+     * read across lost connections for as long as it is subscribed (its caller decides when to give up), so a verb that
+     * waited for the end of a read from a server that went away mid-way waited forever, though {@code --timeout}
+     * promises to cover reconnecting. The limit is on progress, not on the whole read: a long read goes on as long as
+     * events keep coming, and the time the verb spends printing an event (a slow pipe) does not count.
+     */
+    <T> Flux<T> progressing(Flux<T> items, String what) {
+        return items.timeout(Duration.ofSeconds(timeoutSeconds), Flux.error(() -> new ReelException(ErrorCode.IO_ERROR, "the " + what
+            + " from " + server + " stopped: nothing came for " + timeoutSeconds + " s (--timeout); the server stopped, cannot be"
+            + " reached, or is too busy to answer in time: check it and run the command again, or raise --timeout (e.g. --timeout "
+            + Math.max(30, 3 * timeoutSeconds) + ")", new java.util.concurrent.TimeoutException())));
     }
 
     private ReelException explain(ReelException e) {

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
@@ -36,13 +38,19 @@ import reactor.netty.http.server.HttpServerResponse;
  *   <li>{@code GET /api/streams}, {@code /api/events}, {@code /api/tail}: the stream browser's data ({@link StreamBrowser});</li>
  *   <li>{@code GET /}: the live dashboard, drawn with uPlot and Tabulator served from their webjars under {@code /assets/}.</li>
  * </ul>
+ * An API request that fails answers {@code CODE: sentence} in plain text with the HTTP status of the code
+ * ({@link #status}); a path under {@code /api/} that is none of the above answers 404 {@code NOT_FOUND}.
+ *
  *
  * <p>Nothing here blocks an event loop: stats come from the sampler's memory, the scrape (whose gauges may
- * look at files) runs on {@code boundedElastic}, and static files are read once, at start.
+ * look at files) and the history's JSON run on {@code boundedElastic}, and static files are read once, at start.
  */
 final class HttpEndpoint implements AutoCloseable {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String JSON = "application/json";
+    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final List<String> API = List.of("/api/stats", "/api/history", "/api/streams", "/api/events", "/api/tail", "/api/cluster");
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
     private static final String UPLOT = "META-INF/resources/webjars/uplot/";
     private static final String TABULATOR = "META-INF/resources/webjars/tabulator-tables/";
 
@@ -86,7 +94,8 @@ final class HttpEndpoint implements AutoCloseable {
                     .get("/api/cluster", (req, res) -> cluster(res))
                     .get("/", this::asset)
                     .get("/index.html", (req, res) -> send(res, assets.get("/")))
-                    .get("/assets/{file}", this::asset))
+                    .get("/assets/{file}", this::asset)
+                    .route(req -> rawPath(req.uri()).startsWith("/api/") || rawPath(req.uri()).equals("/api"), HttpEndpoint::unknownApi))
                 .bindNow(Duration.ofSeconds(30));
         } catch (RuntimeException e) {
             throw new ReelException(ErrorCode.IO_ERROR, "cannot listen for HTTP on " + host + ":" + port + ": " + rootMessage(e)
@@ -146,29 +155,105 @@ final class HttpEndpoint implements AutoCloseable {
             .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
+    /**
+     * {@code GET /api/history}: up to {@value StatsSampler#HISTORY} samples, each with a row per subscription, group
+     * and projection, make a JSON text that grows with them, so it is built on {@code boundedElastic}, as the scrape
+     * is, not on the event loop, which serves the other connections it holds meanwhile.
+     */
     private Publisher<Void> history(HttpServerResponse res) {
-        List<StatsSampler.Sample> samples = sampler.history();
-        List<Map<String, Object>> trees = new ArrayList<>(samples.size());
-        for (StatsSampler.Sample s : samples) {
-            trees.add(s.toJsonTree());
-        }
-        return res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(Json.write(trees)));
+        return Mono.fromCallable(() -> {
+                List<StatsSampler.Sample> samples = sampler.history();
+                List<Map<String, Object>> trees = new ArrayList<>(samples.size());
+                for (StatsSampler.Sample s : samples) {
+                    trees.add(s.toJsonTree());
+                }
+                return Json.write(trees);
+            })
+            .subscribeOn(Schedulers.boundedElastic())
+            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then());
     }
 
+    /**
+     * Answers with what {@code read} makes of the request's query, or with the error it fails with. The query is
+     * decoded inside the answer, not in the handler: Netty decodes it lazily and throws on a bad percent-encoding,
+     * and a handler that throws leaves Reactor Netty nothing to do but log it and drop the connection.
+     */
     private static Publisher<Void> browse(HttpServerRequest req, HttpServerResponse res,
                                           java.util.function.Function<Map<String, List<String>>, Mono<String>> read) {
-        Map<String, List<String>> query = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters();
-        return Mono.defer(() -> read.apply(query))
-            .flatMap(json -> res.header("Content-Type", JSON).header("Cache-Control", "no-store").sendString(Mono.just(json)).then())
-            .onErrorResume(ReelException.class, e -> res.status(e.code() == ErrorCode.INVALID_ARGUMENT ? HttpResponseStatus.BAD_REQUEST
-                    : HttpResponseStatus.SERVICE_UNAVAILABLE).header("Content-Type", "text/plain; charset=utf-8")
-                .sendString(Mono.just(e.getMessage() + "\n")).then());
+        return Mono.defer(() -> read.apply(query(req.uri())))
+            .map(json -> new Answer(HttpResponseStatus.OK, JSON, json))
+            .onErrorResume(e -> Mono.just(Answer.of(e)))
+            .flatMap(answer -> res.status(answer.status()).header("Content-Type", answer.contentType()).header("Cache-Control", "no-store")
+                .sendString(Mono.just(answer.body())).then());
+    }
+
+    /** The parameters of {@code uri}'s query; {@code INVALID_ARGUMENT} when it is not valid percent-encoding. */
+    static Map<String, List<String>> query(String uri) {
+        try {
+            return new io.netty.handler.codec.http.QueryStringDecoder(uri).parameters();
+        } catch (IllegalArgumentException e) {
+            throw ReelException.invalidArgument("the query is not valid percent-encoding (" + e.getMessage() + "); write a % in a value"
+                + " as %25, and other reserved characters as %XX (encodeURIComponent does)");
+        }
+    }
+
+    /**
+     * The path of {@code uri} as sent, without its query: not {@code fullPath()}, which decodes it and throws on a bad
+     * percent-encoding.
+     */
+    static String rawPath(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < uri.length(); i++) {
+            if (uri.charAt(i) == '?' || uri.charAt(i) == '#') {
+                end = i;
+                break;
+            }
+        }
+        return uri.substring(0, end);
+    }
+
+    /** An answer of the API: JSON, or an error as {@code CODE: sentence} in plain text with the status of its code. */
+    private record Answer(HttpResponseStatus status, String contentType, String body) {
+        static Answer of(Throwable e) {
+            if (e instanceof ReelException r) {
+                return new Answer(HttpEndpoint.status(r.code()), TEXT, r.getMessage() + "\n");
+            }
+            LOG.error("an HTTP API request failed unexpectedly", e);
+            return new Answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, TEXT, "INTERNAL: " + e + "; this is a bug in Reel, please report"
+                + " it with the server's log\n");
+        }
+    }
+
+    /**
+     * The HTTP status of an error code: the caller's mistakes are 4xx, what may pass by itself (a store closing,
+     * writes stopped, a cluster without a leader) is 503 so that a client or a load balancer tries again, the rest
+     * is 500. Every code is listed, so a new one must be placed here.
+     */
+    static HttpResponseStatus status(ErrorCode code) {
+        return switch (code) {
+            case INVALID_ARGUMENT -> HttpResponseStatus.BAD_REQUEST;
+            case UNAUTHORIZED -> HttpResponseStatus.UNAUTHORIZED;
+            case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
+            case WRONG_EXPECTED_VERSION -> HttpResponseStatus.CONFLICT;
+            case STREAM_DELETED -> HttpResponseStatus.GONE;
+            case TOO_LARGE -> HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+            case CLOSED, UNAVAILABLE, IO_ERROR, STORAGE_FULL, OVERLOADED, NOT_LEADER -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case CORRUPTED, LOCKED, INTERNAL -> HttpResponseStatus.INTERNAL_SERVER_ERROR;
+        };
+    }
+
+    /** Any request under {@code /api/} that no route above takes: a sentence rather than Reactor Netty's empty 404. */
+    private static Publisher<Void> unknownApi(HttpServerRequest req, HttpServerResponse res) {
+        String path = rawPath(req.uri());
+        return res.status(HttpResponseStatus.NOT_FOUND).header("Content-Type", TEXT)
+            .sendString(Mono.just("NOT_FOUND: no API answers " + req.method().name() + " " + (path.length() > 200 ? path.substring(0, 200)
+                + "..." : path) + "; the API is GET " + String.join(", ", API) + "\n"));
     }
 
     private Publisher<Void> asset(HttpServerRequest req, HttpServerResponse res) {
-        Asset asset = assets.get(req.path().isEmpty() ? "/" : "/" + req.path());
+        Asset asset = assets.get(rawPath(req.uri()));
         if (asset == null) {
-            return res.status(HttpResponseStatus.NOT_FOUND).header("Content-Type", "text/plain; charset=utf-8")
+            return res.status(HttpResponseStatus.NOT_FOUND).header("Content-Type", TEXT)
                 .sendString(Mono.just("NOT_FOUND: no such file; the dashboard is at /\n"));
         }
         return send(res, asset);

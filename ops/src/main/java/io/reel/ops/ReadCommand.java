@@ -52,7 +52,7 @@ final class ReadCommand implements Callable<Integer> {
         try (ReelClient reel = client.connect()) {
             Flux<RecordedEvent> events = stream == null ? reel.readAll(start, count, direction, EventFilter.none())
                 : reel.readStream(stream, start, count, direction);
-            events.doOnNext(printer::print).blockLast();
+            client.progressing(events, "read").doOnNext(printer::print).blockLast();
         }
         return ReelCommand.ExitCodes.OK;
     }

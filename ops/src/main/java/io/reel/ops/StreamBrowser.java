@@ -27,12 +27,16 @@ import reactor.core.publisher.Mono;
  *       (without {@code from}: the last N), oldest first, for the live tail the page polls.</li>
  * </ul>
  * An event carries {@code size} (bytes of data) and either {@code text} (data of a JSON or text content type, as
- * UTF-8; the page pretty-prints JSON) or {@code hex} (the first 64 bytes of any other data).
+ * UTF-8; the page pretty-prints JSON) or {@code hex} (the first 64 bytes of any other data). {@code text} is the
+ * first {@value #TEXT_BYTES} bytes at most, cut at a character boundary, with {@code "truncated": true} when it is
+ * cut: a page of a thousand events of a megabyte each would otherwise be a gigabyte of JSON built in the server's
+ * memory for a table cell that shows a few lines.
  */
 final class StreamBrowser {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
     private static final int HEX_BYTES = 64;
+    static final int TEXT_BYTES = 4096;
 
     private final EventStore store;
 
@@ -80,11 +84,30 @@ final class StreamBrowser {
         o.put("timestamp", Instant.ofEpochSecond(0, e.timestampMicros() * 1000).toString());
         o.put("size", data.length);
         if (isText(e.contentType())) {
-            o.put("text", new String(data, StandardCharsets.UTF_8));
+            int length = textLength(data);
+            o.put("text", new String(data, 0, length, StandardCharsets.UTF_8));
+            if (length < data.length) {
+                o.put("truncated", true);
+            }
         } else {
             o.put("hex", HexFormat.ofDelimiter(" ").formatHex(data, 0, Math.min(data.length, HEX_BYTES)));
         }
         return o;
+    }
+
+    /**
+     * How many leading bytes of {@code data} {@code text} shows: all of it up to {@value #TEXT_BYTES}, else
+     * {@value #TEXT_BYTES} moved back to the start of a UTF-8 sequence, so no character is cut in two.
+     */
+    static int textLength(byte[] data) {
+        if (data.length <= TEXT_BYTES) {
+            return data.length;
+        }
+        int end = TEXT_BYTES;
+        while (end > 0 && (data[end] & 0xC0) == 0x80) {
+            end--;
+        }
+        return end;
     }
 
     static boolean isText(String contentType) {

@@ -43,7 +43,8 @@ final class StreamsCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (ReelClient reel = client.connect()) {
-            reel.listStreams(prefix, after, count).doOnNext(s -> out.println(json ? json(s) : line(s))).blockLast();
+            client.progressing(reel.listStreams(prefix, after, count), "stream list").doOnNext(s -> out.println(json ? json(s) : line(s)))
+                .blockLast();
         }
         out.flush();
         return ReelCommand.ExitCodes.OK;

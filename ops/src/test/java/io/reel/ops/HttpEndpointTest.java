@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.reel.store.Durability;
+import io.reel.store.ErrorCode;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
@@ -222,6 +223,43 @@ class HttpEndpointTest {
         assertThat(js.body()).contains("uPlot");
         assertThat(Http.get(http, "/assets/uPlot.min.css").status()).isEqualTo(200);
         assertThat(Http.get(http, "/assets/nothing.js").status()).isEqualTo(404);
+    }
+
+    @Test
+    void apiErrorsAnswerTheStatusOfTheirCodeWithTheirSentence() {
+        Http.Response badEncoding = Http.raw(http, "/api/events?stream=%zz");
+        assertThat(badEncoding.status()).isEqualTo(400);
+        assertThat(badEncoding.body()).startsWith("INVALID_ARGUMENT: the query is not valid percent-encoding").contains("%25");
+        Http.Response unterminated = Http.raw(http, "/api/streams?prefix=order%");
+        assertThat(unterminated.status()).isEqualTo(400);
+        assertThat(unterminated.body()).startsWith("INVALID_ARGUMENT: ");
+
+        EventStore store = runtime.store();
+        store.append("gone", ExpectedRevision.ANY, EventData.json("Deleted", "{}")).block(Duration.ofSeconds(10));
+        store.deleteStream("gone", ExpectedRevision.ANY, true).block(Duration.ofSeconds(10));
+        Http.Response deleted = Http.get(http, "/api/events?stream=gone");
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(410);
+        assertThat(deleted.body()).startsWith("STREAM_DELETED: ");
+
+        Http.Response unknown = Http.get(http, "/api/nothing?x=1");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body()).startsWith("NOT_FOUND: no API answers GET /api/nothing; the API is GET /api/stats");
+        assertThat(Http.raw(http, "/api/%zz").status()).isEqualTo(404);
+        assertThat(Http.raw(http, "/assets/%zz").status()).isEqualTo(404);
+        assertThat(Http.get(http, "/api/stats").status()).as("the known routes still answer").isEqualTo(200);
+    }
+
+    @Test
+    void errorCodesMapToStatusesAClientCanActOn() {
+        assertThat(HttpEndpoint.status(ErrorCode.INVALID_ARGUMENT).code()).isEqualTo(400);
+        assertThat(HttpEndpoint.status(ErrorCode.UNAUTHORIZED).code()).isEqualTo(401);
+        assertThat(HttpEndpoint.status(ErrorCode.NOT_FOUND).code()).isEqualTo(404);
+        assertThat(HttpEndpoint.status(ErrorCode.STREAM_DELETED).code()).isEqualTo(410);
+        for (ErrorCode retryable : List.of(ErrorCode.CLOSED, ErrorCode.UNAVAILABLE, ErrorCode.IO_ERROR, ErrorCode.STORAGE_FULL)) {
+            assertThat(HttpEndpoint.status(retryable).code()).as(retryable.name()).isEqualTo(503);
+        }
+        assertThat(HttpEndpoint.status(ErrorCode.CORRUPTED).code()).isEqualTo(500);
+        assertThat(HttpEndpoint.status(ErrorCode.INTERNAL).code()).isEqualTo(500);
     }
 
     @SuppressWarnings("unchecked")

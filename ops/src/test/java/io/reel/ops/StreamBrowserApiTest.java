@@ -6,6 +6,7 @@ import io.reel.store.Durability;
 import io.reel.store.EventData;
 import io.reel.store.EventStore;
 import io.reel.store.ExpectedRevision;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The stream browser's HTTP API on a real server runtime: streams by prefix, a stream newest first, the tail of $all. */
+/**
+ * The stream browser's HTTP API on a real server runtime: streams by prefix, a stream newest first, the tail of $all,
+ * and long text cut to what a table cell shows.
+ */
 @Timeout(60)
 class StreamBrowserApiTest {
     @TempDir
@@ -51,6 +55,36 @@ class StreamBrowserApiTest {
             assertThat(bad.body()).startsWith("INVALID_ARGUMENT: limit 0 is out of range");
             assertThat(Http.get(http, "/api/events").status()).isEqualTo(400);
             assertThat(Http.get(http, "/assets/tabulator.min.js").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void longTextIsCutAtFourKibOnACharacterBoundaryAndSaysSo() {
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"), Durability.batched(Duration.ofMillis(2)),
+            4L << 20))) {
+            EventStore store = runtime.store();
+            // three-byte characters after a six-byte prefix: byte 4096 falls inside one, so the cut moves back to 4095
+            String json = "{\"s\":\"" + "\u20ac".repeat(5000) + "\"}";
+            int size = json.getBytes(StandardCharsets.UTF_8).length;
+            store.append("big", ExpectedRevision.ANY, EventData.json("Large", json)).block();
+            store.append("big", ExpectedRevision.ANY, EventData.json("Small", "{\"n\":1}")).block();
+            String http = ServerRuntime.hostPort(runtime.httpAddress());
+
+            List<?> events = (List<?>) Json.parse(Http.get(http, "/api/events?stream=big").body());
+            Map<?, ?> small = (Map<?, ?>) events.get(0);
+            assertThat(small.get("text")).isEqualTo("{\"n\":1}");
+            assertThat(small.containsKey("truncated")).isFalse();
+            Map<?, ?> large = (Map<?, ?>) events.get(1);
+            assertThat(large.get("size")).isEqualTo((long) size);
+            assertThat(large.get("truncated")).isEqualTo(true);
+            String text = (String) large.get("text");
+            assertThat(text.getBytes(StandardCharsets.UTF_8)).hasSize(StreamBrowser.TEXT_BYTES - 1);
+            assertThat(json).startsWith(text);
+            assertThat(text).endsWith("\u20ac");
+
+            List<?> tail = (List<?>) Json.parse(Http.get(http, "/api/tail?limit=2").body());
+            assertThat(((Map<?, ?>) tail.get(0)).get("text")).isEqualTo(text);
+            assertThat(((Map<?, ?>) tail.get(0)).get("truncated")).isEqualTo(true);
         }
     }
 }

@@ -315,24 +315,35 @@ public final class StoreAdmin {
             StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
             Path subscriptions = dataDir.resolve("checkpoints").resolve("subscriptions");
             List<String> checkpoints = Files.isDirectory(subscriptions) ? CheckpointStore.open(subscriptions).names() : List.of();
-            Path lock = dataDir.resolve(DirectoryLock.FILE_NAME);
-            String holder = null;
-            if (Files.exists(lock)) {
-                try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-                    var l = ch.tryLock();
-                    if (l == null) {
-                        holder = Files.readString(lock).trim();
-                    } else {
-                        l.release();
-                    }
-                } catch (java.nio.channels.OverlappingFileLockException e) {
-                    holder = "this process";
-                }
-            }
             return new Stats(head, files.size(), bytes, index == null ? -1 : index.streamCount(), index == null ? -1 : index.indexedUpTo(),
-                checkpoints, holder);
+                checkpoints, lockHolder(dataDir.resolve(DirectoryLock.FILE_NAME)));
         } catch (IOException e) {
             throw new UncheckedIOException("stats of " + dataDir + " failed", e);
+        }
+    }
+
+    /**
+     * Who holds {@code lock}, or null when nobody does. The probe is a shared lock on a read-only channel: it needs
+     * no write permission on the file (an operator may run {@code reel stats} as a user who can only read the
+     * directory), and a second probe running at the same moment holds a shared lock too, so the two do not take each
+     * other for a server; the owner's exclusive lock ({@link DirectoryLock}) still refuses it. A starting server
+     * whose own {@code tryLock} falls within the probe's few microseconds still fails with {@code LOCKED}, as it
+     * would beside any other holder.
+     */
+    private static String lockHolder(Path lock) throws IOException {
+        if (!Files.exists(lock)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.READ)) {
+            var l = ch.tryLock(0, Long.MAX_VALUE, true);
+            if (l == null) {
+                String text = Files.readString(lock).trim();
+                return text.isEmpty() ? "another process" : text;
+            }
+            l.release();
+            return null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return "this process";
         }
     }
 
