@@ -341,9 +341,10 @@ public final class EventStore implements EventSource, AutoCloseable {
     }
 
     /**
-     * How many stream metadata changes (truncations and deletes among them) this store has committed since it
-     * opened. It moves before the change is acknowledged: a cache of stream state that reads the same count as
-     * when it was filled knows, without a read, that no stream was truncated or deleted since.
+     * How many changes of a stream's truncation point or deleted state this store has committed since it opened
+     * (other metadata changes do not count). It moves after the change's head is published and before the change is
+     * acknowledged: a cache of stream state that reads the same count as when it was filled knows, without a read,
+     * that no stream was truncated or deleted since.
      */
     public long metadataChanges() {
         return heads.metadataChanges();

@@ -14,8 +14,10 @@ import java.util.Map;
 public final class StreamHeads {
     private final Map<String, StreamHead> heads = new HashMap<>();
     private final List<StreamHead> touched = new ArrayList<>();
-    /** Committed metadata changes (deletes included); written by the writer alone, read by any thread. */
+    /** Published truncation changes (deletes included); written by the writer alone, read by any thread. */
     private volatile long metadataChanges;
+    /** Changes committed and not yet published: writer thread only. */
+    private long unpublishedChanges;
 
     static final class StreamHead {
         final String stream;
@@ -65,24 +67,41 @@ public final class StreamHeads {
     }
 
     void commit() {
-        long changes = 0;
         for (StreamHead head : touched) {
             head.revision = head.pendingRevision;
             if (head.metadata != head.pendingMetadata) {
+                if (movesTruncation(head.metadata, head.pendingMetadata)) {
+                    unpublishedChanges++;
+                }
                 head.metadata = head.pendingMetadata;
-                changes++;
             }
             head.touched = false;
         }
         touched.clear();
-        if (changes != 0) {
-            metadataChanges += changes;   // the writer is the only writer of the field
+    }
+
+    /** Whether a stream going from {@code before} to {@code after} shows other events: a truncation or a delete. */
+    private static boolean movesTruncation(StreamMetadata before, StreamMetadata after) {
+        return before.truncateBefore() != after.truncateBefore() || before.softDeleted() != after.softDeleted()
+            || before.hardDeleted() != after.hardDeleted();
+    }
+
+    /**
+     * Makes the committed changes visible to {@link #metadataChanges()}: after the head that holds them is published
+     * (a reader that sees the new count and then waits for the index to reach the head it reads finds the change)
+     * and before they are acknowledged.
+     */
+    void publishChanges() {
+        if (unpublishedChanges != 0) {
+            metadataChanges += unpublishedChanges;   // the writer is the only writer of the field
+            unpublishedChanges = 0;
         }
     }
 
     /**
-     * How many metadata changes (truncations and deletes among them) have been committed since the store opened.
-     * Raised before the change is acknowledged, so a reader that sees the same count as before saw no change.
+     * How many changes of a stream's truncation point or deleted state have been committed since the store opened.
+     * Moved after the change's head is published and before it is acknowledged, so a reader that sees the same count
+     * as before saw no such change.
      */
     public long metadataChanges() {
         return metadataChanges;

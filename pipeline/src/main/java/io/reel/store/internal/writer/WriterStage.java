@@ -483,6 +483,7 @@ public final class WriterStage {
         CommittedBatch committed = new CommittedBatch(firstPosition, frames, buffer, (int) bytes, frameOffsets, frameStarts, timestampMicros);
         recent.add(committed);
         log.publishHead(new Log.Head(nextPosition, log.active().basePosition(), writeOffset, timestampMicros));
+        heads.publishChanges();
         state = "ok";
         completeBatch();
         // after the acknowledgements: none of this is on an append's path. Waking the subscriptions hands a
