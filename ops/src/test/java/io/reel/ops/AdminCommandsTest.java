@@ -167,13 +167,21 @@ class AdminCommandsTest {
         assertThat(Cli.run("backup", "--data", data.toString(), "--to", backup.toString()).exitCode()).isZero();
         assertThat(backup.resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST)).exists();
 
-        // interrupted: the manifest, written last, is missing
+        // interrupted while its segments were copied: neither the durable point written after the last one nor the manifest
         Path interrupted = dir.resolve("interrupted");
         copyTree(backup, interrupted);
         Files.delete(interrupted.resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST));
+        Files.delete(interrupted.resolve("log").resolve("durable.chk"));
         Cli.Result refused = Cli.run("restore", "--from", interrupted.toString(), "--data", dir.resolve("r1").toString());
         assertThat(refused.exitCode()).isEqualTo(ReelCommand.ExitCodes.FAILED);
         assertThat(refused.err()).startsWith("error: INVALID_ARGUMENT: ").contains("incomplete backup").contains("take the backup again");
+
+        // made before manifests (or cut after its log was whole): the durable point tells the head
+        Path legacy = dir.resolve("legacy");
+        copyTree(backup, legacy);
+        Files.delete(legacy.resolve(io.reel.store.StoreAdmin.BACKUP_MANIFEST));
+        Cli.Result fromLegacy = Cli.run("restore", "--from", legacy.toString(), "--data", dir.resolve("r0").toString());
+        assertThat(fromLegacy.exitCode()).as(fromLegacy.toString()).isZero();
 
         // changed: its last segment is gone, so the restored log would end before the recorded head (and verify clean)
         Path shortened = dir.resolve("shortened");

@@ -199,12 +199,19 @@ public final class StoreAdmin {
             Path logDir = dataDir.resolve("log");
             Path destLog = dest.resolve("log");
             Files.createDirectories(destLog);
+            // what refers to positions first, before the segments are even listed: none of it can then be past the head
+            // this backup records (copied after a long copy of sealed segments, a checkpoint could point into a segment that
+            // rolled meanwhile and is not in the backup)
+            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
+            int referring = copyTree(dataDir.resolve("checkpoints"), dest.resolve("checkpoints"))
+                + copyTree(dataDir.resolve("snapshots"), dest.resolve("snapshots"))
+                + copyTree(dataDir.resolve("groups"), dest.resolve("groups"));
             List<Path> files = LogRecovery.segmentFiles(logDir);
             if (files.isEmpty()) {
                 throw ReelException.invalidArgument(dataDir + " holds no log segments; nothing to back up");
             }
             long bytes = 0;
-            int copied = 0;
+            int copied = referring;
             int segments = 0;
             long total = totalSize(files);
             for (int i = 0; i < files.size() - 1; i++) {
@@ -223,11 +230,6 @@ public final class StoreAdmin {
                     copied++;
                 }
             }
-            // what refers to positions is copied before the head is fixed, so that none of it can be ahead of the head
-            // (a projection's checkpoint past the log's end would skip the appends that reuse those positions)
-            StreamIndex index = StreamIndex.loadCheckpoint(dataDir.resolve("index"));
-            copied += copyTree(dataDir.resolve("checkpoints"), dest.resolve("checkpoints"));
-            copied += copyTree(dataDir.resolve("snapshots"), dest.resolve("snapshots"));
             Path active = files.get(files.size() - 1);
             long head;
             long activeEnd;
@@ -273,7 +275,7 @@ public final class StoreAdmin {
             if (!Files.isDirectory(backup.resolve("log"))) {
                 throw ReelException.invalidArgument(backup + " is not a Reel backup (it has no log directory)");
             }
-            long manifestHead = readManifestHead(backup);
+            long expectedHead = expectedHead(backup);
             requireEmpty(dataDir, "restore target");
             Files.createDirectories(dataDir);
             List<Path> segmentFiles = LogRecovery.segmentFiles(backup.resolve("log"));
@@ -292,9 +294,9 @@ public final class StoreAdmin {
             Files.deleteIfExists(dataDir.resolve(BACKUP_MANIFEST));
             Directories.force(dataDir);
             long restoredHead = activeHead(LogRecovery.segmentFiles(dataDir.resolve("log")));
-            if (restoredHead != manifestHead) {
+            if (restoredHead != expectedHead) {
                 throw new ReelException(ErrorCode.CORRUPTED, "the log restored into " + dataDir + " ends at position " + restoredHead
-                    + ", but the backup " + backup + " recorded head " + manifestHead + "; the backup was changed or damaged since it was"
+                    + ", but the backup " + backup + " recorded head " + expectedHead + "; the backup was changed or damaged since it was"
                     + " taken: restore an older backup, or take a new one");
             }
         } catch (IOException e) {
@@ -356,12 +358,21 @@ public final class StoreAdmin {
         AtomicFiles.write(dest.resolve(BACKUP_MANIFEST), MANIFEST_MAGIC, 1, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** The head a finished backup recorded; a backup without a manifest was interrupted and is refused. */
-    private static long readManifestHead(Path backup) throws IOException {
+    /**
+     * The head a backup recorded: its manifest's, else (a backup taken before manifests, or one interrupted after its
+     * log was whole) the durable point written right after the last segment. A backup with neither was interrupted
+     * while its segments were copied, and is refused.
+     */
+    private static long expectedHead(Path backup) throws IOException {
         byte[] payload = AtomicFiles.read(backup.resolve(BACKUP_MANIFEST), MANIFEST_MAGIC, 1);
         if (payload == null) {
-            throw ReelException.invalidArgument(backup + " is an incomplete backup: it has no " + BACKUP_MANIFEST + ", which 'reel backup'"
-                + " writes last, so the backup was interrupted before it finished; take the backup again");
+            DurablePoint.Point point = DurablePoint.read(backup.resolve("log"));
+            if (point != null) {
+                return point.position();
+            }
+            throw ReelException.invalidArgument(backup + " is an incomplete backup: it has neither " + BACKUP_MANIFEST + " nor a durable"
+                + " point, which 'reel backup' writes once every segment is copied, so it was interrupted while copying the log; take"
+                + " the backup again");
         }
         for (String line : new String(payload, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
             if (line.startsWith("head=")) {
