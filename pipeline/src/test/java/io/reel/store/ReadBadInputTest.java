@@ -86,6 +86,16 @@ class ReadBadInputTest {
     }
 
     @Test
+    void aStoredFilterKeepsARegexRe2RefusesAndCountsOnlyRealRepetitions() {
+        // a consumer group's filter written before filters moved to RE2: still searched, as it was
+        EventFilter stored = EventFilter.builder().streamRegex("^(?!audit-)").buildStored();
+        throwsInvalid(() -> EventFilter.builder().streamRegex("^(?!audit-)").build(), "RE2");
+        assertThat(stored.streamRegex()).isEqualTo("^(?!audit-)");
+        assertThat(EventFilter.Builder.repeatProduct("a{2}b{3,}c{1,4}")).isEqualTo(2 * 3 * 4);
+        assertThat(EventFilter.Builder.repeatProduct("[{9}]\\{9}\\Qx{9}\\E{x}")).isEqualTo(1);
+    }
+
+    @Test
     void aRegexThatWouldBacktrackForEverIsMatchedInLinearTime() {
         TestStores.appendMany(store, "a".repeat(40), "T", 2, 10);
         // exponential for a backtracking engine on a 40-character name that does not match; a reader thread would be held
@@ -106,6 +116,9 @@ class ReadBadInputTest {
         throwsInvalid(() -> EventFilter.builder().streamRegex("order-(").build(), "filter.stream_regex");
         throwsInvalid(() -> EventFilter.builder().typeRegex("[Placed").build(), "filter.type_regex");
         throwsInvalid(() -> EventFilter.builder().streamRegex("(a)\\1").build(), "RE2");   // a backreference
+        // 23 characters that RE2 would unroll into a billion copies (and run the JVM out of memory compiling)
+        throwsInvalid(() -> EventFilter.builder().streamRegex("((a{1000}){1000}){1000}").build(), "multiply");
+        assertThat(EventFilter.builder().streamRegex("^order-\\d{1,8}$").build().streamRegex()).isEqualTo("^order-\\d{1,8}$");
         throwsInvalid(() -> EventFilter.builder().streamRegex("x".repeat(EventFilter.MAX_REGEX_LENGTH + 1)).build(), "filter.stream_regex");
         throwsInvalid(() -> EventFilter.builder().streamPrefixes(java.util.Collections.nCopies(EventFilter.MAX_CRITERIA + 1, "p")).build(),
             "stream prefixes");

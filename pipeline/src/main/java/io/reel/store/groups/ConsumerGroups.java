@@ -314,7 +314,7 @@ public final class ConsumerGroups {
         {
             switch (change.getChangeCase()) {
                 case CREATE -> {
-                    GroupOptions options = GroupCodec.fromProto(change.getCreate());
+                    GroupOptions options = GroupCodec.fromStored(change.getCreate());
                     if (states.exists(options.name())) {
                         throw exists(options.name());
                     }
@@ -326,7 +326,7 @@ public final class ConsumerGroups {
                     LOG.info("created group {}", options);
                 }
                 case UPDATE -> {
-                    GroupOptions options = GroupCodec.fromProto(change.getUpdate());
+                    GroupOptions options = GroupCodec.fromStored(change.getUpdate());
                     GroupDispatcher.Stored stored = stored(options.name());
                     GroupDispatcher.save(states, options, stored.checkpoint(), stored.parked(), stored.incarnation());
                     GroupDispatcher running = leading ? groups.get(options.name()) : null;

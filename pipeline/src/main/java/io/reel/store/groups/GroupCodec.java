@@ -39,8 +39,24 @@ public final class GroupCodec {
         return b.build();
     }
 
+    /** A group's settings from a request: its filter within {@link EventFilter}'s limits. */
     public static GroupOptions fromProto(GroupSettings s) {
-        GroupOptions o = GroupOptions.named(s.getName()).filter(fromProto(s.getFilter()));
+        return fromProto(s, fromProto(s.getFilter()));
+    }
+
+    /**
+     * A group's settings read back from its file or applied from a cluster's log: accepted when they were written, so its
+     * filter is rebuilt with {@link EventFilter.Builder#buildStored()} (no new limit may drop a group on upgrade, and
+     * every replica decides alike).
+     */
+    public static GroupOptions fromStored(GroupSettings s) {
+        Filter f = s.getFilter();
+        return fromProto(s, EventFilter.builder().streamPrefixes(f.getStreamPrefixesList()).eventTypes(f.getEventTypesList())
+            .streamRegex(f.getStreamRegex()).typeRegex(f.getTypeRegex()).buildStored());
+    }
+
+    private static GroupOptions fromProto(GroupSettings s, EventFilter filter) {
+        GroupOptions o = GroupOptions.named(s.getName()).filter(filter);
         o = switch (s.getFromCase()) {
             case END -> o.fromEnd();
             case POSITION -> {

@@ -99,7 +99,7 @@ final class GroupDispatcher {
         return states.load(name).flatMap(c -> {
             try {
                 GroupState state = GroupState.parseFrom(c.state());
-                return Optional.of(new Stored(GroupCodec.fromProto(state.getSettings()), c.position(), state.getParkedList(),
+                return Optional.of(new Stored(GroupCodec.fromStored(state.getSettings()), c.position(), state.getParkedList(),
                     state.getIncarnation()));
             } catch (InvalidProtocolBufferException | ReelException e) {
                 LOG.warn("ignoring the stored group '{}': {}", name, e.getMessage());
