@@ -221,14 +221,16 @@ public final class AppendEncoding {
                     exact = true;
                 }
                 case (REQUEST_EVENTS << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                    int limit = in.pushLimit(in.readRawVarint32());
                     if (++count > maxEvents || skipping) {
-                        // the append fails anyway: its other events are not built (a request of millions of two-byte
-                        // events would otherwise make as many objects, and errors, before any limit applied)
+                        // the append fails anyway: its other events are checked as the generated parser checks them, not
+                        // built (a request of millions of two-byte events would otherwise make as many objects and errors)
                         skipping = true;
-                        in.skipField(tag);
+                        checkEvent(in);
+                        in.checkLastTagWas(0);
+                        in.popLimit(limit);
                         continue;
                     }
-                    int limit = in.pushLimit(in.readRawVarint32());
                     Object event = decodeEvent(in, events.size());
                     events.add(event);
                     skipping = event instanceof ReelException;
@@ -311,6 +313,29 @@ public final class AppendEncoding {
             throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
         }
         return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Reads an {@code EventData} without building it, refusing what the generated parser refuses: a string field that
+     * is not UTF-8, or bytes that are no message.
+     */
+    private static void checkEvent(CodedInputStream in) throws IOException {
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            switch (tag) {
+                case (EVENT_ID << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED,
+                     (EVENT_TYPE << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED,
+                     (EVENT_CONTENT_TYPE << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+                    if (!in.readBytes().isValidUtf8()) {
+                        throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
+                    }
+                }
+                default -> {
+                    if (!in.skipField(tag)) {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /** An {@code EventData}, checked as the {@code append} route checks it; the exception when it fails. */
