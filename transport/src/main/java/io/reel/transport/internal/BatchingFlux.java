@@ -24,8 +24,9 @@ import reactor.util.concurrent.Queues;
  * <p>Demand: the source is asked for at most {@code min(capacity, n × maxBatch)} records ahead, less what is
  * already buffered, and no more than fit in {@code bufferBytes} with what is buffered, counting the records asked
  * for and not yet arrived at the mean size of those seen (so a client asking for 10,000-record batches of 100 KB
- * events holds about {@code bufferBytes}, not a gigabyte); a client that stops requesting therefore holds a
- * bounded buffer and the source stops reading.
+ * events holds about {@code bufferBytes}, not a gigabyte; at most 1,024 records are asked for at a time, which bounds
+ * the overshoot when sizes jump); a client that stops requesting therefore holds a bounded buffer and the source
+ * stops reading.
  *
  * <p>When to send a batch that is not full: while catching up (a read, or a subscription before its
  * caught-up signal) a batch waits until it is full, the source ends, or a signal must go out after it; so a
@@ -85,6 +86,11 @@ final class BatchingFlux extends Flux<Payload> {
          * first request small, so large events are not asked for by thousands before the first is seen.
          */
         private volatile long recordBytes;
+        /**
+         * The most records asked for and not yet arrived: should their size jump past the estimate (small events, then
+         * megabyte ones), the overshoot of the byte budget is at most this many of them.
+         */
+        private static final long MAX_OUTSTANDING = 1024;
 
         private Subscription upstream;
         private volatile long requested;
@@ -107,7 +113,7 @@ final class BatchingFlux extends Flux<Payload> {
             this.signals = parent.signals;
             this.capacity = Math.max(256, 2 * parent.maxBatch);
             this.bufferBytes = 2L * parent.maxBatchBytes;
-            this.recordBytes = Math.max(1, bufferBytes / 64);
+            this.recordBytes = Math.max(1, bufferBytes / 8);
             this.queue = Queues.<SubscriptionMessage>get(capacity + 1).get();
             this.worker = parent.scheduler.createWorker();
             this.batch = new ArrayList<>(Math.min(parent.maxBatch, 1024));
@@ -142,8 +148,10 @@ final class BatchingFlux extends Flux<Payload> {
                 if (event) {
                     int length = ((SubscriptionMessage.Event) message).event().encodedLength();
                     queuedBytes.addAndGet(length);
-                    // a running mean over the last few dozen records: what a record requested now will likely take
-                    recordBytes += (length - recordBytes) / 16;
+                    // what a record asked for now will likely take: up at once to a larger record, down slowly (a mean over
+                    // the last few dozen), so a run of large events after small ones is not asked for by the thousand
+                    long estimate = recordBytes;
+                    recordBytes = length >= estimate ? length : estimate + (length - estimate) / 16;
                 }
             }
             outstanding.decrementAndGet();
@@ -320,7 +328,10 @@ final class BatchingFlux extends Flux<Payload> {
             if (target > have) {
                 // no more than the byte budget holds at the records' mean size (at least one, so a record larger than the
                 // budget still goes through)
-                long n = Math.min(target - have, Math.max(1, room / mean));
+                long n = Math.min(Math.min(target - have, MAX_OUTSTANDING - pending), Math.max(1, room / mean));
+                if (n <= 0) {
+                    return;
+                }
                 outstanding.addAndGet(n);
                 upstream.request(n);
             }
