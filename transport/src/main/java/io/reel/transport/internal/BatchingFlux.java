@@ -250,8 +250,10 @@ final class BatchingFlux extends Flux<Payload> {
                     continue;
                 }
                 if (!batch.isEmpty()) {
-                    replenish(r - emitted);
-                    boolean exhausted = allArrived && outstanding.get() == 0;
+                    // exhausted: everything asked for is here and nothing more was asked for; whether the source has already
+                    // delivered what replenish just asked for (on its own thread) must not count, or a catch-up batch goes out short
+                    boolean asked = replenish(r - emitted);
+                    boolean exhausted = allArrived && !asked && outstanding.get() == 0;
                     if (full || head != null || wasLive || d || exhausted) {
                         if (emitted == r) {
                             break;
@@ -312,17 +314,20 @@ final class BatchingFlux extends Flux<Payload> {
             }
         }
 
-        /** Asks the source for more records when the client's remaining demand needs them and the buffer has room. */
-        private void replenish(long demand) {
+        /**
+         * Asks the source for more records when the client's remaining demand needs them and the buffer has room; true
+         * when it asked.
+         */
+        private boolean replenish(long demand) {
             if (done || cancelled || demand <= 0) {
-                return;
+                return false;
             }
             long target = demand >= capacity / maxBatch + 1 ? capacity : Math.min(capacity, demand * maxBatch);
             long pending = outstanding.get();
             long mean = Math.max(1, recordBytes);
             long room = bufferBytes - queuedBytes.get() - batchBytes - pending * mean;
             if (room <= 0 && (pending > 0 || queued.get() + batch.size() > 0)) {
-                return;
+                return false;
             }
             long have = queued.get() + batch.size() + pending;
             if (target > have) {
@@ -330,11 +335,13 @@ final class BatchingFlux extends Flux<Payload> {
                 // budget still goes through)
                 long n = Math.min(Math.min(target - have, MAX_OUTSTANDING - pending), Math.max(1, room / mean));
                 if (n <= 0) {
-                    return;
+                    return false;
                 }
                 outstanding.addAndGet(n);
                 upstream.request(n);
+                return true;
             }
+            return false;
         }
 
         private void finish() {

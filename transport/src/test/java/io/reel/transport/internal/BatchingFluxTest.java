@@ -55,6 +55,31 @@ class BatchingFluxTest {
     }
 
     @Test
+    void aCatchUpAskedForInStepsStillGoesOutInFullBatches() {
+        // the byte budget asks the source for a few records at a time, and the source answers each ask on its own thread
+        // at once: that all asked for has arrived must not read as the end of the catch-up
+        for (int round = 0; round < 100; round++) {
+            Flux<SubscriptionMessage> catchUp = Flux.range(0, 1000)
+                .<SubscriptionMessage>map(position -> new SubscriptionMessage.Event(record(position)))
+                .concatWithValues(new SubscriptionMessage.CaughtUp(1000))
+                .subscribeOn(source);
+            List<Integer> sizes = new BatchingFlux(catchUp, WireFormat.PROTOBUF, 400, 1024 * 1024, false, transport)
+                .map(payload -> {
+                    try {
+                        return io.reel.proto.EventBatch.parseFrom(payload.getData()).getRecordsCount();
+                    } catch (InvalidProtocolBufferException e) {
+                        throw new AssertionError(e);
+                    } finally {
+                        payload.release();
+                    }
+                })
+                .collectList()
+                .block(Duration.ofSeconds(10));
+            assertThat(sizes).as("round %d", round).containsExactly(400, 400, 200);
+        }
+    }
+
+    @Test
     void largeEventsAreAskedForByWhatTheByteBudgetHoldsNotByTheBatchSize() {
         java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong();
         com.google.protobuf.ByteString data = com.google.protobuf.ByteString.copyFrom(new byte[100 * 1024]);
