@@ -199,6 +199,8 @@ public final class Snapshotter implements AutoCloseable {
         Object state;
         long revision;
         long snapshotRevision;
+        /** The stream's truncation point when {@link #state} began: a later delete or truncation makes it stale. */
+        long foldedFrom;
     }
 
     /** Folding and snapshotting for one aggregate type. */
@@ -262,6 +264,12 @@ public final class Snapshotter implements AutoCloseable {
 
         @SuppressWarnings("unchecked")
         private void snapshot(String stream, StreamFold f, RecordedEvent record) {
+            // the truncation point now: a delete whose $$ record this stage never saw (scavenged while it lagged) still
+            // shows here, and a state folded from before it must not be written as the new incarnation's
+            long truncateBefore = store.streamMetadata(stream).block(Duration.ofMinutes(5)).truncateBefore();
+            if (f.state != null && truncateBefore > f.foldedFrom) {
+                f.state = null;
+            }
             if (f.state == null) {
                 Image<S> rebuilt = loader.load(loader.idOf(stream), record.revision()).block(Duration.ofMinutes(5));
                 if (rebuilt == null || rebuilt.revision() != record.revision() || rebuilt.position() != record.position()) {
@@ -269,6 +277,7 @@ public final class Snapshotter implements AutoCloseable {
                     return;
                 }
                 f.state = rebuilt.state();
+                f.foldedFrom = truncateBefore;
             }
             snapshots.write(stream, record.revision(), record.position(), codec.encode((S) f.state));
             f.snapshotRevision = record.revision();

@@ -28,8 +28,9 @@ import reactor.core.scheduler.Scheduler;
  * slows no one. At the head it parks in the {@link ProjectorStage} and is woken by the next commit; it never
  * drops a subscriber for being slow, and never completes.
  *
- * <p>All reading and every signal happen on one worker of the store's reader scheduler, serialised by a
- * work-in-progress counter as reactor-core's operators do.
+ * <p>All reading and every signal happen on one worker of the scheduler it is given (the store's subscription
+ * threads; the indexer's own thread for the indexer), serialised by a work-in-progress counter as reactor-core's
+ * operators do.
  */
 public final class LogSubscription implements Subscription, Runnable {
     public static final int CHUNK = 512;
