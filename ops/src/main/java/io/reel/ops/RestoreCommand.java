@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
     description = {"Restore a backup into a new or empty data directory, then verify the result.",
-        "Exit 0 when the restored directory verifies clean, 1 when it does not."})
+        "Exit 0 when the restored directory verifies clean, 1 when it does not, 3 when the backup is refused",
+        "(interrupted, or changed since it was taken)."})
 final class RestoreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

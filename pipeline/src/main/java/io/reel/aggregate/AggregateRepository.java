@@ -40,7 +40,8 @@ import reactor.core.scheduler.Schedulers;
  * <h2>How a command runs</h2>
  * <ol>
  *   <li>The aggregate's image (state and revision) comes from a bounded LRU cache of live aggregates, else from
- *       the log: its latest snapshot plus the events after it.</li>
+ *       the log: its latest snapshot plus the events after it. A cached image is checked again when
+ *       {@link EventStore#metadataChanges()} has moved, and reloaded when its stream was deleted or truncated.</li>
  *   <li>{@link Aggregate#decide} turns the command into events or a rejection, and {@link Aggregate#evolve}
  *       applies the events to a working copy of the state.</li>
  *   <li>The events are appended with the image's revision as the expected revision. Once they are durable the

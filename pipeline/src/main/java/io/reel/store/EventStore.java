@@ -54,7 +54,9 @@ import reactor.core.publisher.Mono;
  * }</pre>
  *
  * <p>Thread-safe. Nothing here blocks the calling thread: appends complete on the store's acknowledging thread,
- * {@code reel-acks}, off the writer's (do not block in their callbacks), reads and subscriptions run on the store's reader threads. One store per data
+ * {@code reel-acks}, off the writer's (do not block in their callbacks); reads run on the store's reader threads
+ * ({@code reel-read-*}), subscriptions and their subscribers' {@code onNext} on its subscription threads
+ * ({@code reel-subscription-*}), the indexer on {@code reel-indexer}. One store per data
  * directory: a second open, in this process or another, fails with {@code LOCKED}.
  */
 public final class EventStore implements EventSource, AutoCloseable {
@@ -476,7 +478,8 @@ public final class EventStore implements EventSource, AutoCloseable {
     /**
      * Records the checkpoint of a named subscription: the next position it should read. Kept in memory at
      * once and forced to disk within {@link StoreSettings#checkpointFlushInterval()} and on close; a
-     * subscription opened later under the same name resumes from it.
+     * subscription opened later under the same name resumes from it. A name must fit a file name (at most 180
+     * characters once encoded: {@code INVALID_ARGUMENT}), and a store keeps at most 100,000 names ({@code TOO_LARGE}).
      */
     @Override
     public Mono<Void> checkpoint(String name, long nextPosition) {

@@ -183,8 +183,10 @@ public final class StoreAdmin {
     /**
      * Copies a data directory, consistently up to its head, while a store may be appending to it: sealed
      * segments as they are, the active one up to the end of its last whole append, the offset indexes, the
-     * stream index checkpoint when it does not go past that head, checkpoints and snapshots. The copy gets a
-     * durable point at that head, so it opens with everything in it acknowledged.
+     * stream index checkpoint when it does not go past that head, checkpoints, snapshots and consumer groups (copied
+     * before the segments are listed, so none is past the head). The copy gets a durable point at that head, so it
+     * opens with everything in it acknowledged, and last a checksummed {@value #BACKUP_MANIFEST}: a backup without
+     * one was interrupted.
      *
      * @param dest a directory that does not exist or is empty
      */
@@ -264,7 +266,12 @@ public final class StoreAdmin {
         }
     }
 
-    /** Restores a backup into {@code dataDir}, which must not exist or be empty. Open the store (or verify) afterwards. */
+    /**
+     * Restores a backup into {@code dataDir}, which must not exist or be empty. Open the store (or verify) afterwards.
+     * Refuses a backup with neither {@value #BACKUP_MANIFEST} nor a durable point ({@code INVALID_ARGUMENT}: it was
+     * interrupted while its log was copied; one made before manifests is checked against its durable point), and fails
+     * with {@code CORRUPTED} when the restored log does not end at the head the backup recorded.
+     */
     public static void restore(Path backup, Path dataDir) {
         restore(backup, dataDir, Progress.NONE);
     }

@@ -248,12 +248,12 @@ public final class AppendEncoding {
     }
 
     private static Object append(String stream, boolean exact, long revision, int expectation, List<Object> decoded, int count, int maxEvents) {
-        Object decodedAppend = append(stream, exact, revision, expectation, decoded);
-        if (count > maxEvents && decodedAppend instanceof Append) {
-            // after the checks the append route makes while decoding, as there
-            return tooManyEvents(stream, count, maxEvents);
+        if (count > maxEvents) {
+            // in the append route's order: the expectation, then the number of events, then each event
+            Object expected = append(stream, exact, revision, expectation, List.of());
+            return expected instanceof ReelException ? expected : tooManyEvents(stream, count, maxEvents);
         }
-        return decodedAppend;
+        return append(stream, exact, revision, expectation, decoded);
     }
 
     /** The error of an {@code append.batch} of more than {@code maxAppends} appends: it fails as a whole. */

@@ -23,7 +23,7 @@ import reactor.util.concurrent.Queues;
  *
  * <p>Demand: the source is asked for at most {@code min(capacity, n × maxBatch)} records ahead, less what is
  * already buffered, and no more than fit in {@code bufferBytes} with what is buffered, counting the records asked
- * for and not yet arrived at the mean size of those seen (so a client asking for 10,000-record batches of 100 KB
+ * for and not yet arrived at an estimate of their size (up at once to a larger record, down slowly; so a client asking for 10,000-record batches of 100 KB
  * events holds about {@code bufferBytes}, not a gigabyte; at most 1,024 records are asked for at a time, which bounds
  * the overshoot when sizes jump); a client that stops requesting therefore holds a bounded buffer and the source
  * stops reading.
@@ -81,8 +81,9 @@ final class BatchingFlux extends Flux<Payload> {
         private final AtomicLong queued = new AtomicLong();
         private final AtomicLong queuedBytes = new AtomicLong();
         /**
-         * The mean size of a record, learned as they arrive (written by the source's thread, read by the drain): records
-         * requested and not yet arrived count against the byte budget at this size. It starts at a size that keeps the
+         * The estimated size of a record (up at once to a larger one, down slowly), learned as they arrive (written by
+         * the source's thread, read by the drain): records requested and not yet arrived count against the byte budget
+         * at this size. It starts at a size that keeps the
          * first request small, so large events are not asked for by thousands before the first is seen.
          */
         private volatile long recordBytes;
@@ -331,7 +332,7 @@ final class BatchingFlux extends Flux<Payload> {
             }
             long have = queued.get() + batch.size() + pending;
             if (target > have) {
-                // no more than the byte budget holds at the records' mean size (at least one, so a record larger than the
+                // no more than the byte budget holds at the records' estimated size (at least one, so a record larger than the
                 // budget still goes through)
                 long n = Math.min(Math.min(target - have, MAX_OUTSTANDING - pending), Math.max(1, room / mean));
                 if (n <= 0) {
