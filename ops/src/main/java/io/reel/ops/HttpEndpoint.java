@@ -41,7 +41,6 @@ import reactor.netty.http.server.HttpServerResponse;
  * An API request that fails answers {@code CODE: sentence} in plain text with the HTTP status of the code
  * ({@link #status}); a path under {@code /api/} that is none of the above answers 404 {@code NOT_FOUND}.
  *
- *
  * <p>Nothing here blocks an event loop: stats come from the sampler's memory, the scrape (whose gauges may
  * look at files) and the history's JSON run on {@code boundedElastic}, and static files are read once, at start.
  */

@@ -35,8 +35,7 @@ import reactor.util.retry.Retry;
  * aggregate reads its latest snapshot and fewer than N events.
  *
  * <p>It is a named subscription over the log ({@code EventStore.subscribe} with the stream prefixes
- * {@code "<name>-"} of its aggregate types, and {@code "$$<name>-"} for their metadata: a delete or truncation
- * drops the state folded so far), so it resumes from its own checkpoint after a restart, reads the
+ * {@code "<name>-"} of its aggregate types), so it resumes from its own checkpoint after a restart, reads the
  * log only as fast as it keeps up, and never slows a writer. Should the subscription fail (for anything but the
  * store closing), it resubscribes from its checkpoint with a backoff; events it sees twice are skipped.
  * Snapshots are an optimisation: one that is missing, damaged, of an older schema version or not matching the
@@ -56,8 +55,6 @@ public final class Snapshotter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Snapshotter.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int CHECKPOINT_EVERY = 256;
-    /** Where a stream's metadata records are: {@code $$<stream>} (the store's convention). */
-    private static final String METADATA_PREFIX = "$$";
 
     private final EventStore store;
     private final String name;
@@ -88,8 +85,6 @@ public final class Snapshotter implements AutoCloseable {
         for (Aggregate<?, ?> aggregate : b.aggregates) {
             list.add(new Folder<>(aggregate));
             filter.streamPrefix(aggregate.name() + "-");
-            // and the streams' metadata: a delete or truncation ends the state folded so far (see onMetadata)
-            filter.streamPrefix(METADATA_PREFIX + aggregate.name() + "-");
         }
         this.folders = List.copyOf(list);
         this.executor = Executors.newSingleThreadExecutor(r -> {
@@ -129,9 +124,6 @@ public final class Snapshotter implements AutoCloseable {
         if (message instanceof SubscriptionMessage.Event event) {
             RecordedEvent record = event.event();
             String stream = record.stream();
-            if (stream.startsWith(METADATA_PREFIX)) {
-                onMetadata(stream.substring(METADATA_PREFIX.length()));
-            }
             for (Folder<?> folder : folders) {
                 if (stream.startsWith(folder.prefix)) {
                     folder.onEvent(record);
@@ -146,15 +138,6 @@ public final class Snapshotter implements AutoCloseable {
             position = message.nextPosition();
             checkpoint();
         }
-    }
-
-    /**
-     * The metadata of {@code stream} changed: a soft delete or a truncation hides events that the state folded so far
-     * includes, and an aggregate loaded now folds only what its stream shows. The fold is dropped, so the stream's
-     * next snapshot is rebuilt by the loader from the log as it reads now, never carried over from before.
-     */
-    private void onMetadata(String stream) {
-        folds.remove(stream);
     }
 
     private void checkpoint() {
@@ -264,8 +247,9 @@ public final class Snapshotter implements AutoCloseable {
 
         @SuppressWarnings("unchecked")
         private void snapshot(String stream, StreamFold f, RecordedEvent record) {
-            // the truncation point now: a delete whose $$ record this stage never saw (scavenged while it lagged) still
-            // shows here, and a state folded from before it must not be written as the new incarnation's
+            // the truncation point now: after a soft delete or a truncation the state folded so far includes events the
+            // stream no longer shows (an aggregate loaded now folds only what it shows), so it must not be written as the
+            // new incarnation's; it is rebuilt by the loader from the log as it reads now
             long truncateBefore = store.streamMetadata(stream).block(Duration.ofMinutes(5)).truncateBefore();
             if (f.state != null && truncateBefore > f.foldedFrom) {
                 f.state = null;

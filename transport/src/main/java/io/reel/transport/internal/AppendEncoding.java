@@ -141,19 +141,13 @@ public final class AppendEncoding {
 
     /**
      * The appends of a protobuf {@code AppendBatch}, in order: each an {@link Append}, or the {@link ReelException}
-     * that the {@code append} route would have answered it with (a bad id, an empty type, an unknown expectation).
-     *
-     * @throws InvalidProtocolBufferException when the bytes are not an {@code AppendBatch} at all
-     */
-    public static List<Object> decodeBatch(ByteBuf data) throws InvalidProtocolBufferException {
-        return decodeBatch(data, Integer.MAX_VALUE, Integer.MAX_VALUE);
-    }
-
-    /**
-     * As {@link #decodeBatch(ByteBuf)}, bounded by what a hostile request could make the server hold: more than
+     * that the {@code append} route would have answered it with (a bad id, an empty type, an unknown expectation),
+     * bounded by what a hostile request could make the server hold: more than
      * {@code maxAppends} appends fail the batch with {@code TOO_LARGE} at once (their answer could not fit a frame), and
      * an append's events are decoded only up to its first invalid one and up to {@code maxEventsPerAppend} (past it,
-     * the append fails with {@code TOO_LARGE} as the {@code append} route's would); the rest is skipped, not built.
+     * the append fails with {@code TOO_LARGE} as the {@code append} route's would); the rest is checked, not built.
+     *
+     * @throws InvalidProtocolBufferException when the bytes are not an {@code AppendBatch} at all
      */
     public static List<Object> decodeBatch(ByteBuf data, int maxAppends, int maxEventsPerAppend) throws InvalidProtocolBufferException {
         return repeated(data, BATCH_APPENDS, maxAppends, in -> decodeAppend(in, maxEventsPerAppend));

@@ -77,7 +77,7 @@ class AppendEncodingPropertyTest {
     void aBatchDecodesAsTheGeneratedParserAndTheAppendRouteRead(@ForAll @Size(max = 4) List<@net.jqwik.api.From("wireAppends") AppendRequest> appends)
         throws Exception {
         AppendBatch batch = AppendBatch.newBuilder().addAllAppends(appends).build();
-        List<Object> lean = AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(batch.toByteArray()));
+        List<Object> lean = AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(batch.toByteArray()), Integer.MAX_VALUE, Integer.MAX_VALUE);
         List<Object> generated = BatchAppends.appendsOf(AppendBatch.parseFrom(batch.toByteArray()), Integer.MAX_VALUE, Integer.MAX_VALUE);
         assertThat(lean).hasSameSizeAs(generated);
         for (int i = 0; i < lean.size(); i++) {
@@ -108,7 +108,7 @@ class AppendEncodingPropertyTest {
             w.flush();
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendBatch.parseFrom(whole.toByteArray()))
                 .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(whole.toByteArray())))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(whole.toByteArray()), Integer.MAX_VALUE, Integer.MAX_VALUE))
                 .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class).hasMessage("Protocol message had invalid UTF-8.");
         }
     }
@@ -126,7 +126,7 @@ class AppendEncodingPropertyTest {
         }
         boolean leanRefuses;
         try {
-            AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(garbage));
+            AppendEncoding.decodeBatch(io.netty.buffer.Unpooled.wrappedBuffer(garbage), Integer.MAX_VALUE, Integer.MAX_VALUE);
             leanRefuses = false;
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             leanRefuses = true;
