@@ -55,9 +55,13 @@ import reactor.core.scheduler.NonBlocking;
  * while building it) are handed to the {@link Acknowledger}'s thread in one piece, which signals them in order.
  * Both threads are marked {@link NonBlocking}: a {@code block()} there fails fast instead of stalling every writer.
  *
- * <p>An I/O error fails the batch with {@code STORAGE_FULL} or {@code IO_ERROR}; nothing of it is
+ * <p>A write that fails fails its batch with {@code STORAGE_FULL} or {@code IO_ERROR}; nothing of it is
  * acknowledged, the bytes it may have left are zeroed before the next write, and writes resume when the
- * cause is gone. Reads and subscriptions are not affected.
+ * cause is gone. A force that fails stops writes until the store is reopened: after fsync fails, Linux may
+ * drop the dirty pages it could not write and report the next fsync as a success (PostgreSQL's "fsyncgate",
+ * 2018), so forcing again could acknowledge appends that are not on disk. The batch fails with
+ * {@code IO_ERROR} (its outcome unknown, which is what that code means for an append), and so does every
+ * later append. Reads and subscriptions are not affected.
  */
 public final class WriterStage {
     private static final Logger LOG = LoggerFactory.getLogger(WriterStage.class);
@@ -97,6 +101,8 @@ public final class WriterStage {
     private volatile boolean closing;
     private volatile boolean stopped;
     private volatile String state = "ok";
+    /** A force failed: nothing more is written until the store is reopened. */
+    private volatile ReelException forceFailure;
 
     /* Writer thread only. */
     private long writeOffset;
@@ -228,6 +234,11 @@ public final class WriterStage {
             fail(command, new ReelException(ErrorCode.CLOSED, "the store is closed; no more appends are taken"));
             return;
         }
+        ReelException forceFailed = forceFailure;
+        if (forceFailed != null) {
+            fail(command, forceFailed);
+            return;
+        }
         int count = queuedCount.incrementAndGet();
         long bytes = queuedBytes.addAndGet(command.dataBytes);
         if (count > settings.writerQueueCapacity() || (bytes > settings.writerQueueBytes() && count > 1)) {
@@ -330,8 +341,7 @@ public final class WriterStage {
                 try {
                     forceIfDirty();
                 } catch (IOException e) {
-                    lastForceNanos = System.nanoTime();   // the next try after an interval, not in a tight loop
-                    writeFailed(e, -1, -1);
+                    forceFailed(e);
                 }
                 return;
             }
@@ -401,6 +411,11 @@ public final class WriterStage {
     }
 
     private void writeBatch(AppendCommand first) {
+        ReelException forceFailed = forceFailure;
+        if (forceFailed != null) {
+            fail(first, forceFailed);
+            return;
+        }
         if (dirtyFrom >= 0 && !clearFailedWrite(first)) {
             return;
         }
@@ -461,9 +476,14 @@ public final class WriterStage {
         }
         try {
             log.active().write(ByteBuffer.wrap(buffer, start, (int) bytes), at);
-            forceNanos = forceIfDue(at + bytes);
         } catch (IOException e) {
             writeFailed(e, at, at + bytes);
+            return;
+        }
+        try {
+            forceNanos = forceIfDue(at + bytes);
+        } catch (IOException e) {
+            forceFailed(e);
             return;
         }
         arena.commit((int) bytes);
@@ -540,6 +560,12 @@ public final class WriterStage {
     private boolean roll(AppendCommand waiting) {
         try {
             forceIfDirty();
+        } catch (IOException e) {
+            batch.add(waiting);
+            forceFailed(e);
+            return false;
+        }
+        try {
             log.roll(nextPosition, writeOffset);
             writeOffset = LogFormat.SEGMENT_HEADER_SIZE;
             forcedOffset = writeOffset;
@@ -840,6 +866,17 @@ public final class WriterStage {
                 LOG.warn("could not zero the failed write yet ({}); the next batch tries again first", again.toString());
             }
         }
+        failBatch(error);
+    }
+
+    /** A force failed: the batch fails, its outcome unknown, and writes stop until the store is reopened. */
+    private void forceFailed(IOException e) {
+        ReelException error = new ReelException(ErrorCode.IO_ERROR, "forcing " + log.active().path() + " to disk failed (" + e
+            + "); whether the appends being forced were written is unknown; writes are stopped until the store is reopened"
+            + " (reads go on): check the disk and the system log, then restart", e);
+        LOG.error("{}", error.getMessage());
+        state = error.getMessage();
+        forceFailure = error;
         failBatch(error);
     }
 
