@@ -124,6 +124,41 @@ class AppendCoalescingTest {
     }
 
     @Test
+    void callersAnsweredTogetherAppendAgainInOneBatch() throws Exception {
+        fixture = new ServerFixture(dir);
+        int callers = 40;
+        try (SeverableProxy proxy = new SeverableProxy(fixture.server.tcpAddress())) {
+            client = ReelClient.connect(ClientSettings.builder().port(proxy.port()).build()).block(TIMEOUT);
+            proxy.holdReplies();
+            // while the gate's append is on its way, appends to its stream wait in the client: one batch once it is answered
+            CompletableFuture<AppendResult> gate = client.append("gate", ExpectedRevision.ANY, event(-1)).toFuture();
+            List<CompletableFuture<AppendResult>> again = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<CompletableFuture<AppendResult>> first = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                String own = "own-" + i;
+                // appends again the moment it is answered, as a caller in a loop does
+                first.add(client.append("gate", ExpectedRevision.ANY, event(i))
+                    .doOnSuccess(r -> again.add(client.append(own, ExpectedRevision.NO_STREAM, event(0)).toFuture())).toFuture());
+            }
+            proxy.releaseReplies();
+            gate.get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            for (CompletableFuture<AppendResult> f : first) {
+                f.get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertThat(again).hasSize(callers);
+            for (CompletableFuture<AppendResult> f : again) {
+                assertThat(f.get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).nextExpectedRevision()).isZero();
+            }
+            client.close();
+            client = null;
+        }
+        // the gate alone, the forty behind it, and the forty again: not the first few of them alone while the
+        // rest wait for one of those to be answered
+        assertThat(batches().count()).as("append.batch requests").isEqualTo(3);
+        assertThat(batches().max()).isEqualTo(callers);
+    }
+
+    @Test
     void anIdleClientSendsEachAppendAtOnceAndAloneWithoutATimer() {
         fixture = new ServerFixture(dir);
         client = connect(ClientSettings.Transport.TCP, WireFormat.PROTOBUF, true, 1024);
