@@ -313,8 +313,10 @@ public final class WriterStage {
                 inHand = null;
                 acks.handOver();
             }
-            forceIfDirty();
-            durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+            if (forceFailure == null) {   // after a failed force a second one proves nothing: the durable point stays where it was
+                forceIfDirty();
+                durablePoint.record(nextPosition, log.active().basePosition(), writeOffset, true);
+            }
         } catch (IOException e) {
             LOG.error("could not force the log while closing: {}", e.toString());
         } finally {
