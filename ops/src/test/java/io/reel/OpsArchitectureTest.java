@@ -18,4 +18,9 @@ class OpsArchitectureTest {
     void packagesFormNoCycles() {
         ReelArchitecture.partsFreeOfCycles().check(classes);
     }
+
+    @Test
+    void nothingCallsThenMany() {
+        ReelArchitecture.noThenMany().check(classes);
+    }
 }

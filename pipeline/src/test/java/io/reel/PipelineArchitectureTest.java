@@ -24,4 +24,9 @@ class PipelineArchitectureTest {
         ReelArchitecture.partsFreeOfCycles().check(classes);
         ReelArchitecture.internalsFreeOfCycles("store").check(classes);
     }
+
+    @Test
+    void nothingCallsThenMany() {
+        ReelArchitecture.noThenMany().check(classes);
+    }
 }

@@ -7,6 +7,9 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.lang.ArchRule;
 import java.nio.file.Path;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * The package map of {@code STYLE.md} as ArchUnit rules, shared by every module's architecture test: a module's
@@ -37,6 +40,17 @@ public final class ReelArchitecture {
     /** The classes of this module reach none of these packages. */
     public static ArchRule reachesNone(String... packages) {
         return noClasses().should().dependOnClassesThat().resideInAnyPackage(packages);
+    }
+
+    /**
+     * No {@code Mono.thenMany} nor {@code Flux.thenMany}: each is a concat whose switch from a source that completed
+     * empty can lose a request made at that moment from another thread (reactor-core 3.8.6), and the stream then waits
+     * forever; {@code then(Mono.just(x)).flatMapMany(...)} keeps the request (see {@code IndexerStage#whenIndexed}).
+     */
+    public static ArchRule noThenMany() {
+        return noClasses().should().callMethod(Mono.class, "thenMany", Publisher.class)
+            .orShould().callMethod(Flux.class, "thenMany", Publisher.class)
+            .as("no class calls thenMany, whose concat can lose a request racing its switch to the next source");
     }
 
     /** No cycles between the top-level parts ({@code io.reel.store}, {@code io.reel.aggregate}, ...). */

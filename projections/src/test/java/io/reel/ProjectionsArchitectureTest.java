@@ -24,4 +24,9 @@ class ProjectionsArchitectureTest {
         ReelArchitecture.partsFreeOfCycles().check(classes);
         ReelArchitecture.packagesFreeOfCycles().check(classes);
     }
+
+    @Test
+    void nothingCallsThenMany() {
+        ReelArchitecture.noThenMany().check(classes);
+    }
 }

@@ -24,4 +24,9 @@ class TransportArchitectureTest {
         ReelArchitecture.partsFreeOfCycles().check(classes);
         ReelArchitecture.internalsFreeOfCycles("transport").check(classes);
     }
+
+    @Test
+    void nothingCallsThenMany() {
+        ReelArchitecture.noThenMany().check(classes);
+    }
 }

@@ -325,7 +325,7 @@ public final class EventStore implements EventSource, AutoCloseable {
             .concatMapIterable(page -> page, 1);
         Flux<StreamSummary> listed = (maxCount > 0 ? all.take(maxCount, true) : all).subscribeOn(projector.readers());
         // like a stream read, the listing sees every append acknowledged before the call: the index catches up first
-        return Flux.defer(() -> indexer.awaitIndexed(log.head().position()).thenMany(listed));
+        return Flux.defer(() -> indexer.whenIndexed(log.head().position(), listed));
     }
 
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
@@ -366,7 +366,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         }
         return Flux.defer(() -> {
             Log.Head head = log.head();
-            return indexer.awaitIndexed(head.position()).thenMany(
+            return indexer.whenIndexed(head.position(),
                 Flux.generate(() -> new StreamRead(log, recent, indexer.index(), settings.timerClock(), stream, fromRevision, maxCount, direction, head),
                     StreamRead::next, StreamRead::close)
                     .subscribeOn(projector.readers()));

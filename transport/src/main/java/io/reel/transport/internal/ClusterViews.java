@@ -44,7 +44,9 @@ final class ClusterViews {
                 .timeout(wait, Mono.error(() -> new ReelException(ErrorCode.UNAVAILABLE, "this node's head is "
                     + store.headPosition() + " and did not reach min_head " + minHead + " within " + wait.toMillis()
                     + " ms; it is behind the cluster, retry on another node or later")))
-                .thenMany(then);
+                // flatMapMany, not thenMany: reactor-core's concat can lose a request that races its switch to the next
+                // source (IndexerStage#whenIndexed tells how), and the server's batching requests from its own worker
+                .flatMapMany(reached -> then);
         });
     }
 }

@@ -13,6 +13,7 @@ import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -132,6 +133,22 @@ public final class IndexerStage implements CoreSubscriber<SubscriptionMessage>, 
                 releaseWaiters();
             }
         });
+    }
+
+    /**
+     * {@code then}, subscribed once every record below {@code position} is indexed; what a read that needs the index
+     * (a stream read, the streams' list) returns.
+     *
+     * <p>Not {@code awaitIndexed(position).thenMany(then)}: {@code thenMany} is a concat, and reactor-core's concat
+     * (FluxConcatArray, 3.8.6) can lose a request that races its switch from a first source that completed empty to
+     * the next: when that source produced nothing it does not park requests while it switches, so a request read
+     * the finished source's subscription, went to it, and the next source was never asked. A subscriber that requests
+     * from another thread than the one subscribing hits it, as the server's batching of reads does from its own
+     * worker, and the read then waits forever. {@code flatMapMany} keeps such a request until the inner subscription
+     * is set, and forwards it then.
+     */
+    public <T> Flux<T> whenIndexed(long position, Flux<T> then) {
+        return awaitIndexed(position).thenReturn(Boolean.TRUE).flatMapMany(indexed -> then);
     }
 
     /** Blocks the calling thread (opening or closing the store) until the index covers {@code position}. */
