@@ -216,7 +216,17 @@ final class BatchingFlux extends Flux<Payload> {
                 if (terminated) {
                     return;
                 }
-                drain();
+                try {
+                    drain();
+                } catch (RuntimeException e) {
+                    // e.g. a record the wire format cannot carry: the stream ends with the error instead of going
+                    // silent, which the client would only see as a hang
+                    cancelled = true;
+                    upstream.cancel();
+                    finish();
+                    actual.onError(e);
+                    return;
+                }
                 missed = WIP.addAndGet(this, -missed);
                 if (missed == 0) {
                     return;
