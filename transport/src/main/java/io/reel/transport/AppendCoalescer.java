@@ -271,11 +271,11 @@ final class AppendCoalescer {
                 }
             }
         } finally {
-            landed.offer(batch);
             if (holding) {
+                landed.offer(batch);
                 drainHolding();
             } else {
-                drain();   // the other thread may have finished its loop before the batch landed
+                answered(batch);   // the other thread may have finished its loop before the batch landed
             }
         }
     }

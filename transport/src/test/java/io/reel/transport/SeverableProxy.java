@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -21,7 +22,7 @@ final class SeverableProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile boolean severed;
-    private volatile java.util.concurrent.CountDownLatch replies = new java.util.concurrent.CountDownLatch(0);
+    private volatile CountDownLatch replies = new CountDownLatch(0);
 
     SeverableProxy(InetSocketAddress target) throws IOException {
         this.target = target;
@@ -82,7 +83,7 @@ final class SeverableProxy implements AutoCloseable {
 
     /** From now on, what the server sends is kept back until {@link #releaseReplies()}. */
     void holdReplies() {
-        replies = new java.util.concurrent.CountDownLatch(1);
+        replies = new CountDownLatch(1);
     }
 
     void releaseReplies() {
