@@ -1,10 +1,5 @@
 package io.reel.transport;
 
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.reel.store.ErrorCode;
-import io.reel.store.EventStore;
-import io.reel.store.ReelException;
 import io.reel.transport.internal.ConnectionResponder;
 import io.reel.transport.internal.ErrorFrameRewriter;
 import io.reel.transport.internal.MetadataCodec;
@@ -13,6 +8,7 @@ import io.reel.transport.internal.ServerContext;
 import io.reel.transport.internal.TokenFile;
 import io.reel.transport.internal.TransportMetrics;
 import io.reel.transport.internal.WireErrors;
+import io.reel.transport.internal.WritabilityGate;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -133,6 +129,7 @@ public final class ReelServer implements AutoCloseable {
     private static void prepare(Connection connection, long idleMillis) {
         connection.onReadIdle(idleMillis, connection::dispose);
         connection.channel().pipeline().addFirst("reel.flushes", new FlushConsolidationHandler(256, true));
+        connection.channel().pipeline().addFirst("reel.writability", new WritabilityGate(connection.channel()));
     }
 
     private static <T> T bindOrFail(Mono<T> bind, String what, int port) {
@@ -233,7 +230,7 @@ public final class ReelServer implements AutoCloseable {
                     throw new ReelException(ErrorCode.CLOSED, "the server is shutting down; connect again shortly");
                 }
                 track(sendingSocket);
-                return Mono.just(new ConnectionResponder(context, role, format));
+                return Mono.just(new ConnectionResponder(context, role, format, WritabilityGate.reading()));
             } catch (ReelException e) {
                 context.metrics().rejected(e.code());
                 LOG.debug("rejected a SETUP: {}", e.getMessage());

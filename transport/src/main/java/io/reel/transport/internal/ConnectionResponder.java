@@ -69,13 +69,16 @@ public final class ConnectionResponder implements RSocket {
     private final Role role;
     private final WireFormat format;
     private final AtomicInteger openStreams = new AtomicInteger();
+    /** Pauses this connection's streams while its socket is full; null where the transport has none (tests). */
+    private final WritabilityGate gate;
     /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
     private volatile Scheduler eventLoop;
 
-    public ConnectionResponder(ServerContext server, Role role, WireFormat format) {
+    public ConnectionResponder(ServerContext server, Role role, WireFormat format, WritabilityGate gate) {
         this.server = server;
         this.role = role;
         this.format = format;
+        this.gate = gate;
     }
 
     /**
@@ -366,8 +369,12 @@ public final class ConnectionResponder implements RSocket {
         return limited(stream);
     }
 
-    /** {@code stream}, counted against {@link ServerSettings#maxStreamsPerConnection()} while it is open. */
-    private Flux<Payload> limited(Flux<Payload> stream) {
+    /**
+     * {@code source}, paced by the connection's socket ({@link WritabilityGate}) and counted against
+     * {@link ServerSettings#maxStreamsPerConnection()} while it is open.
+     */
+    private Flux<Payload> limited(Flux<Payload> source) {
+        Flux<Payload> stream = gate == null ? source : gate.pace(source);
         Flux<Payload> limited = Flux.defer(() -> {
             if (openStreams.incrementAndGet() > server.settings().maxStreamsPerConnection()) {
                 openStreams.decrementAndGet();

@@ -1,0 +1,114 @@
+package io.reel.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.Channel;
+import io.reel.proto.EventRecord;
+import io.reel.proto.ReadAllRequest;
+import io.reel.store.EventData;
+import io.reel.store.ExpectedRevision;
+import io.rsocket.RSocket;
+import io.rsocket.core.RSocketConnector;
+import io.rsocket.transport.netty.client.TcpClientTransport;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import io.rsocket.transport.ClientTransport;
+import io.rsocket.transport.netty.client.WebsocketClientTransport;
+import java.util.function.Consumer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.netty.http.client.HttpClient;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.Disposable;
+import reactor.netty.tcp.TcpClient;
+
+/**
+ * A client that asks for every record and then stops reading must not make the server read the log into memory:
+ * the server's streams wait while the socket is full ({@code WritabilityGate}). Without the gate the server's heap
+ * grew by ~85% of the log's size here; with it, by a few payloads. When the client reads again it gets every
+ * record, in order.
+ */
+class StalledReaderTest {
+    private static final int BATCHES = 100;
+    private static final int PER_BATCH = 1000;
+
+    @ParameterizedTest
+    @EnumSource(RawClient.Kind.class)
+    void aReaderThatStopsReadingCostsTheServerLittleAndLosesNothing(RawClient.Kind kind, @TempDir Path dir) throws Exception {
+        try (ServerFixture fixture = new ServerFixture(dir)) {
+            for (int b = 0; b < BATCHES; b++) {
+                List<EventData> events = new ArrayList<>();
+                for (int i = 0; i < PER_BATCH; i++) {
+                    events.add(EventData.of("T", new byte[1000]));
+                }
+                fixture.store.append("s-" + b, ExpectedRevision.NO_STREAM, events).block(ServerFixture.TIMEOUT);
+            }
+            long before = heapAfterGc();
+
+            AtomicReference<Channel> channel = new AtomicReference<>();
+            RSocket stalled = RSocketConnector.create().dataMimeType(WireContractTest.PROTOBUF).metadataMimeType(RawClient.COMPOSITE)
+                .connect(transport(fixture.server, kind, channel::set)).block(ServerFixture.TIMEOUT);
+            setAutoRead(channel.get(), false);
+            AtomicLong next = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Disposable read = stalled.requestStream(RawClient.payload(RawClient.route("read.all"), ReadAllRequest.getDefaultInstance().toByteArray()))
+                .subscribe(p -> {
+                    long position = WireContractTest.parse(EventRecord.parser(), RawClient.data(p)).getPosition();
+                    if (!next.compareAndSet(position, position + 1)) {
+                        failure.compareAndSet(null, new AssertionError("got position " + position + ", expected " + next.get()));
+                    }
+                }, failure::set);
+            try {
+                Thread.sleep(3000); // what the server would queue, it queues now
+                long grown = heapAfterGc() - before;
+                assertThat(grown).as("heap the server grew while its reader did not read (log: %d MB)", BATCHES * PER_BATCH / 1000)
+                    .isLessThan(30L << 20);
+
+                // the server and its other clients go on meanwhile
+                try (RawClient other = RawClient.connect(fixture.server, RawClient.Kind.TCP, WireContractTest.PROTOBUF)) {
+                    assertThat(other.stream("read.all", ReadAllRequest.newBuilder().setMaxCount(10).build().toByteArray())
+                        .collectList().block(ServerFixture.TIMEOUT)).hasSize(10);
+                }
+
+                setAutoRead(channel.get(), true);
+                await().atMost(Duration.ofSeconds(60)).until(() -> next.get() == (long) BATCHES * PER_BATCH || failure.get() != null);
+                assertThat(failure.get()).isNull();
+            } finally {
+                read.dispose();
+                stalled.dispose();
+            }
+        }
+    }
+
+    private static ClientTransport transport(ReelServer server, RawClient.Kind kind, Consumer<Channel> created) {
+        InetSocketAddress tcp = server.tcpAddress();
+        InetSocketAddress ws = server.webSocketAddress();
+        return kind == RawClient.Kind.TCP
+            ? TcpClientTransport.create(TcpClient.create().host(tcp.getHostString()).port(tcp.getPort())
+                .doOnChannelInit((observer, channel, address) -> created.accept(channel)))
+            : WebsocketClientTransport.create(HttpClient.create().host(ws.getHostString()).port(ws.getPort())
+                .doOnChannelInit((observer, channel, address) -> created.accept(channel)), "/rsocket");
+    }
+
+    /** On the channel's event loop; reading on again asks for the bytes that wait. */
+    private static void setAutoRead(Channel channel, boolean on) throws Exception {
+        channel.eventLoop().submit(() -> {
+            channel.config().setAutoRead(on);
+            if (on) {
+                channel.read();
+            }
+        }).get();
+    }
+
+    private static long heapAfterGc() {
+        Runtime runtime = Runtime.getRuntime();
+        System.gc();
+        return runtime.totalMemory() - runtime.freeMemory();
+    }
+}
