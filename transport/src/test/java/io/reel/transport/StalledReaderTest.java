@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.reel.proto.AppendBatch;
+import io.reel.proto.AppendBatchResult;
+import io.reel.proto.AppendOutcome;
+import io.reel.proto.AppendRequest;
 import io.reel.proto.EventRecord;
 import io.reel.proto.ReadAllRequest;
 import io.reel.store.EventData;
@@ -24,6 +29,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.netty.http.client.HttpClient;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.Disposable;
 import reactor.netty.tcp.TcpClient;
@@ -82,6 +88,63 @@ class StalledReaderTest {
             } finally {
                 read.dispose();
                 stalled.dispose();
+            }
+        }
+    }
+
+    /**
+     * A client that sends and does not read: the server stops reading its requests once their answers fill the
+     * socket (about 2,700 answers of ~1.5 KB here: the server's send buffer grows to 4 MiB on loopback), instead of
+     * queueing an answer for each of the 8,000 requests; reading again, the client gets all 8,000 answers.
+     */
+    @Test
+    void aClientThatDoesNotReadItsAnswersIsNotReadEither(@TempDir Path dir) throws Exception {
+        int requests = 8_000;
+        int appendsPerRequest = 100;
+        try (ServerFixture fixture = new ServerFixture(dir)) {
+            AtomicReference<Channel> channel = new AtomicReference<>();
+            RSocket sender = RSocketConnector.create().dataMimeType(WireContractTest.PROTOBUF).metadataMimeType(RawClient.COMPOSITE)
+                .connect(TcpClientTransport.create(TcpClient.create().host(fixture.server.tcpAddress().getHostString())
+                    .port(fixture.server.tcpAddress().getPort()).option(ChannelOption.SO_RCVBUF, 8192)
+                    .doOnChannelInit((observer, created, address) -> channel.set(created))))
+                .block(ServerFixture.TIMEOUT);
+            setAutoRead(channel.get(), false);
+            AppendBatch.Builder batch = AppendBatch.newBuilder();
+            for (int i = 0; i < appendsPerRequest; i++) {
+                batch.addAppends(AppendRequest.newBuilder().setStream("s").addEvents(WireContractTest.event("T", "{}")));
+            }
+            byte[] request = batch.build().toByteArray();
+            AtomicLong answered = new AtomicLong();
+            AtomicLong written = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int i = 0; i < requests; i++) {
+                sender.requestResponse(RawClient.payload(RawClient.route("append.batch"), request))
+                    .subscribe(p -> {
+                        for (AppendOutcome o : WireContractTest.parse(AppendBatchResult.parser(), RawClient.data(p)).getOutcomesList()) {
+                            if (o.hasResult()) {
+                                written.incrementAndGet();
+                            } else if (!o.getError().getCode().equals("OVERLOADED")) {
+                                failure.compareAndSet(null, new AssertionError(o.getError().toString()));
+                            }
+                        }
+                        answered.incrementAndGet();
+                    }, failure::set);
+            }
+            try {
+                AtomicLong seen = new AtomicLong(-1);
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> seen.getAndSet(fixture.store.headPosition()) == fixture.store.headPosition());
+                assertThat(fixture.store.headPosition()).as("events the server appended while its answers could not leave")
+                    .isLessThan((long) requests * appendsPerRequest / 2);
+
+                setAutoRead(channel.get(), true);
+                await().atMost(Duration.ofSeconds(60)).until(() -> answered.get() == requests || failure.get() != null);
+                assertThat(failure.get()).isNull();
+                // a flood read at once may find the writer's queue full: those appends are refused (OVERLOADED), not lost
+                await().atMost(ServerFixture.TIMEOUT).until(() -> fixture.store.headPosition() == written.get());
+                assertThat(written.get()).isGreaterThan((long) requests * appendsPerRequest / 2);
+            } finally {
+                sender.dispose();
             }
         }
     }

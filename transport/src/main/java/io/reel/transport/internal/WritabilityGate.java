@@ -15,7 +15,7 @@ import reactor.core.publisher.Mono;
  * memory: rsocket-java queues every frame a stream emits (its send queue is unbounded) and Reactor Netty only
  * stops draining that queue into the socket. With the gate, a stream emits its next payload only while Netty
  * calls the channel writable (below its high-water mark, 64 KiB by default), so what a stalled client costs the
- * server is a few payloads per stream. Added first to each connection's pipeline, where it learns of writability
+ * server is a few payloads per stream; and while it is not writable the server reads no more of its requests. Added first to each connection's pipeline, where it learns of writability
  * changes on the event loop.
  *
  * <p>rsocket-java hands its acceptor no connection, but calls it while the connection's SETUP frame is being read,
@@ -76,8 +76,15 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Also stops reading the connection's requests while its answers cannot leave: a client that sends and does
+     * not read would otherwise have the server queue an answer per request without end (Kafka mutes such a
+     * channel the same way). The client's own sends then wait in its socket.
+     */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        boolean writable = ctx.channel().isWritable();
+        ctx.channel().config().setAutoRead(writable);
         if (open()) {
             wake();
         }
