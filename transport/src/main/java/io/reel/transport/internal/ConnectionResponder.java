@@ -69,7 +69,10 @@ public final class ConnectionResponder implements RSocket {
     private final Role role;
     private final WireFormat format;
     private final AtomicInteger openStreams = new AtomicInteger();
-    /** Pauses this connection's streams while its socket is full; null where the transport has none (tests). */
+    /**
+     * Paces this connection's request-streams by its socket; null where the transport has none. Not the
+     * {@code group.join} channels: a group hands a consumer no more than its in-flight limit until it acks.
+     */
     private final WritabilityGate gate;
     /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
     private volatile Scheduler eventLoop;
@@ -366,15 +369,11 @@ public final class ConnectionResponder implements RSocket {
         } catch (RuntimeException e) {
             return Flux.error(WireErrors.toApplicationError(e));
         }
-        return limited(stream);
+        return limited(gate == null ? stream : gate.pace(stream));
     }
 
-    /**
-     * {@code source}, paced by the connection's socket ({@link WritabilityGate}) and counted against
-     * {@link ServerSettings#maxStreamsPerConnection()} while it is open.
-     */
-    private Flux<Payload> limited(Flux<Payload> source) {
-        Flux<Payload> stream = gate == null ? source : gate.pace(source);
+    /** {@code stream}, counted against {@link ServerSettings#maxStreamsPerConnection()} while it is open. */
+    private Flux<Payload> limited(Flux<Payload> stream) {
         Flux<Payload> limited = Flux.defer(() -> {
             if (openStreams.incrementAndGet() > server.settings().maxStreamsPerConnection()) {
                 openStreams.decrementAndGet();

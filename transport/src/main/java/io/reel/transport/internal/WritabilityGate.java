@@ -3,31 +3,39 @@ package io.reel.transport.internal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCounted;
+import io.rsocket.Payload;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
+import reactor.core.publisher.FluxOperator;
+import reactor.core.publisher.Operators;
 
 /**
  * Holds a connection's streams back while its socket cannot take more bytes. A client that asks for
  * {@code Long.MAX_VALUE} records and then stops reading would otherwise make the server read the whole log into
  * memory: rsocket-java queues every frame a stream emits (its send queue is unbounded) and Reactor Netty only
- * stops draining that queue into the socket. With the gate, a stream emits its next payload only while Netty
- * calls the channel writable (below its high-water mark, 64 KiB by default), so what a stalled client costs the
- * server is a few payloads per stream; and while it is not writable the server reads no more of its requests. Added first to each connection's pipeline, where it learns of writability
- * changes on the event loop.
+ * stops draining that queue into the socket. With the gate, a stream's demand reaches the store in chunks of about
+ * {@value #CHUNK_BYTES} bytes of payloads, and the next chunk only while Netty calls the channel writable (below
+ * its high-water mark, 64 KiB by default); the gate itself holds no payload. While the channel is not writable
+ * the server also reads no more of the connection's requests.
  *
- * <p>rsocket-java hands its acceptor no connection, but calls it while the connection's SETUP frame is being read,
+ * <p>Added first to each connection's pipeline, where it learns of writability changes on the event loop.
+ * rsocket-java hands its acceptor no connection, but calls it while the connection's SETUP frame is being read,
  * on the event loop: the gate names itself the one {@link #reading()} for the duration of each read.
  */
 public final class WritabilityGate extends ChannelInboundHandlerAdapter {
-    /** Payloads a stream may have decoded ahead of the gate: an upper bound of what it holds when paused. */
-    private static final int AHEAD = 4;
-
+    /** What a paced stream may have asked for and not yet passed on, in bytes of payloads (estimated). */
+    static final int CHUNK_BYTES = 256 * 1024;
+    private static final int MAX_CHUNK = 1024;
     private static final ThreadLocal<WritabilityGate> READING = new ThreadLocal<>();
 
     private final Channel channel;
+    /** Paced streams that have demand but wait for the socket. */
     private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
 
     public WritabilityGate(Channel channel) {
@@ -49,33 +57,6 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** {@code stream}, each payload passed on only while the socket takes bytes (or is closed: then nothing waits). */
-    <T extends ReferenceCounted> Flux<T> pace(Flux<T> stream) {
-        return stream.concatMap(this::admit, AHEAD).doOnDiscard(ReferenceCounted.class, WritabilityGate::release);
-    }
-
-    private <T> Mono<T> admit(T item) {
-        if (open()) {
-            return Mono.just(item);
-        }
-        return Mono.create(sink -> {
-            waiting.add(() -> sink.success(item));
-            if (open()) {
-                wake();
-            }
-        });
-    }
-
-    private boolean open() {
-        return channel.isWritable() || !channel.isActive();
-    }
-
-    private void wake() {
-        for (Runnable r = waiting.poll(); r != null; r = waiting.poll()) {
-            r.run();
-        }
-    }
-
     /**
      * Also stops reading the connection's requests while its answers cannot leave: a client that sends and does
      * not read would otherwise have the server queue an answer per request without end (Kafka mutes such a
@@ -83,11 +64,8 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
      */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        boolean writable = ctx.channel().isWritable();
-        ctx.channel().config().setAutoRead(writable);
-        if (open()) {
-            wake();
-        }
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        wake();
         super.channelWritabilityChanged(ctx);
     }
 
@@ -97,9 +75,121 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
         super.channelInactive(ctx);
     }
 
-    private static void release(ReferenceCounted item) {
-        if (item.refCnt() > 0) {
-            item.release();
+    /** {@code stream} with its subscriber's demand passed on in chunks, and only while the socket takes bytes. */
+    Flux<Payload> pace(Flux<Payload> stream) {
+        return new FluxOperator<>(stream) {
+            @Override
+            public void subscribe(CoreSubscriber<? super Payload> actual) {
+                source.subscribe(new Pacer(actual));
+            }
+        };
+    }
+
+    private boolean open() {
+        return channel.isWritable() || !channel.isActive();
+    }
+
+    private void wake() {
+        for (Runnable r = null; open() && (r = waiting.poll()) != null; ) {
+            r.run();
+        }
+    }
+
+    /**
+     * Passes items through untouched; only the demand is shaped. At most {@code chunk} items are asked of the
+     * source and not yet received; more are asked once half have arrived, if the socket is writable, else when it
+     * becomes so. {@code chunk} follows the payloads' size: ~{@value #CHUNK_BYTES} bytes' worth, 1 to {@value #MAX_CHUNK}.
+     */
+    private final class Pacer implements CoreSubscriber<Payload>, Subscription {
+        private final CoreSubscriber<? super Payload> actual;
+        private final AtomicLong requested = new AtomicLong();
+        private final AtomicLong outstanding = new AtomicLong();
+        private final AtomicInteger wip = new AtomicInteger();
+        private final AtomicBoolean parked = new AtomicBoolean();
+        private final Runnable resume = () -> {
+            parked.set(false);
+            pull();
+        };
+        private Subscription upstream;
+        private volatile boolean cancelled;
+        private volatile long averageBytes = 1024;
+
+        Pacer(CoreSubscriber<? super Payload> actual) {
+            this.actual = actual;
+        }
+
+        @Override
+        public reactor.util.context.Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (Operators.validate(upstream, s)) {
+                upstream = s;
+                actual.onSubscribe(this);
+            }
+        }
+
+        @Override
+        public void onNext(Payload payload) {
+            long bytes = payload.data().readableBytes() + (payload.hasMetadata() ? payload.metadata().readableBytes() : 0);
+            averageBytes += (bytes - averageBytes) / 8;
+            outstanding.decrementAndGet();
+            actual.onNext(payload);
+            pull();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            actual.onError(t);
+        }
+
+        @Override
+        public void onComplete() {
+            actual.onComplete();
+        }
+
+        @Override
+        public void request(long n) {
+            if (Operators.validate(n)) {
+                requested.accumulateAndGet(n, Operators::addCap);
+                pull();
+            }
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            upstream.cancel();
+        }
+
+        private void pull() {
+            if (wip.getAndIncrement() != 0) {
+                return;
+            }
+            int missed = 1;
+            do {
+                long chunk = Math.max(1, Math.min(MAX_CHUNK, CHUNK_BYTES / Math.max(1, averageBytes)));
+                long out = outstanding.get();
+                long wanted = requested.get();
+                if (!cancelled && wanted > 0 && out <= chunk / 2) {
+                    if (open()) {
+                        long take = Math.min(wanted, chunk - out);
+                        if (wanted != Long.MAX_VALUE) {
+                            requested.addAndGet(-take);
+                        }
+                        outstanding.addAndGet(take);
+                        upstream.request(take);
+                    } else if (parked.compareAndSet(false, true)) {
+                        waiting.add(resume);
+                        if (open()) {
+                            wake();
+                        }
+                    }
+                }
+                missed = wip.addAndGet(-missed);
+            } while (missed != 0);
         }
     }
 }
