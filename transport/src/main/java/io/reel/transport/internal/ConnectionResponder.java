@@ -72,8 +72,10 @@ public final class ConnectionResponder implements RSocket {
     /**
      * Paces this connection's request-streams by its socket; null where the transport has none. Not the
      * {@code group.join} channels: a group hands a consumer no more than its in-flight limit until it acks.
+     * Learnt at SETUP, or else from the first stream request (both are read on the connection's event loop:
+     * with TLS the SETUP may arrive in the read that finishes the handshake, before the gate is in place).
      */
-    private final WritabilityGate gate;
+    private volatile WritabilityGate gate;
     /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
     private volatile Scheduler eventLoop;
 
@@ -369,7 +371,11 @@ public final class ConnectionResponder implements RSocket {
         } catch (RuntimeException e) {
             return Flux.error(WireErrors.toApplicationError(e));
         }
-        return limited(gate == null ? stream : gate.pace(stream));
+        WritabilityGate g = gate;
+        if (g == null) {
+            g = gate = WritabilityGate.reading();
+        }
+        return limited(g == null ? stream : g.pace(stream));
     }
 
     /** {@code stream}, counted against {@link ServerSettings#maxStreamsPerConnection()} while it is open. */
