@@ -86,7 +86,6 @@ class StalledReaderTest {
                     Thread.sleep(1000);
                     assertHeldBack(before);
                 }
-                assertThat(next.get()).as("records read in the spurts").isPositive();
 
                 // the server and its other clients go on meanwhile
                 try (RawClient other = RawClient.connect(fixture.server, RawClient.Kind.TCP, WireContractTest.PROTOBUF)) {
