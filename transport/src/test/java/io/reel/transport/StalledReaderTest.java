@@ -76,14 +76,14 @@ class StalledReaderTest {
                     }
                 }, failure::set);
             try {
-                Thread.sleep(3000); // what the server would queue, it queues now
                 assertHeldBack(before);
-                // a reader that reads in spurts: every time its socket fills again, the server's streams wait again
+                // a reader that reads in spurts of 1,000 records: every time its socket fills again, the server's
+                // streams wait again
                 for (int spurt = 0; spurt < 3; spurt++) {
+                    long mark = Math.min(next.get() + 1_000, (long) BATCHES * PER_BATCH);
                     setAutoRead(channel.get(), true);
-                    Thread.sleep(100);
+                    await().atMost(Duration.ofSeconds(30)).until(() -> next.get() >= mark || failure.get() != null);
                     setAutoRead(channel.get(), false);
-                    Thread.sleep(1000);
                     assertHeldBack(before);
                 }
 
@@ -180,8 +180,15 @@ class StalledReaderTest {
         }).get();
     }
 
+    /**
+     * Waits until the server has queued what it will (its memory stops growing: two readings half a second apart
+     * within 2 MB; without the gate that is once the log it was asked for is in memory), then checks how much.
+     */
     private static void assertHeldBack(long memoryBefore) {
-        assertThat(heapAfterGc() - memoryBefore).as("memory the server grew while its reader did not read (log: %d MB)",
+        AtomicLong last = new AtomicLong(Long.MIN_VALUE / 2);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+            .until(() -> Math.abs(last.getAndSet(heapAfterGc()) - last.get()) < (2L << 20));
+        assertThat(last.get() - memoryBefore).as("memory the server grew while its reader did not read (log: %d MB)",
             BATCHES * PER_BATCH / 1000).isLessThan(30L << 20);
     }
 
