@@ -230,7 +230,7 @@ public final class ReelServer implements AutoCloseable {
                     throw new ReelException(ErrorCode.CLOSED, "the server is shutting down; connect again shortly");
                 }
                 track(sendingSocket);
-                return Mono.just(new ConnectionResponder(context, role, format, WritabilityGate.reading()));
+                return Mono.just(new ConnectionResponder(context, role, format));
             } catch (ReelException e) {
                 context.metrics().rejected(e.code());
                 LOG.debug("rejected a SETUP: {}", e.getMessage());

@@ -72,18 +72,17 @@ public final class ConnectionResponder implements RSocket {
     /**
      * Paces this connection's request-streams by its socket; null where the transport has none. Not the
      * {@code group.join} channels: a group hands a consumer no more than its in-flight limit until it acks.
-     * Learnt at SETUP, or else from the first stream request (both are read on the connection's event loop:
-     * with TLS the SETUP may arrive in the read that finishes the handshake, before the gate is in place).
+     * Learnt from the first stream request, which is read on the connection's event loop inside the gate's read
+     * (not at SETUP: with TLS the SETUP may arrive in the read that finishes the handshake, before the gate is in place).
      */
     private volatile WritabilityGate gate;
     /** The connection's Netty event loop, learnt from its first request; null until then, or off Netty. */
     private volatile Scheduler eventLoop;
 
-    public ConnectionResponder(ServerContext server, Role role, WireFormat format, WritabilityGate gate) {
+    public ConnectionResponder(ServerContext server, Role role, WireFormat format) {
         this.server = server;
         this.role = role;
         this.format = format;
-        this.gate = gate;
     }
 
     /**

@@ -25,8 +25,8 @@ import reactor.core.publisher.Operators;
  * the server also reads no more of the connection's requests.
  *
  * <p>Added first to each connection's pipeline, where it learns of writability changes on the event loop.
- * rsocket-java hands its acceptor no connection, but calls it while the connection's SETUP frame is being read,
- * on the event loop: the gate names itself the one {@link #reading()} for the duration of each read.
+ * rsocket-java hands the responder no connection, but calls it while the request's frame is being read, on the
+ * event loop: the gate names itself the one {@link #reading()} for the duration of each read.
  */
 public final class WritabilityGate extends ChannelInboundHandlerAdapter {
     /** What a paced stream may have asked for and not yet passed on, in bytes of payloads (estimated). */
