@@ -11,7 +11,6 @@ import io.reel.transport.ReelClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +56,7 @@ final class ClusterBench {
                 StringJoiner peers = new StringJoiner(",");
                 List<String> ids = List.of("a", "b", "c");
                 for (String id : ids) {
-                    peers.add(id + "=127.0.0.1:" + freePort());
+                    peers.add(id + "=127.0.0.1:" + LoopbackPorts.next());
                 }
                 List<Path> outs = new ArrayList<>();
                 for (String id : ids) {
@@ -395,12 +394,6 @@ final class ClusterBench {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -10,7 +10,6 @@ import io.reel.transport.ClientSettings;
 import io.reel.transport.ReelClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -242,8 +241,8 @@ final class TestCluster implements AutoCloseable {
     }
 
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        try {
+            return LoopbackPorts.next();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
