@@ -129,6 +129,8 @@ public final class WriterStage {
     /** Null unless frames are compressed ({@code StoreSettings.compression}). */
     private final FrameCompression compression;
     private final StreamIndex streamIndex;
+    /** How long the writer waits for the indexer on the rare path that needs it ({@link #positionOf}). */
+    private static final java.time.Duration INDEX_WAIT = java.time.Duration.ofSeconds(10);
     private final PositionReader committed;
 
     public WriterStage(Log log, StreamHeads heads, StreamIndex streamIndex, RecentRecords recent, DurablePoint durablePoint, Runnable onCommit,
@@ -611,10 +613,9 @@ public final class WriterStage {
                 }
                 if (!AppendRules.expectationHolds(c.expected, head.pendingRevision, head.pendingSoftDeleted())) {
                     if (c.expected.isExact() && c.expected.revision() < head.pendingRevision) {
-                        StreamIndex.StreamEntry entry = streamIndex.get(c.stream);
-                        long first = entry == null ? -1 : entry.position(c.expected.revision() + 1);
                         Boolean earlier;
                         try {
+                            long first = positionOf(c.stream, c.expected.revision() + 1);
                             earlier = first < 0 ? Boolean.FALSE : matchEarlierAppend(c, first);
                         } catch (ReelException e) {
                             fail(c, e);
@@ -696,6 +697,32 @@ public final class WriterStage {
         c.frameBytes = f.bytes().length;
         c.result = new AppendResult(at, at + f.count() - 1, f.firstRevision() + f.count() - 1);
         return true;
+    }
+
+    /**
+     * The position of {@code revision} of {@code stream}, or -1 when it is gone (truncated, scavenged): from the
+     * batch being built, else from the stream index once that has indexed everything committed. The indexer runs
+     * on its own thread, and an answer that depended on how far it had got would differ from run to run, and
+     * between two replicas applying the same entries; so the writer waits for it here, on this one rare path (an
+     * append that expected an older revision of its stream, looked up to see whether it is a retry).
+     */
+    private long positionOf(String stream, long revision) {
+        for (AppendCommand b : batch) {
+            if (b.duplicateOf == null && stream.equals(b.writtenStream) && revision >= b.firstRevision && revision < b.firstRevision + b.eventCount()) {
+                return b.firstPosition + (revision - b.firstRevision);
+            }
+        }
+        long deadline = System.nanoTime() + INDEX_WAIT.toNanos();
+        while (streamIndex.indexedUpTo() < nextPosition) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new ReelException(ErrorCode.UNAVAILABLE, "the append to stream '" + stream + "' expected revision " + (revision - 1)
+                    + ", and whether it repeats the append written after that revision can only be told once the stream index has caught"
+                    + " up (indexed up to position " + streamIndex.indexedUpTo() + " of " + nextPosition + "); retry it with the same event ids");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+        }
+        StreamIndex.StreamEntry entry = streamIndex.get(stream);
+        return entry == null ? -1 : entry.position(revision);
     }
 
     private static ReelException deleted(String stream) {
