@@ -383,22 +383,11 @@ public final class EventStore implements EventSource, AutoCloseable {
         } catch (ReelException e) {
             return Flux.error(e);
         }
-        return Flux.defer(() -> {
-            Log.Head head = log.head();
-            java.util.concurrent.atomic.AtomicReference<AllRead> reading = new java.util.concurrent.atomic.AtomicReference<>();
-            return Flux.generate(() -> {
-                    AllRead read = new AllRead(log, recent, fromPosition, maxCount, direction, filter, head);
-                    reading.set(read);
-                    return read;
-                }, AllRead::next, AllRead::close)
-                .doOnCancel(() -> {
-                    AllRead read = reading.get();
-                    if (read != null) {
-                        read.cancel();
-                    }
-                })
-                .subscribeOn(projector.readers());
-        });
+        // a page per turn on a reader thread (see AllRead): one task each, so other reads get a thread in between
+        return Flux.using(() -> new AllRead(log, recent, fromPosition, maxCount, direction, filter, log.head()),
+            read -> Mono.fromCallable(read::nextPage).subscribeOn(projector.readers()).repeat()
+                .takeUntil(AllRead.Page::last).concatMapIterable(AllRead.Page::records, 1),
+            AllRead::close, false);
     }
 
     @Override

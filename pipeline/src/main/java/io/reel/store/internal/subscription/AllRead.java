@@ -11,24 +11,47 @@ import io.reel.store.internal.log.PositionReader;
 import io.reel.store.internal.log.RecentRecords;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
-import reactor.core.publisher.SynchronousSink;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** A {@code $all} read in progress. */
+/**
+ * A {@code $all} read in progress, read a page at a time: each {@link #nextPage()} is one turn on a reader thread,
+ * which scans at most {@value #SCAN_PER_PAGE} records. A filter that matches rarely thus gives its thread back
+ * between pages, and the reads queued behind it go on, instead of waiting while it scans the whole log for
+ * one match.
+ */
 public final class AllRead {
+    /** Records one page scans at most, matching or not. */
+    static final int SCAN_PER_PAGE = 4096;
+    /** A page ends once it holds this many matching records, or {@link LogCursor#FILE_CHUNK} bytes of them. */
+    static final int PAGE_RECORDS = LogSubscription.CHUNK;
+
+    private static final int IDLE = 0;
+    private static final int READING = 1;
+    private static final int CLOSE_AFTER_READ = 2;
+    private static final int CLOSED = 3;
+
+    /** What one turn found: the matching records of the next stretch of the log, and whether the read is over. */
+    public record Page(List<RecordedEvent> records, boolean last) {
+    }
+
     private final Log.Head head;
     private final EventFilter filter;
     private final boolean forwards;
     private final ArrayDeque<RecordedEvent> buffer = new ArrayDeque<>();
     private final LogCursor cursor;
     private final PositionReader backwards;
+    /** Pages are read one after another, but {@link #close} may come from any thread meanwhile (a cancel). */
+    private final AtomicInteger state = new AtomicInteger(IDLE);
     private long remaining;
     private long nextBackwards;
-    private volatile boolean cancelled;
+    private boolean exhausted;
 
     /**
      * A read of the log from {@code fromPosition} ({@link EventSource#END}: the head), at most {@code maxCount}
      * records (0: all) that match {@code filter}, up to {@code head}, from {@code log} (or {@code recent}).
+     * Opens nothing yet.
      */
     public AllRead(Log log, RecentRecords recent, long fromPosition, long maxCount, Direction direction, EventFilter filter,
                    Log.Head head) {
@@ -41,38 +64,44 @@ public final class AllRead {
         this.nextBackwards = Math.min(fromPosition, head.position() - 1);
     }
 
-    /**
-     * The reader went away: a scan in progress stops at its next chunk. {@code Flux.generate} looks for a cancel only
-     * between two records emitted, and a filter that matches nothing would otherwise scan to the head first.
-     */
-    public void cancel() {
-        cancelled = true;
+    /** The next page, possibly empty; {@link Page#last()} once the read is over (or closed). */
+    public Page nextPage() {
+        if (!state.compareAndSet(IDLE, READING)) {
+            return new Page(List.of(), true);
+        }
+        try {
+            return scan();
+        } catch (IOException e) {
+            throw new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e);
+        } finally {
+            if (!state.compareAndSet(READING, IDLE)) {
+                release();
+            }
+        }
     }
 
-    /** Emits the next matching record, or completes; for {@code Flux.generate}. */
-    public AllRead next(SynchronousSink<RecordedEvent> sink) {
-        try {
-            while (remaining > 0) {
-                RecordedEvent record = buffer.poll();
-                if (record == null) {
-                    if (cancelled || !refill()) {
-                        break;
-                    }
-                    continue;
+    private Page scan() throws IOException {
+        List<RecordedEvent> page = new ArrayList<>();
+        long bytes = 0;
+        for (int scanned = 0; scanned < SCAN_PER_PAGE && remaining > 0; scanned++) {
+            RecordedEvent record = buffer.poll();
+            if (record == null) {
+                if (exhausted || !refill()) {
+                    exhausted = true;
+                    break;
                 }
-                if (filter.matches(record)) {
-                    remaining--;
-                    sink.next(record);
-                    return this;
+                record = buffer.poll();
+            }
+            if (filter.matches(record)) {
+                page.add(record);
+                remaining--;
+                bytes += record.encodedLength();
+                if (page.size() >= PAGE_RECORDS || bytes >= LogCursor.FILE_CHUNK) {
+                    break;
                 }
             }
-            sink.complete();
-        } catch (IOException e) {
-            sink.error(new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e));
-        } catch (RuntimeException e) {
-            sink.error(e);
         }
-        return this;
+        return new Page(page, remaining == 0 || exhausted);
     }
 
     private boolean refill() throws IOException {
@@ -91,7 +120,23 @@ public final class AllRead {
         return true;
     }
 
+    /** Releases the files the read holds: now, or at the end of the page being read on another thread. */
     public void close() {
+        while (true) {
+            int s = state.get();
+            if (s == IDLE && state.compareAndSet(IDLE, CLOSED)) {
+                release();
+                return;
+            }
+            if (s == CLOSED || s == CLOSE_AFTER_READ || (s == READING && state.compareAndSet(READING, CLOSE_AFTER_READ))) {
+                return;
+            }
+        }
+    }
+
+    private void release() {
+        state.set(CLOSED);
+        buffer.clear();
         if (cursor != null) {
             cursor.close();
         }
