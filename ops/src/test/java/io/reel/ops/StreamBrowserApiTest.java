@@ -58,6 +58,25 @@ class StreamBrowserApiTest {
         }
     }
 
+    /**
+     * One keep-alive connection, as a dashboard's polls use it: a read answered from a reader thread, then two errors
+     * answered at once. Reactor Netty's own handling stopped reading such a connection within a few dozen requests,
+     * and the next request waited for ever.
+     */
+    @Test
+    void aKeepAliveConnectionIsAnsweredRequestAfterRequest() {
+        try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"), Durability.batched(Duration.ofMillis(2)),
+            4L << 20))) {
+            runtime.store().append("task-1", ExpectedRevision.ANY, EventData.json("Scheduled", "{}")).block();
+            String http = ServerRuntime.hostPort(runtime.httpAddress());
+            for (int i = 0; i < 300; i++) {
+                assertThat(Http.get(http, "/api/tail?limit=2").status()).as("read %d", i).isEqualTo(200);
+                assertThat(Http.get(http, "/api/tail?limit=0").status()).as("first error %d", i).isEqualTo(400);
+                assertThat(Http.get(http, "/api/events").status()).as("second error %d", i).isEqualTo(400);
+            }
+        }
+    }
+
     @Test
     void longTextIsCutAtFourKibOnACharacterBoundaryAndSaysSo() {
         try (ServerRuntime runtime = ServerRuntime.start(Configs.onFreePorts(dir.resolve("data"), Durability.batched(Duration.ofMillis(2)),
