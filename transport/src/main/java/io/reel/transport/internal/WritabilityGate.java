@@ -1,8 +1,11 @@
 package io.reel.transport.internal;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.rsocket.Payload;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -21,22 +24,34 @@ import reactor.core.publisher.Operators;
  * memory: rsocket-java queues every frame a stream emits (its send queue is unbounded) and Reactor Netty only
  * stops draining that queue into the socket. With the gate, a stream's demand reaches the store in chunks of about
  * {@value #CHUNK_BYTES} bytes of payloads, and the next chunk only while Netty calls the channel writable (below
- * its high-water mark, 64 KiB by default); the gate itself holds no payload. While the channel is not writable
- * the server also reads no more of the connection's requests.
+ * its high-water mark, 64 KiB by default) and the payloads passed on but not yet written to the channel are fewer
+ * than {@value #UNSENT_LIMIT} bytes; the gate itself holds no payload. The second bound matters when the streams
+ * emit faster than the event loop drains rsocket-java's queue into the channel: the channel then stays writable
+ * while that queue grows. While the channel is not writable the server also reads no more of the connection's
+ * requests.
  *
- * <p>Added first to each connection's pipeline, where it learns of writability changes on the event loop.
+ * <p>Added first to each connection's pipeline, where it learns of writability changes on the event loop and sees
+ * every byte written to the socket.
  * rsocket-java hands the responder no connection, but calls it while the request's frame is being read, on the
  * event loop: the gate names itself the one {@link #reading()} for the duration of each read.
  */
-public final class WritabilityGate extends ChannelInboundHandlerAdapter {
+public final class WritabilityGate extends ChannelDuplexHandler {
     /** What a paced stream may have asked for and not yet passed on, in bytes of payloads (estimated). */
     static final int CHUNK_BYTES = 256 * 1024;
+    /** Bytes of payloads the connection's paced streams may have passed on that have not reached the channel. */
+    static final int UNSENT_LIMIT = 1024 * 1024;
     private static final int MAX_CHUNK = 1024;
     private static final ThreadLocal<WritabilityGate> READING = new ThreadLocal<>();
 
     private final Channel channel;
     /** Paced streams that have demand but wait for the socket. */
     private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
+    /**
+     * Bytes the paced streams passed on less the bytes written to the channel since, never below zero: other frames
+     * (answers, keep-alives, frame headers) count as written too, so the estimate errs towards letting streams on,
+     * and it cannot drift into a debt that would hold them for good.
+     */
+    private final AtomicLong unsent = new AtomicLong();
 
     public WritabilityGate(Channel channel) {
         this.channel = channel;
@@ -70,6 +85,16 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        long bytes = msg instanceof ByteBuf b ? b.readableBytes() : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
+        // written first: a stream woken below may emit at once, and its frames must follow this one
+        super.write(ctx, msg, promise);
+        if (bytes > 0 && unsent.getAndUpdate(u -> Math.max(0, u - bytes)) > UNSENT_LIMIT / 2 && unsent.get() <= UNSENT_LIMIT / 2) {
+            wake();
+        }
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         wake();
         super.channelInactive(ctx);
@@ -86,7 +111,7 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
     }
 
     private boolean open() {
-        return channel.isWritable() || !channel.isActive();
+        return (channel.isWritable() && unsent.get() <= UNSENT_LIMIT) || !channel.isActive();
     }
 
     private void wake() {
@@ -135,6 +160,7 @@ public final class WritabilityGate extends ChannelInboundHandlerAdapter {
         public void onNext(Payload payload) {
             long bytes = payload.data().readableBytes() + (payload.hasMetadata() ? payload.metadata().readableBytes() : 0);
             averageBytes += (bytes - averageBytes) / 8;
+            unsent.addAndGet(bytes);
             outstanding.decrementAndGet();
             actual.onNext(payload);
             pull();
