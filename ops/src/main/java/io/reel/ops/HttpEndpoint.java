@@ -25,7 +25,6 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
-import reactor.netty.http.server.HttpServerRoutes;
 
 /**
  * The server's HTTP side (Reactor Netty):
@@ -82,7 +81,12 @@ final class HttpEndpoint implements AutoCloseable {
                 uplot + "uPlot.iife.min.js")),
             "/assets/uPlot.min.css", new Asset("text/css; charset=utf-8", resource(HttpEndpoint.class.getClassLoader(), uplot + "uPlot.min.css")));
         try {
-            HttpServerRoutes routes = HttpServerRoutes.newRoutes()
+            // One request per connection ("Connection: close" on every answer). Reactor Netty 1.3.6 stops reading a
+            // keep-alive connection for good when a request arrives before the previous answer has ended and is then
+            // answered at once (reactor-netty#4361, fixed after 1.3.7): the next request on that connection waited for
+            // ever, a dashboard's poll or a test's GET after an error. A new connection per poll costs little here.
+            this.server = HttpServer.create().host(host).port(port).maxKeepAliveRequests(1)
+                .route(routes -> routes
                     .get("/metrics", (req, res) -> metrics(res))
                     .get("/health", (req, res) -> health(res))
                     .get("/api/stats", (req, res) -> stats(res))
@@ -94,13 +98,7 @@ final class HttpEndpoint implements AutoCloseable {
                     .get("/", this::asset)
                     .get("/index.html", (req, res) -> send(res, assets.get("/")))
                     .get("/assets/{file}", this::asset)
-                    .route(req -> rawPath(req.uri()).startsWith("/api/") || rawPath(req.uri()).equals("/api"), HttpEndpoint::unknownApi);
-            // One request per connection ("Connection: close" on every answer). Reactor Netty 1.3.6 stops reading a
-            // keep-alive connection for good when a request arrives before the previous answer has ended and is then
-            // answered at once (reactor-netty#4361, fixed after 1.3.7): the next request on that connection waited for
-            // ever, a dashboard's poll or a test's GET after an error. A new connection per poll costs little here.
-            this.server = HttpServer.create().host(host).port(port).maxKeepAliveRequests(1)
-                .handle(routes)
+                    .route(req -> rawPath(req.uri()).startsWith("/api/") || rawPath(req.uri()).equals("/api"), HttpEndpoint::unknownApi))
                 .bindNow(Duration.ofSeconds(30));
         } catch (RuntimeException e) {
             throw new ReelException(ErrorCode.IO_ERROR, "cannot listen for HTTP on " + host + ":" + port + ": " + rootMessage(e)
