@@ -22,10 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one match.
  */
 public final class AllRead {
-    /** Records one page scans at most, matching or not. */
+    /** Records one page scans at most, matching or not; it also ends once it holds {@link LogCursor#FILE_CHUNK} bytes. */
     static final int SCAN_PER_PAGE = 4096;
-    /** A page ends once it holds this many matching records, or {@link LogCursor#FILE_CHUNK} bytes of them. */
-    static final int PAGE_RECORDS = LogSubscription.CHUNK;
 
     private static final int IDLE = 0;
     private static final int READING = 1;
@@ -96,7 +94,7 @@ public final class AllRead {
                 page.add(record);
                 remaining--;
                 bytes += record.encodedLength();
-                if (page.size() >= PAGE_RECORDS || bytes >= LogCursor.FILE_CHUNK) {
+                if (bytes >= LogCursor.FILE_CHUNK) {
                     break;
                 }
             }
