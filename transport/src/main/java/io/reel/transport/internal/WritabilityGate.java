@@ -89,11 +89,12 @@ public final class WritabilityGate extends ChannelDuplexHandler {
         long bytes = msg instanceof ByteBuf b ? b.readableBytes() : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
         // written first: a stream woken below may emit at once, and its frames must follow this one
         super.write(ctx, msg, promise);
-        if (bytes > 0) {
-            long before = unsent.getAndUpdate(u -> Math.max(0, u - bytes));
-            if (before > UNSENT_LIMIT / 2 && before - bytes <= UNSENT_LIMIT / 2) {
-                wake();
-            }
+        long before = unsent.get();
+        while (bytes > 0 && before > 0 && !unsent.compareAndSet(before, Math.max(0, before - bytes))) {
+            before = unsent.get();
+        }
+        if (bytes > 0 && before > UNSENT_LIMIT / 2 && before - bytes <= UNSENT_LIMIT / 2) {
+            wake();
         }
     }
 
