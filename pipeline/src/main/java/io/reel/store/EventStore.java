@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * An event store in a data directory: one totally ordered, durable, append-only log, with Reactor stages
@@ -385,14 +383,7 @@ public final class EventStore implements EventSource, AutoCloseable {
         } catch (ReelException e) {
             return Flux.error(e);
         }
-        // a page per turn (see AllRead), each a task of its own on one reader thread: the reads queued on that thread
-        // get it in between, and the read's next page needs no other thread woken
-        return Flux.using(() -> new AllRead(log, recent, fromPosition, maxCount, direction, filter, log.head()), read -> {
-                Scheduler thread = Schedulers.single(projector.readers());
-                return Mono.fromCallable(read::nextPage).subscribeOn(thread).repeat()
-                    .takeUntil(AllRead.Page::last).concatMapIterable(AllRead.Page::records, 1)
-                    .doFinally(signal -> thread.dispose());
-            }, AllRead::close, false);
+        return new AllRead(log, recent, fromPosition, maxCount, direction, filter, projector.readers());
     }
 
     @Override
