@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reads share the store's reader threads fairly: a {@code $all} read whose filter matches one record in
- * 400,000 scans a page at a time and gives its thread back in between, so that a short read started after
+ * 400,000 gives its thread back after every 4,096 records it scans, so that a short read started after
  * twice as many such scans as there are reader threads is served while all of them are still scanning.
  */
 @Timeout(120)
@@ -23,7 +23,7 @@ class ReadFairnessTest {
     Path dir;
 
     @Test
-    void aScanForARareEventGivesItsReaderThreadBackBetweenPages() {
+    void aScanForARareEventGivesItsReaderThreadBackBetweenTurns() {
         int readerThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         // a small cache of recent records: the scans read the files, as they would on a store that ran a while
         try (EventStore store = EventStore.open(dir, StoreSettings.builder().recentCacheBytes(1 << 20).build())) {

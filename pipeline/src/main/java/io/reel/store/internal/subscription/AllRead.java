@@ -71,7 +71,6 @@ public final class AllRead extends Flux<RecordedEvent> {
         private PositionReader backwards;
         private long remaining = maxCount == 0 ? Long.MAX_VALUE : maxCount;
         private long nextBackwards;
-        private boolean exhausted;
         /** Set once the read ended (completed, failed, cancelled): later requests and cancels do nothing. */
         private volatile boolean done;
 
@@ -137,7 +136,7 @@ public final class AllRead extends Flux<RecordedEvent> {
                         finish(null, false);
                         return;
                     }
-                    if (remaining == 0 || (buffer.isEmpty() && (exhausted || !refill()))) {
+                    if (remaining == 0 || (buffer.isEmpty() && !refill())) {
                         finish(null, true);
                         return;
                     }
@@ -179,19 +178,18 @@ public final class AllRead extends Flux<RecordedEvent> {
                     if (cursor == null) {
                         cursor = new LogCursor(log, recent, fromPosition == EventSource.END ? head.position() : fromPosition);
                     }
-                    exhausted = cursor.read(buffer, LogSubscription.CHUNK, head) == 0;
-                    return !exhausted;
+                    return cursor.read(buffer, LogSubscription.CHUNK, head) > 0;
                 }
                 if (backwards == null) {
                     backwards = new PositionReader(log, recent);
                 }
                 List<RecordedEvent> block = nextBackwards < 0 ? List.of() : backwards.blockBackwards(nextBackwards, head);
-                exhausted = block.isEmpty();
-                if (!exhausted) {
-                    buffer.addAll(block);
-                    nextBackwards = block.get(block.size() - 1).position() - 1;
+                if (block.isEmpty()) {
+                    return false;
                 }
-                return !exhausted;
+                buffer.addAll(block);
+                nextBackwards = block.get(block.size() - 1).position() - 1;
+                return true;
             } catch (IOException e) {
                 throw new ReelException(ErrorCode.IO_ERROR, "reading the log failed: " + e, e);
             }
